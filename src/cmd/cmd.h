@@ -1,0 +1,62 @@
+/*
+ * The tgshop command line: one table of commands (main.c), one file per
+ * command. The table says what each command needs and main() prepares it
+ * (configuration, logging, database, migrations) before calling it, so a
+ * command only parses its own flags and wires components.
+ *
+ * To add a command: write cmd_NAME(argc, argv, env) in src/cmd/NAME.c,
+ * declare it below, add a row to `commands` in main.c with its needs, a
+ * one-line summary and its usage text, and add the file to CMakeLists.txt.
+ *
+ * Exit status: 0 success, 1 the work failed (database unreachable, ...),
+ * 2 bad usage or bad configuration. Only src/cmd/ ends the process.
+ */
+#ifndef TGSHOP_CMD_CMD_H
+#define TGSHOP_CMD_CMD_H
+
+#include <stdbool.h>
+
+#include "core/config.h"
+#include "db/db.h"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+enum cmd_needs {
+    NEED_CONFIG = 1 << 0,   /* configuration loaded and logging set up */
+    NEED_DB = 1 << 1,       /* + a database connection (implies NEED_CONFIG) */
+    NEED_MIGRATED = 1 << 2, /* + migrations applied (implies NEED_DB) */
+};
+
+struct cmd_env {
+    const struct command *cmd;
+    struct config cfg;
+    struct db *db;
+    int migrations_applied; /* how many NEED_MIGRATED applied just now */
+};
+
+typedef int cmd_fn(int argc, char **argv, struct cmd_env *env);
+
+struct command {
+    const char *name;
+    cmd_fn *fn;
+    unsigned needs;
+    const char *summary;
+    const char *usage; /* full --help text after the "usage:" line */
+};
+
+/* Prints "tgshop NAME: message" and the command's usage line to stderr; returns EXIT_USAGE. */
+int cmd_usage_error(const struct cmd_env *env, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Prints "tgshop NAME: message" to stderr; returns EXIT_FAIL. */
+int cmd_fail(const struct cmd_env *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Parses flags with getopt_long (start shortopts with ':' so that a missing value is told
+ * apart), reporting unknown flags and missing values through cmd_usage_error. Returns the
+ * option character, -1 at the end, or '?' after reporting. */
+int cmd_getopt(struct cmd_env *env, int argc, char **argv, const char *shortopts,
+               const void *longopts);
+
+cmd_fn cmd_run;
+cmd_fn cmd_migrate;
+cmd_fn cmd_user;
+
+#endif

@@ -1,0 +1,239 @@
+#include <getopt.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "core/dotenv.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "db/migrate.h"
+#include "core/banned.h"
+
+extern char **environ;
+
+static const struct command commands[] = {
+    {"run", cmd_run, NEED_MIGRATED, "run the whole shop in one process",
+     "tgshop run\n\n"
+     "Migrates the database and starts the shop with the configuration from the\n"
+     "environment and .env. Prints what is configured.\n"},
+    {"migrate", cmd_migrate, NEED_DB, "apply database schema migrations",
+     "tgshop migrate [--status]\n\n"
+     "Applies the schema migrations built into this binary that the database does\n"
+     "not have yet, each in its own transaction. Safe to run at any time and from\n"
+     "several processes at once.\n\n"
+     "  --status   list every migration and whether it is applied; change nothing\n"},
+    {"user", cmd_user, NEED_MIGRATED, "manage admin panel accounts",
+     "tgshop user create --username NAME [--superuser] [--password-stdin]\n"
+     "       tgshop user passwd NAME [--password-stdin]\n"
+     "       tgshop user list\n\n"
+     "create   add an account; the password is asked twice on the terminal, or read\n"
+     "         as one line from standard input with --password-stdin\n"
+     "passwd   set a new password (ends the account's sessions)\n"
+     "list     show every account\n\n"
+     "Passwords need at least 8 characters, not only digits, not a well-known\n"
+     "password and not close to the username. They are stored as argon2id hashes.\n"},
+};
+
+static const char main_usage[] =
+    "usage: tgshop [--env-file FILE] COMMAND [ARGS]\n"
+    "       tgshop COMMAND --help\n"
+    "       tgshop --version\n\n"
+    "Configuration comes from the environment and from FILE (default: .env in the\n"
+    "current directory, if present; also TGSHOP_ENV_FILE). The environment wins.\n\n"
+    "Exit status: 0 success, 1 the work failed, 2 bad usage or configuration.\n\n"
+    "Commands:\n";
+
+static void print_main_usage(FILE *out)
+{
+    fputs(main_usage, out);
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+}
+
+static void print_command_usage(const struct command *cmd, FILE *out)
+{
+    fprintf(out, "usage: %s", cmd->usage);
+}
+
+static void vreport(const struct cmd_env *env, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "tgshop %s: ", env->cmd->name);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+int cmd_usage_error(const struct cmd_env *env, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(env, fmt, ap);
+    va_end(ap);
+    /* the first line of the usage text is enough to show the right form */
+    const char *eol = strchr(env->cmd->usage, '\n');
+    fprintf(stderr, "usage: %.*s\n", eol ? (int)(eol - env->cmd->usage) : (int)strlen(env->cmd->usage),
+            env->cmd->usage);
+    return EXIT_USAGE;
+}
+
+int cmd_fail(const struct cmd_env *env, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(env, fmt, ap);
+    va_end(ap);
+    return EXIT_FAIL;
+}
+
+int cmd_getopt(struct cmd_env *env, int argc, char **argv, const char *shortopts,
+               const void *longopts)
+{
+    opterr = 0;
+    int c = getopt_long(argc, argv, shortopts, longopts, NULL);
+    if (c != '?' && c != ':')
+        return c;
+    const char *problem = c == ':' ? "needs a value" : "is not known";
+    if (optopt && optopt != '?' && optopt != ':' && optopt < 256)
+        cmd_usage_error(env, "option -%c %s", optopt, problem);
+    else
+        cmd_usage_error(env, "option %s %s", argv[optind - 1], problem);
+    return '?';
+}
+
+static const struct command *find_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (!strcmp(commands[i].name, name))
+            return &commands[i];
+    return NULL;
+}
+
+static bool wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+            return true;
+    return false;
+}
+
+/* Loads configuration (environment over .env). Returns an exit status. */
+static int load_config(struct cmd_env *env, const char *env_file)
+{
+    struct buf err = BUF_INIT;
+    struct dotenv dotenv = DOTENV_INIT;
+    bool explicit_file = env_file != NULL;
+    if (!env_file)
+        env_file = getenv("TGSHOP_ENV_FILE");
+    explicit_file = explicit_file || (env_file && *env_file);
+    if (!env_file || !*env_file)
+        env_file = ".env";
+    int rc = dotenv_load(&dotenv, env_file, &err);
+    if (rc && !(rc == ERR_NOTFOUND && !explicit_file)) {
+        fprintf(stderr, "tgshop: %s\n", err.data);
+        buf_release(&err);
+        return EXIT_USAGE;
+    }
+    struct config_source src = {environ, &dotenv};
+    rc = config_load(&env->cfg, &src, &err);
+    dotenv_release(&dotenv);
+    if (rc) {
+        fprintf(stderr, "tgshop: %s\n", err.data);
+        buf_release(&err);
+        return EXIT_USAGE;
+    }
+    buf_release(&err);
+    log_setup(env->cfg.log_level, env->cfg.log_format, NULL);
+    return EXIT_OK;
+}
+
+static int open_database(struct cmd_env *env, bool migrate)
+{
+    struct buf err = BUF_INIT;
+    char *masked = config_mask_url(env->cfg.database_url);
+    int status = EXIT_OK;
+    if (db_open(&env->db, env->cfg.database_url, &err)) {
+        fprintf(stderr, "tgshop: cannot open the database %s: %s\n", masked, err.data);
+        status = EXIT_FAIL;
+    } else if (migrate && migrate_apply(env->db, &env->migrations_applied, &err)) {
+        fprintf(stderr, "tgshop: %s\n", err.data);
+        status = EXIT_FAIL;
+    }
+    free(masked);
+    buf_release(&err);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    const char *env_file = NULL;
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            print_main_usage(stdout);
+            return EXIT_OK;
+        } else if (!strcmp(argv[i], "--version")) {
+            printf("tgshop %s\n", TGSHOP_VERSION);
+            return EXIT_OK;
+        } else if (!strcmp(argv[i], "--env-file") && i + 1 < argc) {
+            env_file = argv[++i];
+        } else if (!strncmp(argv[i], "--env-file=", 11)) {
+            env_file = argv[i] + 11;
+        } else {
+            fprintf(stderr, "tgshop: unknown option %s\n\n", argv[i]);
+            print_main_usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (i == argc) {
+        print_main_usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *name = argv[i];
+    if (!strcmp(name, "help")) {
+        const struct command *topic = i + 1 < argc ? find_command(argv[i + 1]) : NULL;
+        if (topic)
+            print_command_usage(topic, stdout);
+        else
+            print_main_usage(stdout);
+        return EXIT_OK;
+    }
+    const struct command *cmd = find_command(name);
+    if (!cmd) {
+        fprintf(stderr, "tgshop: '%s' is not a tgshop command\n\n", name);
+        print_main_usage(stderr);
+        return EXIT_USAGE;
+    }
+    int cmd_argc = argc - i;
+    char **cmd_argv = argv + i;
+    if (wants_help(cmd_argc, cmd_argv)) {
+        print_command_usage(cmd, stdout);
+        return EXIT_OK;
+    }
+    if (sodium_init() < 0) {
+        fprintf(stderr, "tgshop: libsodium cannot initialise (no entropy source?)\n");
+        return EXIT_FAIL;
+    }
+
+    struct cmd_env env = {.cmd = cmd};
+    unsigned needs = cmd->needs;
+    if (needs & NEED_MIGRATED)
+        needs |= NEED_DB;
+    if (needs & NEED_DB)
+        needs |= NEED_CONFIG;
+    int status = EXIT_OK;
+    if (needs & NEED_CONFIG)
+        status = load_config(&env, env_file);
+    if (status == EXIT_OK && (needs & NEED_DB))
+        status = open_database(&env, needs & NEED_MIGRATED);
+    if (status == EXIT_OK) {
+        optind = 0; /* glibc: a full getopt reset for the command's own flags */
+        status = cmd->fn(cmd_argc, cmd_argv, &env);
+    }
+    db_close(env.db);
+    config_release(&env.cfg);
+    log_clear_secrets();
+    return status;
+}
