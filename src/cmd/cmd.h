@@ -22,16 +22,16 @@
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 enum cmd_needs {
-    NEED_CONFIG = 1 << 0,   /* configuration loaded and logging set up */
-    NEED_DB = 1 << 1,       /* + a database connection (implies NEED_CONFIG) */
-    NEED_MIGRATED = 1 << 2, /* + migrations applied (implies NEED_DB) */
+    NEED_CONFIG = 1 << 0,   /* configuration loaded and logging set up before the command runs */
+    NEED_DB = 1 << 1,       /* cmd_database() opens the database (implies NEED_CONFIG) */
+    NEED_MIGRATED = 1 << 2, /* cmd_database() also applies migrations (implies NEED_DB) */
 };
 
 struct cmd_env {
     const struct command *cmd;
     struct config cfg;
-    struct db *db;
-    int migrations_applied; /* how many NEED_MIGRATED applied just now */
+    struct db *db;          /* set by cmd_database() */
+    int migrations_applied; /* how many cmd_database() applied just now */
 };
 
 typedef int cmd_fn(int argc, char **argv, struct cmd_env *env);
@@ -44,6 +44,10 @@ struct command {
     const char *usage; /* full --help text after the "usage:" line */
 };
 
+/* Opens env->db as the command's needs say (and migrates for NEED_MIGRATED). Commands call
+ * it after parsing their flags, so bad usage never touches the database. Returns EXIT_OK,
+ * or EXIT_FAIL after printing why. */
+int cmd_database(struct cmd_env *env);
 /* Prints "tgshop NAME: message" and the command's usage line to stderr; returns EXIT_USAGE. */
 int cmd_usage_error(const struct cmd_env *env, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

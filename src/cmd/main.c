@@ -74,8 +74,8 @@ int cmd_usage_error(const struct cmd_env *env, const char *fmt, ...)
     va_end(ap);
     /* the first line of the usage text is enough to show the right form */
     const char *eol = strchr(env->cmd->usage, '\n');
-    fprintf(stderr, "usage: %.*s\n", eol ? (int)(eol - env->cmd->usage) : (int)strlen(env->cmd->usage),
-            env->cmd->usage);
+    fprintf(stderr, "usage: %.*s\n",
+            eol ? (int)(eol - env->cmd->usage) : (int)strlen(env->cmd->usage), env->cmd->usage);
     return EXIT_USAGE;
 }
 
@@ -149,8 +149,9 @@ static int load_config(struct cmd_env *env, const char *env_file)
     return EXIT_OK;
 }
 
-static int open_database(struct cmd_env *env, bool migrate)
+int cmd_database(struct cmd_env *env)
 {
+    bool migrate = env->cmd->needs & NEED_MIGRATED;
     struct buf err = BUF_INIT;
     char *masked = config_mask_url(env->cfg.database_url);
     int status = EXIT_OK;
@@ -226,8 +227,6 @@ int main(int argc, char **argv)
     int status = EXIT_OK;
     if (needs & NEED_CONFIG)
         status = load_config(&env, env_file);
-    if (status == EXIT_OK && (needs & NEED_DB))
-        status = open_database(&env, needs & NEED_MIGRATED);
     if (status == EXIT_OK) {
         optind = 0; /* glibc: a full getopt reset for the command's own flags */
         status = cmd->fn(cmd_argc, cmd_argv, &env);

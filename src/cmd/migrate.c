@@ -45,6 +45,8 @@ int cmd_migrate(int argc, char **argv, struct cmd_env *env)
     }
     if (optind < argc)
         return cmd_usage_error(env, "unexpected argument '%s'", argv[optind]);
+    if (cmd_database(env))
+        return EXIT_FAIL;
     if (status_only)
         return print_status(env);
 

@@ -42,6 +42,8 @@ int cmd_run(int argc, char **argv, struct cmd_env *env)
         return EXIT_USAGE;
     if (optind < argc)
         return cmd_usage_error(env, "unexpected argument '%s'", argv[optind]);
+    if (cmd_database(env))
+        return EXIT_FAIL;
     print_configuration(env);
     printf("The database is ready. The bot, the admin panel and the workers are not part of\n"
            "this build yet; create an admin account with: tgshop user create --username NAME\n");

@@ -98,7 +98,8 @@ static int read_password(struct cmd_env *env, bool from_stdin, char *out)
     sigaction(SIGTERM, &sa, NULL);
     char again[PASSWORD_LINE_MAX];
     int status = EXIT_OK;
-    if (prompt_hidden(tty_fd, "Password: ", out) || prompt_hidden(tty_fd, "Password (again): ", again))
+    if (prompt_hidden(tty_fd, "Password: ", out) ||
+        prompt_hidden(tty_fd, "Password (again): ", again))
         status = cmd_usage_error(env, "no password entered");
     else if (strcmp(out, again))
         status = cmd_usage_error(env, "the two passwords differ; nothing changed");
@@ -131,10 +132,17 @@ static int user_create(int argc, char **argv, struct cmd_env *env)
     int c;
     while ((c = cmd_getopt(env, argc, argv, ":u:", options)) != -1) {
         switch (c) {
-        case 'u': username = optarg; break;
-        case 's': superuser = true; break;
-        case 'p': from_stdin = true; break;
-        default: return EXIT_USAGE;
+        case 'u':
+            username = optarg;
+            break;
+        case 's':
+            superuser = true;
+            break;
+        case 'p':
+            from_stdin = true;
+            break;
+        default:
+            return EXIT_USAGE;
         }
     }
     if (optind < argc)
@@ -149,6 +157,8 @@ static int user_create(int argc, char **argv, struct cmd_env *env)
     }
     char password[PASSWORD_LINE_MAX];
     int status = read_password(env, from_stdin, password);
+    if (status == EXIT_OK)
+        status = cmd_database(env);
     if (status == EXIT_OK) {
         int64_t id;
         int rc = admin_user_create(env->db, username, password, superuser, &id, &err);
@@ -178,6 +188,8 @@ static int user_passwd(int argc, char **argv, struct cmd_env *env)
     const char *username = argv[optind];
     char password[PASSWORD_LINE_MAX];
     int status = read_password(env, from_stdin, password);
+    if (status == EXIT_OK)
+        status = cmd_database(env);
     if (status == EXIT_OK) {
         struct buf err = BUF_INIT;
         int rc = admin_user_set_password(env->db, username, password, &err);
@@ -213,6 +225,8 @@ static int user_list(int argc, char **argv, struct cmd_env *env)
         return EXIT_USAGE;
     if (optind < argc)
         return cmd_usage_error(env, "unexpected argument '%s'", argv[optind]);
+    if (cmd_database(env))
+        return EXIT_FAIL;
     struct buf err = BUF_INIT;
     int count = 0;
     int status = EXIT_OK;

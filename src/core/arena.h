@@ -18,7 +18,10 @@ struct arena {
     size_t total;             /* bytes handed out, for limits and stats */
 };
 
-#define ARENA_INIT {NULL, 0, 0}
+#define ARENA_INIT                                                                                 \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 /* block_size 0 picks a default (8 KiB). */
 void arena_init(struct arena *a, size_t block_size);

@@ -149,11 +149,21 @@ int buf_add_json_escaped(struct buf *b, const char *s, size_t len)
     for (size_t i = 0; i < len && !rc; i++) {
         unsigned char c = (unsigned char)s[i];
         switch (c) {
-        case '"': rc = buf_add(b, "\\\"", 2); break;
-        case '\\': rc = buf_add(b, "\\\\", 2); break;
-        case '\n': rc = buf_add(b, "\\n", 2); break;
-        case '\r': rc = buf_add(b, "\\r", 2); break;
-        case '\t': rc = buf_add(b, "\\t", 2); break;
+        case '"':
+            rc = buf_add(b, "\\\"", 2);
+            break;
+        case '\\':
+            rc = buf_add(b, "\\\\", 2);
+            break;
+        case '\n':
+            rc = buf_add(b, "\\n", 2);
+            break;
+        case '\r':
+            rc = buf_add(b, "\\r", 2);
+            break;
+        case '\t':
+            rc = buf_add(b, "\\t", 2);
+            break;
         default:
             if (c < 0x20 || c == 0x7f) {
                 char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
@@ -171,12 +181,23 @@ int buf_add_html_escaped(struct buf *b, const char *s, size_t len)
     int rc = 0;
     for (size_t i = 0; i < len && !rc; i++) {
         switch (s[i]) {
-        case '&': rc = buf_adds(b, "&amp;"); break;
-        case '<': rc = buf_adds(b, "&lt;"); break;
-        case '>': rc = buf_adds(b, "&gt;"); break;
-        case '"': rc = buf_adds(b, "&quot;"); break;
-        case '\'': rc = buf_adds(b, "&#39;"); break;
-        default: rc = buf_addc(b, s[i]);
+        case '&':
+            rc = buf_adds(b, "&amp;");
+            break;
+        case '<':
+            rc = buf_adds(b, "&lt;");
+            break;
+        case '>':
+            rc = buf_adds(b, "&gt;");
+            break;
+        case '"':
+            rc = buf_adds(b, "&quot;");
+            break;
+        case '\'':
+            rc = buf_adds(b, "&#39;");
+            break;
+        default:
+            rc = buf_addc(b, s[i]);
         }
     }
     return rc;

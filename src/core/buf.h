@@ -28,7 +28,10 @@ struct buf {
 };
 
 extern char buf_empty[];
-#define BUF_INIT {buf_empty, 0, 0, 0, false}
+#define BUF_INIT                                                                                   \
+    {                                                                                              \
+        buf_empty, 0, 0, 0, false                                                                  \
+    }
 
 void buf_init(struct buf *b, size_t max);
 /* Frees the contents; the buffer is empty and reusable afterwards. */

@@ -29,8 +29,7 @@ static const char *lookup(const struct config_source *src, const char *key)
 }
 
 /* The value of key, else of its alias. */
-static const char *lookup_alias(const struct config_source *src, const char *key,
-                                const char *alias)
+static const char *lookup_alias(const struct config_source *src, const char *key, const char *alias)
 {
     const char *v = lookup(src, key);
     return v ? v : lookup(src, alias);
@@ -166,8 +165,7 @@ static int parse_chat_ids(struct config *cfg, const char *list, struct buf *err)
             len--;
         int64_t id;
         if (parse_int64_n(p, len, &id) || id == 0)
-            return fail(err, "ADMIN_CHAT_IDS", "a comma-separated list of Telegram chat ids",
-                        list);
+            return fail(err, "ADMIN_CHAT_IDS", "a comma-separated list of Telegram chat ids", list);
         cfg->admin_chat_ids = xreallocarray(cfg->admin_chat_ids, cfg->admin_chat_count + 1,
                                             sizeof *cfg->admin_chat_ids);
         cfg->admin_chat_ids[cfg->admin_chat_count++] = id;
@@ -260,8 +258,7 @@ static int load(struct config *cfg, const struct config_source *src, struct buf 
     }
     if ((v = lookup(src, "WEBHOOK_SECRET"))) {
         if (!valid_webhook_secret(v))
-            return fail(err, "WEBHOOK_SECRET", "1-256 characters of A-Z, a-z, 0-9, _ and -",
-                        NULL);
+            return fail(err, "WEBHOOK_SECRET", "1-256 characters of A-Z, a-z, 0-9, _ and -", NULL);
         cfg->webhook_secret = xstrdup(v);
     }
 
@@ -292,8 +289,7 @@ static int load(struct config *cfg, const struct config_source *src, struct buf 
     cfg->send_rate = 30;
     if ((v = lookup(src, "SEND_RATE")) &&
         (parse_double(v, &cfg->send_rate) || cfg->send_rate <= 0 || cfg->send_rate > 1000))
-        return fail(err, "SEND_RATE", "a positive number of messages per second (at most 1000)",
-                    v);
+        return fail(err, "SEND_RATE", "a positive number of messages per second (at most 1000)", v);
 
     cfg->log_level = LOG_INFO;
     if ((v = lookup(src, "LOG_LEVEL")) && log_level_parse(v, &cfg->log_level))

@@ -62,8 +62,7 @@ static const char *parse_value(const char *p, const char *end, struct buf *value
     if (p < end && *p == '"') {
         for (p++; p < end; p++) {
             if (*p == '"')
-                return only_comment_left(p + 1, end) ? NULL
-                                                     : "unexpected text after closing quote";
+                return only_comment_left(p + 1, end) ? NULL : "unexpected text after closing quote";
             if (*p != '\\') {
                 buf_addc(value, *p);
                 continue;
@@ -71,13 +70,21 @@ static const char *parse_value(const char *p, const char *end, struct buf *value
             if (++p == end)
                 break;
             switch (*p) {
-            case 'n': buf_addc(value, '\n'); break;
-            case 't': buf_addc(value, '\t'); break;
-            case 'r': buf_addc(value, '\r'); break;
+            case 'n':
+                buf_addc(value, '\n');
+                break;
+            case 't':
+                buf_addc(value, '\t');
+                break;
+            case 'r':
+                buf_addc(value, '\r');
+                break;
             case '"':
             case '\\':
             case '$':
-            case '\'': buf_addc(value, *p); break;
+            case '\'':
+                buf_addc(value, *p);
+                break;
             default:
                 buf_addc(value, '\\');
                 buf_addc(value, *p);

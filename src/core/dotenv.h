@@ -27,7 +27,10 @@ struct dotenv {
     size_t count;
 };
 
-#define DOTENV_INIT {NULL, 0}
+#define DOTENV_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0                                                                                    \
+    }
 
 /* Parses text (name is used in error messages). On error returns ERR_INVALID,
  * writes "NAME:LINE: what is wrong" to err and leaves out empty. */

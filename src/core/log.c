@@ -129,8 +129,8 @@ void log_write(enum log_level level, const char *fmt, ...)
     mask_secrets(&msg);
     struct buf line = BUF_INIT;
     if (format == LOG_JSON) {
-        buf_addf(&line, "{\"ts\":\"%s.%03dZ\",\"level\":\"%s\",\"msg\":\"", stamp,
-                 (int)(ms % 1000), level_names[level]);
+        buf_addf(&line, "{\"ts\":\"%s.%03dZ\",\"level\":\"%s\",\"msg\":\"", stamp, (int)(ms % 1000),
+                 level_names[level]);
         buf_add_json_escaped(&line, msg.data, msg.len);
         buf_adds(&line, "\"}\n");
     } else {

@@ -31,12 +31,23 @@ int db_fail(struct db *db, enum db_error_kind kind, const char *sqlstate, int na
     case DB_E_UNIQUE:
     case DB_E_FOREIGN_KEY:
     case DB_E_CHECK:
-    case DB_E_NOT_NULL: e->code = ERR_CONFLICT; break;
-    case DB_E_BUSY: e->code = ERR_TIMEOUT; break;
-    case DB_E_CONNECTION: e->code = ERR_NETWORK; break;
-    case DB_E_MISUSE: e->code = ERR_INVALID; break;
-    case DB_E_NONE: e->code = 0; break;
-    default: e->code = ERR_DB;
+    case DB_E_NOT_NULL:
+        e->code = ERR_CONFLICT;
+        break;
+    case DB_E_BUSY:
+        e->code = ERR_TIMEOUT;
+        break;
+    case DB_E_CONNECTION:
+        e->code = ERR_NETWORK;
+        break;
+    case DB_E_MISUSE:
+        e->code = ERR_INVALID;
+        break;
+    case DB_E_NONE:
+        e->code = 0;
+        break;
+    default:
+        e->code = ERR_DB;
     }
     if (kind == DB_E_OTHER && !strncmp(e->sqlstate, "23", 2))
         e->code = ERR_CONFLICT; /* another integrity constraint */
@@ -332,8 +343,8 @@ int db_transaction(struct db *db, int (*fn)(struct db *db, void *ctx), void *ctx
             }
         }
         /* a connection lost during COMMIT may have committed: never run fn twice then */
-        bool retryable = db->error.kind == DB_E_BUSY ||
-                         (db->error.kind == DB_E_CONNECTION && !commit_failed);
+        bool retryable =
+            db->error.kind == DB_E_BUSY || (db->error.kind == DB_E_CONNECTION && !commit_failed);
         if (rc == 0 || !retryable || attempt == ATTEMPTS)
             break;
         clock_sleep_ms(10 * attempt * attempt); /* back off so the other writer finishes */

@@ -61,12 +61,12 @@ struct db_param {
     size_t len;    /* blob length; for text (size_t)-1 means "up to the NUL" */
 };
 
-#define DB_NULL          ((struct db_param){.type = DB_PARAM_NULL})
-#define DB_INT(v)        ((struct db_param){.type = DB_PARAM_INT, .i = (int64_t)(v)})
+#define DB_NULL   ((struct db_param){.type = DB_PARAM_NULL})
+#define DB_INT(v) ((struct db_param){.type = DB_PARAM_INT, .i = (int64_t)(v)})
 /* A NULL pointer binds SQL NULL. */
-#define DB_TEXT(s)       ((struct db_param){.type = DB_PARAM_TEXT, .p = (s), .len = (size_t)-1})
-#define DB_TEXTN(s, n)   ((struct db_param){.type = DB_PARAM_TEXT, .p = (s), .len = (n)})
-#define DB_BLOB(ptr, n)  ((struct db_param){.type = DB_PARAM_BLOB, .p = (ptr), .len = (n)})
+#define DB_TEXT(s)      ((struct db_param){.type = DB_PARAM_TEXT, .p = (s), .len = (size_t)-1})
+#define DB_TEXTN(s, n)  ((struct db_param){.type = DB_PARAM_TEXT, .p = (s), .len = (n)})
+#define DB_BLOB(ptr, n) ((struct db_param){.type = DB_PARAM_BLOB, .p = (ptr), .len = (n)})
 /* DB_INT or DB_NULL: for optional ids. */
 #define DB_INT_OR_NULL(v, present) ((present) ? DB_INT(v) : DB_NULL)
 

@@ -91,9 +91,9 @@ static enum db_error_kind kind_for(const char *state)
         const char *state;
         enum db_error_kind kind;
     } map[] = {
-        {"23505", DB_E_UNIQUE}, {"23503", DB_E_FOREIGN_KEY}, {"23514", DB_E_CHECK},
-        {"23502", DB_E_NOT_NULL}, {"40001", DB_E_BUSY}, {"40P01", DB_E_BUSY},
-        {"55P03", DB_E_BUSY}, {"25P02", DB_E_TX_ABORTED}, {"57P01", DB_E_CONNECTION},
+        {"23505", DB_E_UNIQUE},     {"23503", DB_E_FOREIGN_KEY}, {"23514", DB_E_CHECK},
+        {"23502", DB_E_NOT_NULL},   {"40001", DB_E_BUSY},        {"40P01", DB_E_BUSY},
+        {"55P03", DB_E_BUSY},       {"25P02", DB_E_TX_ABORTED},  {"57P01", DB_E_CONNECTION},
         {"57P02", DB_E_CONNECTION}, {"57P03", DB_E_CONNECTION},
     };
     for (size_t i = 0; i < sizeof map / sizeof *map; i++)
@@ -122,8 +122,8 @@ static int fail_result(struct db *db, PGresult *res)
                    msg);
 }
 
-/* Rewrites `?` placeholders to $1..$n outside quotes and comments. */
-static char *rewrite_placeholders(struct arena *a, const char *sql)
+/* Rewrites `?` placeholders to $1..$n outside quotes and comments; *out_count gets n. */
+static char *rewrite_placeholders(struct arena *a, const char *sql, size_t *out_count)
 {
     struct buf out = BUF_INIT;
     int n = 0;
@@ -146,6 +146,7 @@ static char *rewrite_placeholders(struct arena *a, const char *sql)
     }
     char *copy = arena_memdup(a, out.data, out.len);
     buf_release(&out);
+    *out_count = (size_t)n;
     return copy;
 }
 
@@ -156,12 +157,17 @@ static int run(struct db *db, const char *sql, const struct db_param *params, si
     struct pg_conn *c = db->impl;
     struct arena a;
     arena_init(&a, 1024);
-    const char *text = rewrite_placeholders(&a, sql);
+    size_t placeholders;
+    const char *text = rewrite_placeholders(&a, sql, &placeholders);
     const char **values = arena_calloc(&a, n ? n : 1, sizeof *values);
     int *lengths = arena_calloc(&a, n ? n : 1, sizeof *lengths);
     int *formats = arena_calloc(&a, n ? n : 1, sizeof *formats);
     Oid *types = arena_calloc(&a, n ? n : 1, sizeof *types);
     int rc = 0;
+    /* PostgreSQL would accept unused typed parameters; refuse them as SQLite does */
+    if (placeholders != n)
+        rc = db_fail(db, DB_E_MISUSE, "08P01", 0,
+                     "statement has %zu parameters, %zu values were given", placeholders, n);
     for (size_t i = 0; i < n && !rc; i++) {
         const struct db_param *p = &params[i];
         size_t len;
@@ -186,8 +192,10 @@ static int run(struct db *db, const char *sql, const struct db_param *params, si
             formats[i] = 1;
             types[i] = BYTEA_OID;
             break;
-        case DB_PARAM_NULL: break;
-        case DB_PARAM_END: rc = db_fail(db, DB_E_MISUSE, "", 0, "bad parameter %zu", i + 1);
+        case DB_PARAM_NULL:
+            break;
+        case DB_PARAM_END:
+            rc = db_fail(db, DB_E_MISUSE, "", 0, "bad parameter %zu", i + 1);
         }
     }
     for (int attempt = 0; !rc; attempt++) {

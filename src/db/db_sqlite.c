@@ -38,18 +38,27 @@ static const char *sqlstate_for(int code)
 {
     switch (code) {
     case SQLITE_CONSTRAINT_UNIQUE:
-    case SQLITE_CONSTRAINT_PRIMARYKEY: return "23505";
-    case SQLITE_CONSTRAINT_FOREIGNKEY: return "23503";
-    case SQLITE_CONSTRAINT_CHECK: return "23514";
-    case SQLITE_CONSTRAINT_NOTNULL: return "23502";
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+        return "23505";
+    case SQLITE_CONSTRAINT_FOREIGNKEY:
+        return "23503";
+    case SQLITE_CONSTRAINT_CHECK:
+        return "23514";
+    case SQLITE_CONSTRAINT_NOTNULL:
+        return "23502";
     }
     switch (code & 0xff) {
-    case SQLITE_CONSTRAINT: return "23000";
+    case SQLITE_CONSTRAINT:
+        return "23000";
     case SQLITE_BUSY:
-    case SQLITE_LOCKED: return "55P03";
-    case SQLITE_CANTOPEN: return "08006";
-    case SQLITE_TOOBIG: return "54000";
-    case SQLITE_FULL: return "53100";
+    case SQLITE_LOCKED:
+        return "55P03";
+    case SQLITE_CANTOPEN:
+        return "08006";
+    case SQLITE_TOOBIG:
+        return "54000";
+    case SQLITE_FULL:
+        return "53100";
     }
     return "";
 }
@@ -58,17 +67,24 @@ static enum db_error_kind kind_for(int code)
 {
     switch (code) {
     case SQLITE_CONSTRAINT_UNIQUE:
-    case SQLITE_CONSTRAINT_PRIMARYKEY: return DB_E_UNIQUE;
-    case SQLITE_CONSTRAINT_FOREIGNKEY: return DB_E_FOREIGN_KEY;
-    case SQLITE_CONSTRAINT_CHECK: return DB_E_CHECK;
-    case SQLITE_CONSTRAINT_NOTNULL: return DB_E_NOT_NULL;
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+        return DB_E_UNIQUE;
+    case SQLITE_CONSTRAINT_FOREIGNKEY:
+        return DB_E_FOREIGN_KEY;
+    case SQLITE_CONSTRAINT_CHECK:
+        return DB_E_CHECK;
+    case SQLITE_CONSTRAINT_NOTNULL:
+        return DB_E_NOT_NULL;
     }
     switch (code & 0xff) {
     case SQLITE_BUSY:
-    case SQLITE_LOCKED: return DB_E_BUSY;
-    case SQLITE_CANTOPEN: return DB_E_CONNECTION;
+    case SQLITE_LOCKED:
+        return DB_E_BUSY;
+    case SQLITE_CANTOPEN:
+        return DB_E_CONNECTION;
     case SQLITE_MISUSE:
-    case SQLITE_RANGE: return DB_E_MISUSE;
+    case SQLITE_RANGE:
+        return DB_E_MISUSE;
     }
     return DB_E_OTHER;
 }
@@ -79,6 +95,9 @@ static int fail_sqlite(struct db *db, struct sqlite_conn *c, int code)
     if ((ext & 0xff) != (code & 0xff))
         ext = code;
     const char *msg = c && c->handle ? sqlite3_errmsg(c->handle) : sqlite3_errstr(code);
+    /* ON DELETE RESTRICT is enforced by an internal trigger and reported as one */
+    if (ext == SQLITE_CONSTRAINT_TRIGGER && !strncmp(msg, "FOREIGN KEY", 11))
+        ext = SQLITE_CONSTRAINT_FOREIGNKEY;
     return db_fail(db, kind_for(ext), sqlstate_for(ext), ext, "%s", msg);
 }
 
@@ -124,9 +143,8 @@ static int sqlite_open(struct db *db, const char *url)
                        path, strerror(errno));
     struct sqlite_conn *c = xcalloc(1, sizeof *c);
     db->impl = c;
-    int rc = sqlite3_open_v2(path, &c->handle,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                             NULL);
+    int rc = sqlite3_open_v2(
+        path, &c->handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         db_fail(db, DB_E_CONNECTION, "08006", rc, "cannot open %s: %s", path,
                 c->handle ? sqlite3_errmsg(c->handle) : sqlite3_errstr(rc));
@@ -154,7 +172,8 @@ static void sqlite_close(struct db *db)
 }
 
 /* A prepared statement for sql, from the cache when a free one is there. */
-static int get_stmt(struct db *db, const char *sql, sqlite3_stmt **out, struct cached_stmt **out_cached)
+static int get_stmt(struct db *db, const char *sql, sqlite3_stmt **out,
+                    struct cached_stmt **out_cached)
 {
     struct sqlite_conn *c = db->impl;
     struct cached_stmt *victim = NULL;
@@ -220,7 +239,9 @@ static int bind_all(struct db *db, sqlite3_stmt *stmt, const struct db_param *pa
         int at = (int)i + 1, rc = SQLITE_OK;
         size_t len;
         switch (p->type) {
-        case DB_PARAM_INT: rc = sqlite3_bind_int64(stmt, at, p->i); break;
+        case DB_PARAM_INT:
+            rc = sqlite3_bind_int64(stmt, at, p->i);
+            break;
         case DB_PARAM_TEXT:
             if (!p->p) {
                 rc = sqlite3_bind_null(stmt, at);
@@ -233,8 +254,11 @@ static int bind_all(struct db *db, sqlite3_stmt *stmt, const struct db_param *pa
             rc = p->p ? sqlite3_bind_blob64(stmt, at, p->len ? p->p : "", p->len, SQLITE_STATIC)
                       : sqlite3_bind_null(stmt, at);
             break;
-        case DB_PARAM_NULL: rc = sqlite3_bind_null(stmt, at); break;
-        case DB_PARAM_END: return db_fail(db, DB_E_MISUSE, "", 0, "bad parameter %zu", i + 1);
+        case DB_PARAM_NULL:
+            rc = sqlite3_bind_null(stmt, at);
+            break;
+        case DB_PARAM_END:
+            return db_fail(db, DB_E_MISUSE, "", 0, "bad parameter %zu", i + 1);
         }
         if (rc != SQLITE_OK)
             return fail_sqlite(db, db->impl, rc);

@@ -127,8 +127,7 @@ int migrate_apply(struct db *db, int *out_applied, struct buf *err)
     for (int i = 0; i < n; i++) {
         struct apply_one m = {&db_migrations[i], version_of(db_migrations[i].name), false};
         if (m.version < 0) {
-            buf_setf(err, "migration %s: name does not start with a version number",
-                     m.file->name);
+            buf_setf(err, "migration %s: name does not start with a version number", m.file->name);
             return ERR_INTERNAL;
         }
         int rc = db_transaction(db, apply_one, &m);

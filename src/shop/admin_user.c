@@ -14,13 +14,12 @@
 
 /* Passwords that pass the length rule but are the first ones an attacker tries. */
 static const char *const common_passwords[] = {
-    "password",   "password1",  "password123", "12345678",  "123456789", "1234567890",
-    "qwertyui",   "qwerty123",  "qwertyuiop",  "iloveyou",  "admin123",  "administrator",
-    "adminadmin", "welcome1",   "sunshine",    "princess",  "football",  "baseball",
-    "letmein1",   "trustno1",   "passw0rd",    "abc12345",  "abcdefgh",  "11111111",
-    "00000000",   "changeme",   "superuser",   "1q2w3e4r",  "1qaz2wsx",  "zaq12wsx",
-    "qazwsxedc",  "asdfghjk",   "zxcvbnm1",    "shop1234",  "telegram",  "p@ssw0rd",
-    "secret123",  "computer",   "whatever",    "dragon123", "master123", "starwars",
+    "password",  "password1",  "password123", "12345678", "123456789",     "1234567890", "qwertyui",
+    "qwerty123", "qwertyuiop", "iloveyou",    "admin123", "administrator", "adminadmin", "welcome1",
+    "sunshine",  "princess",   "football",    "baseball", "letmein1",      "trustno1",   "passw0rd",
+    "abc12345",  "abcdefgh",   "11111111",    "00000000", "changeme",      "superuser",  "1q2w3e4r",
+    "1qaz2wsx",  "zaq12wsx",   "qazwsxedc",   "asdfghjk", "zxcvbnm1",      "shop1234",   "telegram",
+    "p@ssw0rd",  "secret123",  "computer",    "whatever", "dragon123",     "master123",  "starwars",
 };
 
 int admin_username_check(const char *name, struct buf *why)
@@ -89,7 +88,8 @@ int admin_password_check(const char *username, const char *password, struct buf 
         }
     }
     if (username && *username &&
-        (contains_ignoring_case(password, username) || contains_ignoring_case(username, password))) {
+        (contains_ignoring_case(password, username) ||
+         contains_ignoring_case(username, password))) {
         buf_setf(why, "password is too similar to the username");
         return ERR_INVALID;
     }
@@ -113,8 +113,8 @@ static int check_inputs(const char *username, const char *password, struct buf *
     return rc ? rc : admin_password_check(username, password, err);
 }
 
-int admin_user_create(struct db *db, const char *username, const char *password,
-                      bool is_superuser, int64_t *out_id, struct buf *err)
+int admin_user_create(struct db *db, const char *username, const char *password, bool is_superuser,
+                      int64_t *out_id, struct buf *err)
 {
     int rc = check_inputs(username, password, err);
     if (rc)
@@ -166,8 +166,7 @@ int admin_user_set_password(struct db *db, const char *username, const char *pas
                 "DELETE FROM admin_session WHERE user_id IN "
                 "(SELECT id FROM admin_user WHERE lower(username) = lower(?))",
                 DB_TEXT(username))) {
-        buf_setf(err, "password changed, but old sessions could not be ended: %s",
-                 db_errmsg(db));
+        buf_setf(err, "password changed, but old sessions could not be ended: %s", db_errmsg(db));
         return ERR_DB;
     }
     return 0;
@@ -185,11 +184,12 @@ static void fill_user(struct admin_user *u, struct db_rows *rows)
 
 #define USER_COLUMNS "id, username, is_superuser, is_active, created_at, last_login"
 
-int admin_user_list(struct db *db, int (*fn)(const struct admin_user *user, void *ctx),
-                    void *ctx, struct buf *err)
+int admin_user_list(struct db *db, int (*fn)(const struct admin_user *user, void *ctx), void *ctx,
+                    struct buf *err)
 {
     struct db_rows *rows;
-    int rc = db_query(db, &rows, "SELECT " USER_COLUMNS " FROM admin_user ORDER BY lower(username)");
+    int rc =
+        db_query(db, &rows, "SELECT " USER_COLUMNS " FROM admin_user ORDER BY lower(username)");
     if (rc) {
         buf_setf(err, "cannot list users: %s", db_errmsg(db));
         return rc;

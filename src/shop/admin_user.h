@@ -32,14 +32,14 @@ int admin_password_check(const char *username, const char *password, struct buf 
 
 /* Creates an account. ERR_INVALID (bad name or weak password) or ERR_CONFLICT (the name is
  * taken) come with a message in err. */
-int admin_user_create(struct db *db, const char *username, const char *password,
-                      bool is_superuser, int64_t *out_id, struct buf *err);
+int admin_user_create(struct db *db, const char *username, const char *password, bool is_superuser,
+                      int64_t *out_id, struct buf *err);
 /* Replaces the password (same checks). ERR_NOTFOUND when there is no such user. */
 int admin_user_set_password(struct db *db, const char *username, const char *password,
                             struct buf *err);
 /* Calls fn for each account, ordered by username. */
-int admin_user_list(struct db *db, int (*fn)(const struct admin_user *user, void *ctx),
-                    void *ctx, struct buf *err);
+int admin_user_list(struct db *db, int (*fn)(const struct admin_user *user, void *ctx), void *ctx,
+                    struct buf *err);
 /* Checks a login. 0 and *out filled when the name and password match an active account;
  * ERR_FORBIDDEN otherwise (the time taken does not reveal whether the name exists). */
 int admin_user_verify(struct db *db, const char *username, const char *password,

@@ -1,0 +1,78 @@
+# The command line: help, exit codes and one clear line for bad input.
+. "$TGSHOP_SOURCE_DIR/tests/support/lib.sh"
+T=$TGSHOP_BIN
+
+expect 0 "--help" "$T" --help
+contains "--help lists commands" "$OUT" "migrate"
+expect 0 "--version" "$T" --version
+contains "--version" "$OUT" "tgshop "
+expect 2 "no command" "$T"
+contains "no command shows usage" "$ERR" "usage: tgshop"
+expect 2 "unknown command" "$T" frobnicate
+contains "unknown command named" "$ERR" "'frobnicate' is not a tgshop command"
+expect 2 "unknown global flag" "$T" --colour
+contains "unknown global flag named" "$ERR" "unknown option --colour"
+expect 0 "help migrate" "$T" help migrate
+contains "help migrate" "$OUT" "--status"
+for cmd in run migrate user; do
+    expect 0 "$cmd --help needs no configuration" env DATABASE_URL=mysql://x "$T" "$cmd" --help
+    contains "$cmd --help" "$OUT" "usage: tgshop $cmd"
+done
+expect 2 "unknown flag" "$T" migrate --force
+contains "unknown flag named" "$ERR" "option --force is not known"
+contains "unknown flag shows usage" "$ERR" "usage: tgshop migrate"
+expect 2 "stray argument" "$T" migrate now
+expect 2 "missing flag value" "$T" user create --username
+contains "missing value named" "$ERR" "needs a value"
+expect 2 "user without subcommand" "$T" user
+expect 2 "unknown user subcommand" "$T" user delete x
+contains "unknown subcommand" "$ERR" "'delete' is not a user subcommand"
+
+# configuration errors: exit 2, the key named, secrets not echoed
+expect 2 "bad DATABASE_URL" env DATABASE_URL='mysql://root:hunter2@db/x' "$T" migrate
+contains "bad DATABASE_URL named" "$ERR" "DATABASE_URL must be sqlite:PATH or postgres://"
+lacks "password masked" "$ERR" "hunter2"
+expect 2 "bad SEND_RATE" env SEND_RATE=fast "$T" migrate
+contains "bad SEND_RATE" "$ERR" 'SEND_RATE must be a positive number of messages per second (at most 1000), got "fast"'
+[ "$(printf '%s\n' "$ERR" | wc -l)" = 1 ] && ok "one line" || not_ok "one line: $ERR"
+expect 2 "bad BOT_TOKEN" env BOT_TOKEN=nope "$T" run
+lacks "token not echoed" "$ERR" "nope"
+
+# .env: used, overridden by the environment, malformed lines reported
+printf 'DATABASE_URL=sqlite:from-dotenv.db\nSEND_RATE=12\n' >.env
+expect 0 ".env read" "$T" migrate
+[ -f from-dotenv.db ] && ok ".env DATABASE_URL used" || not_ok ".env DATABASE_URL used"
+expect 0 "environment wins over .env" env DATABASE_URL=sqlite:from-env.db "$T" migrate
+[ -f from-env.db ] && ok "environment DATABASE_URL used" || not_ok "environment DATABASE_URL used"
+printf 'A=1\nnot a line\n' >broken.env
+expect 2 "malformed .env" "$T" --env-file broken.env migrate
+contains "malformed .env located" "$ERR" "broken.env:2: expected KEY=VALUE"
+expect 2 "missing --env-file" "$T" --env-file missing.env migrate
+contains "missing env file named" "$ERR" "missing.env"
+expect 2 "TGSHOP_ENV_FILE" env TGSHOP_ENV_FILE=broken.env "$T" migrate
+rm .env
+
+# databases that cannot be opened: exit 1 quickly, no hang, no password
+start=$(date +%s)
+expect 1 "unreachable PostgreSQL" env DATABASE_URL=postgres://shop:topsecret@127.0.0.1:1/shop "$T" migrate
+elapsed=$(($(date +%s) - start))
+[ "$elapsed" -le 6 ] && ok "unreachable PostgreSQL answered in ${elapsed}s" || not_ok "took ${elapsed}s"
+contains "unreachable PostgreSQL explained" "$ERR" "cannot open the database postgres://shop:***@127.0.0.1:1/shop"
+lacks "no password in the error" "$ERR" "topsecret"
+expect 1 "unwritable SQLite path" env DATABASE_URL=sqlite:/proc/nope/x.db "$T" migrate
+contains "SQLite path explained" "$ERR" "cannot open the database sqlite:/proc/nope/x.db"
+
+# migrate and run on the default database
+expect 0 "run migrates the default database" "$T" run
+contains "run says the schema was created" "$OUT" "schema created just now"
+[ -f data/tgshop.db ] && ok "data/tgshop.db created" || not_ok "data/tgshop.db created"
+expect 0 "run again" "$T" run
+contains "second run: up to date" "$OUT" "schema up to date"
+expect 0 "migrate --status" "$T" migrate --status
+contains "status lists the schema" "$OUT" "0001_schema.sql"
+contains "status counts" "$OUT" "1 of 1 applied"
+expect 0 "migrate again" "$T" migrate
+contains "nothing to apply" "$OUT" "nothing to apply"
+expect 2 "run with an argument" "$T" run --now
+
+finish

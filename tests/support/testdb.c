@@ -1,0 +1,130 @@
+#include "testdb.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "db/migrate.h"
+
+static char sqlite_dir[256];
+static char url[1024];
+static int counter;
+
+const char *testdb_state_dir(void)
+{
+    const char *dir = getenv("TGSHOP_TEST_STATE");
+    return dir && *dir ? dir : ".";
+}
+
+const char *testdb_backend(int argc, char **argv)
+{
+    if (argc < 2 || (strcmp(argv[1], "sqlite") && strcmp(argv[1], "postgres"))) {
+        fprintf(stderr, "usage: %s sqlite|postgres\n", argv[0]);
+        exit(2);
+    }
+    return argv[1];
+}
+
+static void read_pg_url(char *out, size_t size)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/pg.env", testdb_state_dir());
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "testdb: %s missing: is the PostgreSQL fixture running?\n", path);
+        exit(1);
+    }
+    char line[512];
+    out[0] = '\0';
+    while (fgets(line, sizeof line, f)) {
+        if (!strncmp(line, "PG_URL=", 7)) {
+            line[strcspn(line, "\n")] = '\0';
+            snprintf(out, size, "%s", line + 7);
+        }
+    }
+    fclose(f);
+    if (!out[0]) {
+        fprintf(stderr, "testdb: no PG_URL in %s\n", path);
+        exit(1);
+    }
+}
+
+const char *testdb_new_url(const char *backend)
+{
+    counter++;
+    if (!strcmp(backend, "sqlite")) {
+        if (!sqlite_dir[0]) {
+            const char *tmp = getenv("TMPDIR");
+            snprintf(sqlite_dir, sizeof sqlite_dir, "%s/tgshop-test.XXXXXX", tmp ? tmp : "/tmp");
+            if (!mkdtemp(sqlite_dir)) {
+                perror("testdb: mkdtemp");
+                exit(1);
+            }
+        }
+        snprintf(url, sizeof url, "sqlite:%s/db%d.sqlite", sqlite_dir, counter);
+        return url;
+    }
+    char admin_url[512];
+    read_pg_url(admin_url, sizeof admin_url);
+    struct db *admin;
+    struct buf err = BUF_INIT;
+    if (db_open(&admin, admin_url, &err)) {
+        fprintf(stderr, "testdb: cannot reach the test PostgreSQL: %s\n", err.data);
+        exit(1);
+    }
+    char name[64];
+    snprintf(name, sizeof name, "t_%ld_%d", (long)getpid(), counter);
+    char sql[128];
+    /* CREATE DATABASE takes no parameters; the name is generated above, never input */
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s; ", name);
+    db_exec_script(admin, sql);
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
+    if (db_exec_script(admin, sql)) {
+        fprintf(stderr, "testdb: %s: %s\n", sql, db_errmsg(admin));
+        exit(1);
+    }
+    db_close(admin);
+    buf_release(&err);
+    /* same server, the new database */
+    char *slash = strrchr(admin_url, '/');
+    *slash = '\0';
+    snprintf(url, sizeof url, "%s/%s", admin_url, name);
+    return url;
+}
+
+struct db *testdb_open(const char *backend, bool migrated)
+{
+    const char *u = testdb_new_url(backend);
+    struct db *db;
+    struct buf err = BUF_INIT;
+    if (db_open(&db, u, &err)) {
+        fprintf(stderr, "testdb: cannot open %s: %s\n", u, err.data);
+        exit(1);
+    }
+    if (migrated && migrate_apply(db, NULL, &err)) {
+        fprintf(stderr, "testdb: migrations failed: %s\n", err.data);
+        exit(1);
+    }
+    buf_release(&err);
+    return db;
+}
+
+int testdb_pg_script(const char *action, const char *state_dir)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "'%s' %s '%s' >/dev/null", TGSHOP_PG_SCRIPT, action, state_dir);
+    return system(cmd);
+}
+
+void testdb_cleanup(void)
+{
+    if (!sqlite_dir[0])
+        return;
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", sqlite_dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "testdb: could not remove %s\n", sqlite_dir);
+    sqlite_dir[0] = '\0';
+}

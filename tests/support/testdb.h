@@ -1,0 +1,33 @@
+/*
+ * Test databases on both backends. Test programs that touch the database
+ * take the backend as argv[1] ("sqlite" or "postgres"); ctest runs each of
+ * them once per backend (tests/CMakeLists.txt: tgshop_add_db_test).
+ *
+ * PostgreSQL comes from the cluster tests/support/pg.sh started for the
+ * run (its URL is in $TGSHOP_TEST_STATE/pg.env); each call creates a fresh,
+ * empty database in it. SQLite databases are files in a fresh temporary
+ * directory, removed by testdb_cleanup().
+ */
+#ifndef TGSHOP_TESTS_TESTDB_H
+#define TGSHOP_TESTS_TESTDB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "db/db.h"
+
+/* The backend named by the test's argv[1]; exits 2 when it is missing or unknown. */
+const char *testdb_backend(int argc, char **argv);
+/* The URL of a new, empty database of that backend (a static buffer, valid until the next call). */
+const char *testdb_new_url(const char *backend);
+/* Opens a new empty database, migrated when `migrated`; aborts the test on failure. */
+struct db *testdb_open(const char *backend, bool migrated);
+/* The state directory of this test run (pg.env lives there). */
+const char *testdb_state_dir(void);
+/* Runs tests/support/pg.sh ACTION STATE_DIR (start, stop, restart): tests that restart a
+ * server use a private cluster in their own state directory. Returns 0 on success. */
+int testdb_pg_script(const char *action, const char *state_dir);
+/* Removes the SQLite files made by this process. */
+void testdb_cleanup(void);
+
+#endif
