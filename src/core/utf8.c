@@ -114,3 +114,74 @@ size_t utf8_prefix_bytes(const char *str, size_t len, size_t max_bytes)
         end--;
     return end;
 }
+
+int utf8_encode(struct buf *out, unsigned cp)
+{
+    char b[4];
+    size_t n;
+    if (cp < 0x80) {
+        b[0] = (char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        b[0] = (char)(0xc0 | (cp >> 6));
+        b[1] = (char)(0x80 | (cp & 0x3f));
+        n = 2;
+    } else if (cp < 0x10000) {
+        b[0] = (char)(0xe0 | (cp >> 12));
+        b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        b[2] = (char)(0x80 | (cp & 0x3f));
+        n = 3;
+    } else {
+        b[0] = (char)(0xf0 | (cp >> 18));
+        b[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+        b[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        b[3] = (char)(0x80 | (cp & 0x3f));
+        n = 4;
+    }
+    return buf_add(out, b, n);
+}
+
+static unsigned search_fold(unsigned cp)
+{
+    if (cp >= 'A' && cp <= 'Z')
+        return cp + 0x20;
+    if (cp >= 0xc0 && cp <= 0xde && cp != 0xd7) /* Latin-1 capitals */
+        return cp + 0x20;
+    if (cp >= 0x100 && cp <= 0x17f && cp != 0x130 && cp != 0x131 && cp != 0x138 && cp != 0x149 &&
+        cp != 0x17f) {
+        /* Latin Extended-A pairs capital/small as even/odd, except one stretch that is
+         * odd/even */
+        bool odd_capitals = (cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17e);
+        if (odd_capitals ? (cp & 1) : !(cp & 1))
+            return cp + 1;
+        return cp;
+    }
+    if (cp >= 0x391 && cp <= 0x3a9 && cp != 0x3a2) /* Greek capitals */
+        return cp + 0x20;
+    if (cp >= 0x410 && cp <= 0x42f) /* Cyrillic А-Я */
+        return cp + 0x20;
+    if (cp >= 0x400 && cp <= 0x40f) /* Ѐ-Џ, Ё among them */
+        cp += 0x50;
+    if (cp == 0x451) /* ё searches as е */
+        return 0x435;
+    return cp;
+}
+
+int utf8_search_key(struct buf *out, const char *s, size_t len)
+{
+    int rc = 0;
+    size_t i = 0;
+    while (i < len && !rc) {
+        size_t n = seq_len((unsigned char)s[i]);
+        if (!n || n > len - i || !utf8_valid(s + i, n)) {
+            rc = buf_addc(out, s[i]);
+            i++;
+            continue;
+        }
+        unsigned cp;
+        utf8_decode(s + i, n, &cp);
+        rc = utf8_encode(out, search_fold(cp));
+        i += n;
+    }
+    return rc;
+}

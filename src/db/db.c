@@ -217,6 +217,12 @@ const char *db_text(const struct db_rows *rows, int col)
     return column_ok(rows, col) ? rows->db->backend->get_text(rows, col) : NULL;
 }
 
+char *db_text_dup(const struct db_rows *rows, int col, struct arena *a)
+{
+    const char *s = db_text(rows, col);
+    return s ? arena_memdup(a, s, db_len(rows, col)) : NULL;
+}
+
 size_t db_len(const struct db_rows *rows, int col)
 {
     return column_ok(rows, col) ? rows->db->backend->get_len(rows, col) : 0;

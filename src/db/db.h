@@ -45,6 +45,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/arena.h"
 #include "core/buf.h"
 
 struct db;
@@ -134,6 +135,8 @@ int64_t db_int(const struct db_rows *rows, int col);
 const char *db_text(const struct db_rows *rows, int col);
 /* Byte length of a text or blob column. */
 size_t db_len(const struct db_rows *rows, int col);
+/* A copy of a text column in arena a; NULL for SQL NULL. */
+char *db_text_dup(const struct db_rows *rows, int col, struct arena *a);
 /* A blob column, valid until the next db_next/db_rows_free; NULL for SQL NULL. */
 const void *db_blob(const struct db_rows *rows, int col, size_t *out_len);
 

@@ -97,6 +97,19 @@ static void strict_number_parsing(void **state)
     assert_true(parse_bool("maybe", &b) < 0);
 }
 
+static void search_keys_fold_case_and_yo(void **state)
+{
+    (void)state;
+    struct buf key = BUF_INIT;
+    const char *text = "Зелёный ЧАЙ Ёлка ÀÉÎ Łódź ΑΒΓ Tea 100%";
+    utf8_search_key(&key, text, strlen(text));
+    assert_string_equal(key.data, "зеленый чай елка àéî łódź αβγ tea 100%");
+    buf_reset(&key);
+    utf8_search_key(&key, S("ok\xff\xd0")); /* invalid bytes pass through */
+    assert_memory_equal(key.data, "ok\xff\xd0", 4);
+    buf_release(&key);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -104,6 +117,7 @@ int main(void)
         cmocka_unit_test(counting_code_points_and_utf16_units),
         cmocka_unit_test(truncation_never_splits_a_character),
         cmocka_unit_test(strict_number_parsing),
+        cmocka_unit_test(search_keys_fold_case_and_yo),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -67,13 +67,13 @@ CREATE TABLE product (
     stock BIGINT NOT NULL DEFAULT 0 CHECK (stock >= 0),
     photo_path TEXT,
     photo_file_id TEXT,               -- Telegram's file_id once the photo was uploaded
+    search_text TEXT NOT NULL DEFAULT '',  -- utf8_search_key(name): see src/core/utf8.h
     position BIGINT NOT NULL DEFAULT 0,
     is_active SMALLINT NOT NULL DEFAULT 1 CHECK (is_active IN (0, 1)),
     created_at BIGINT NOT NULL DEFAULT {{NOW}},
     updated_at BIGINT NOT NULL DEFAULT {{NOW}}
 );
 CREATE INDEX product_category_idx ON product (category_id, is_active, position, id);
-CREATE INDEX product_name_idx ON product (lower(name));
 
 CREATE TABLE cart_item (
     id {{ID}},
@@ -127,6 +127,7 @@ CREATE TABLE faq (
     id {{ID}},
     question TEXT NOT NULL CHECK (length(question) BETWEEN 1 AND 500),
     answer TEXT NOT NULL CHECK (length(answer) >= 1),
+    search_text TEXT NOT NULL DEFAULT '',  -- utf8_search_key(question + answer)
     position BIGINT NOT NULL DEFAULT 0,
     is_active SMALLINT NOT NULL DEFAULT 1 CHECK (is_active IN (0, 1)),
     created_at BIGINT NOT NULL DEFAULT {{NOW}},
