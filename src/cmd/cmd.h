@@ -62,5 +62,6 @@ int cmd_getopt(struct cmd_env *env, int argc, char **argv, const char *shortopts
 cmd_fn cmd_run;
 cmd_fn cmd_migrate;
 cmd_fn cmd_user;
+cmd_fn cmd_sandbox;
 
 #endif

@@ -36,6 +36,19 @@ static const struct command commands[] = {
      "list     show every account\n\n"
      "Passwords need at least 8 characters, not only digits, not a well-known\n"
      "password and not close to the username. They are stored as argon2id hashes.\n"},
+    {"sandbox", cmd_sandbox, NEED_CONFIG, "run the Telegram Bot API emulator alone",
+     "tgshop sandbox [--listen HOST:PORT] [--token TOKEN] [rate and fault flags]\n\n"
+     "Serves an emulator of the Telegram Bot API at http://HOST:PORT/bot<TOKEN>/METHOD\n"
+     "and its user-side API at /sandbox/api/ (docs/sandbox.md) until Ctrl-C.\n\n"
+     "  --listen HOST:PORT          where to listen (default 127.0.0.1:8081; port 0 = any)\n"
+     "  --token TOKEN               the bot token to accept (default 123456789:sandbox-token)\n"
+     "  --global-rate N             messages/s to all chats before 429 (default 30; 0 = no limit)\n"
+     "  --chat-rate N               messages/s to one chat (default 1; 0 = no limit)\n"
+     "  --chat-burst N              messages one chat may get at once (default 3)\n"
+     "  --precheckout-timeout SEC   the bot's time to answer a pre_checkout_query (default 10)\n"
+     "  --error-share X             share 0..1 of Bot API calls answered 500 (default 0)\n"
+     "  --slow-share X              share 0..1 of Bot API calls answered late (default 0)\n"
+     "  --slow-ms MS                how late (default 0)\n"},
 };
 
 static const char main_usage[] =

@@ -23,12 +23,8 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "core/embed.h"
 #include "db/db.h"
-
-struct embedded_file {
-    const char *name;
-    const char *text;
-};
 
 /* The migrations built into this binary, sorted, ending with {NULL, NULL}. */
 extern const struct embedded_file db_migrations[];

@@ -156,6 +156,30 @@ int catalog_level(struct db *db, struct arena *a, int64_t parent_id, int64_t off
     return rc;
 }
 
+int catalog_locate(struct db *db, int64_t category_id, int64_t *out_parent, int64_t *out_index)
+{
+    struct db_rows *rows;
+    int rc =
+        db_query(db, &rows, "SELECT COALESCE(parent_id, 0), position FROM category WHERE id = ?",
+                 DB_INT(category_id));
+    if (rc)
+        return rc;
+    int64_t position = 0;
+    if ((rc = db_next(rows)) > 0) {
+        *out_parent = db_int(rows, 0);
+        position = db_int(rows, 1);
+    }
+    db_rows_free(rows);
+    if (rc <= 0)
+        return rc < 0 ? rc : ERR_NOTFOUND;
+    /* categories come first in a level, ordered by (position, id) */
+    return db_query_int(db, out_index,
+                        "SELECT count(*) FROM category WHERE COALESCE(parent_id, 0) = ? "
+                        "AND is_active = 1 AND (position < ? OR (position = ? AND id < ?))",
+                        DB_INT(*out_parent), DB_INT(position), DB_INT(position),
+                        DB_INT(category_id));
+}
+
 char *catalog_like_pattern(struct arena *a, const char *query)
 {
     struct buf key = BUF_INIT, pattern = BUF_INIT;

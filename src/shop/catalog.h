@@ -58,6 +58,10 @@ int catalog_product(struct db *db, struct arena *a, int64_t id, struct product *
 int catalog_level(struct db *db, struct arena *a, int64_t parent_id, int64_t offset, int limit,
                   struct catalog_entry **out, int *out_count, int64_t *out_total);
 
+/* Where a category stands in its parent's level: the parent (0 = root) and its index among
+ * the visible entries there, so "Back" can return to the page that lists it. */
+int catalog_locate(struct db *db, int64_t category_id, int64_t *out_parent, int64_t *out_index);
+
 /* Visible products whose name contains query (case-insensitive, utf8_search_key). */
 int catalog_search(struct db *db, struct arena *a, const char *query, int64_t offset, int limit,
                    struct catalog_entry **out, int *out_count);

@@ -309,7 +309,7 @@ int order_pre_checkout(struct db *db, int64_t order_id, int64_t tg_user_id, cons
     }
     if (o.status != ORDER_AWAITING_PAYMENT || o.reserved_until <= clock_now()) {
         buf_setf(why, "the reservation of this order has expired; please check out again");
-        return ERR_CONFLICT;
+        return ERR_TIMEOUT;
     }
     if (strcmp(o.currency, currency ? currency : "") || o.total != amount) {
         buf_setf(why, "the amount does not match the order; please check out again");

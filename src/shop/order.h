@@ -79,8 +79,10 @@ int order_checkout(struct db *db, int64_t customer_id, const struct order_contac
                    const char *currency, int64_t reserve_seconds, int64_t *out_order_id,
                    struct buf *why);
 
-/* 0 when Telegram may charge tg_user_id `amount` in `currency` for the order; otherwise
- * ERR_NOTFOUND / ERR_CONFLICT / ERR_INVALID with a reason for the customer in why. */
+/* 0 when Telegram may charge tg_user_id `amount` in `currency` for the order; otherwise a
+ * reason in why and ERR_NOTFOUND (no such order of this user), ERR_CONFLICT (already paid),
+ * ERR_TIMEOUT (the reservation expired or the order was cancelled) or ERR_INVALID (the
+ * amount or currency differ). */
 int order_pre_checkout(struct db *db, int64_t order_id, int64_t tg_user_id, const char *currency,
                        int64_t amount, struct buf *why);
 

@@ -312,7 +312,7 @@ static void pre_checkout_guards_the_money(void **state)
     assert_int_equal(order_pre_checkout(f->db, 777777, 1001, "XTR", 90000, &why), ERR_NOTFOUND);
     db_exec(f->db, "UPDATE orders SET reserved_until = ? WHERE id = ?", DB_INT(clock_now() - 1),
             DB_INT(id));
-    assert_int_equal(order_pre_checkout(f->db, id, 1001, "XTR", 90000, &why), ERR_CONFLICT);
+    assert_int_equal(order_pre_checkout(f->db, id, 1001, "XTR", 90000, &why), ERR_TIMEOUT);
     assert_string_equal(why.data,
                         "the reservation of this order has expired; please check out again");
     buf_release(&why);

@@ -1,0 +1,461 @@
+/* The Bot API side of the sandbox over real HTTP: Telegram's shapes, limits and errors. */
+#include <curl/curl.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/buf.h"
+#include "core/clock.h"
+#include "sandbox_client.h"
+
+#define DESC(j)   json_string_value(json_object_get((j), "description"))
+#define RESULT(j) json_object_get((j), "result")
+
+static int setup(void **state)
+{
+    (void)state;
+    struct sandbox_options opt = {.max_body = 256 * 1024};
+    test_start(&opt);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    test_stop();
+    return 0;
+}
+
+static int reset(void **state)
+{
+    (void)state;
+    int status;
+    json_decref(test_user(&status, "POST", "/sandbox/api/reset", "{}"));
+    assert_int_equal(status, 200);
+    sandbox_set_rate_limits(test_sb, 0, 0);
+    struct sandbox_faults none = {0};
+    sandbox_set_faults(test_sb, &none);
+    return 0;
+}
+
+/* status is read through a pointer because the call that sets it is an argument too. */
+static void expect_error(json_t *answer, const long *status, long want_status,
+                         const char *description)
+{
+    assert_int_equal(*status, want_status);
+    assert_int_equal(json_integer_value(json_object_get(answer, "error_code")), want_status);
+    assert_string_equal(DESC(answer), description);
+    json_decref(answer);
+}
+
+static void user_says(long long id, const char *text)
+{
+    int status;
+    char path[64];
+    snprintf(path, sizeof path, "/sandbox/api/users/%lld/messages", id);
+    json_decref(test_user(&status, "POST", path, "{\"text\":\"%s\"}", text));
+    assert_int_equal(status, 200);
+}
+
+static void test_wrong_token_and_unknown_method(void **state)
+{
+    (void)state;
+    long status;
+    char *url = test_url("/bot1:wrong/getMe");
+    expect_error(test_http(url, NULL, NULL, 0, &status), &status, 401, "Unauthorized");
+    free(url);
+    expect_error(test_bot(&status, "noSuchMethod", "{}"), &status, 404, "Not Found");
+    json_t *me = test_bot(&status, "getme", "{}"); /* method names ignore case, as in Telegram */
+    assert_int_equal(json_integer_value(json_object_get(RESULT(me), "id")), 123456789);
+    assert_true(json_is_true(json_object_get(RESULT(me), "is_bot")));
+    json_decref(me);
+}
+
+static void test_updates_offset_confirms(void **state)
+{
+    (void)state;
+    long status;
+    test_create_user(42, "Ann");
+    user_says(42, "/start");
+    user_says(42, "one");
+    user_says(42, "two");
+    json_t *all = test_bot(&status, "getUpdates", "{}");
+    assert_int_equal(json_array_size(RESULT(all)), 3);
+    json_t *first = json_array_get(RESULT(all), 0);
+    json_int_t first_id = json_integer_value(json_object_get(first, "update_id"));
+    json_t *entity =
+        json_array_get(json_object_get(json_object_get(first, "message"), "entities"), 0);
+    assert_string_equal(json_string_value(json_object_get(entity, "type")), "bot_command");
+    json_decref(all);
+
+    json_t *limited =
+        test_bot(&status, "getUpdates", "{\"limit\":1,\"offset\":%lld}", (long long)first_id + 1);
+    assert_int_equal(json_array_size(RESULT(limited)), 1);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_array_get(RESULT(limited), 0), "update_id")),
+        first_id + 1);
+    json_decref(limited);
+    /* the confirmed update is forgotten: without offset only the last two remain */
+    json_t *rest = test_bot(&status, "getUpdates", "{}");
+    assert_int_equal(json_array_size(RESULT(rest)), 2);
+    json_decref(rest);
+    json_t *none = test_bot(&status, "getUpdates", "{\"offset\":%lld}", (long long)first_id + 3);
+    assert_int_equal(json_array_size(RESULT(none)), 0);
+    json_decref(none);
+}
+
+static void *poll_updates(void *arg)
+{
+    long status;
+    json_t *answer = test_bot(&status, "getUpdates", "{\"timeout\":20}");
+    __atomic_store_n((json_t **)arg, answer, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+static void test_long_poll_wakes_up_on_user_message(void **state)
+{
+    (void)state;
+    test_create_user(42, "Ann");
+    json_t *answer = NULL;
+    pthread_t poller;
+    int64_t started = clock_mono_ms();
+    pthread_create(&poller, NULL, poll_updates, &answer);
+    user_says(42, "hello");
+    pthread_join(poller, NULL);
+    assert_true(clock_mono_ms() - started < 10000);
+    assert_int_equal(json_array_size(RESULT(answer)), 1);
+    json_decref(answer);
+}
+
+static void test_second_long_poll_ends_the_first(void **state)
+{
+    (void)state;
+    json_t *first = NULL;
+    pthread_t poller;
+    pthread_create(&poller, NULL, poll_updates, &first);
+    int64_t deadline = clock_mono_ms() + 10000;
+    long status = 0;
+    /* short polls until the long one has been terminated by one of them */
+    while (!__atomic_load_n(&first, __ATOMIC_ACQUIRE) && clock_mono_ms() < deadline)
+        json_decref(test_bot(&status, "getUpdates", "{\"timeout\":0}"));
+    pthread_join(poller, NULL);
+    assert_int_equal(json_integer_value(json_object_get(first, "error_code")), 409);
+    assert_string_equal(DESC(first), "Conflict: terminated by other long poll or webhook");
+    json_decref(first);
+}
+
+static void test_edits_and_deletes(void **state)
+{
+    (void)state;
+    long status;
+    test_create_user(42, "Ann");
+    json_t *sent = test_bot(&status, "sendMessage",
+                            "{\"chat_id\":42,\"text\":\"Hi\",\"reply_markup\":{\"inline_keyboard\":"
+                            "[[{\"text\":\"A\",\"callback_data\":\"a\"}]]}}");
+    json_int_t id = json_integer_value(json_object_get(RESULT(sent), "message_id"));
+    assert_int_equal(id, 1);
+    json_decref(sent);
+    json_t *second = test_bot(&status, "sendMessage", "{\"chat_id\":\"42\",\"text\":\"x\"}");
+    assert_int_equal(json_integer_value(json_object_get(RESULT(second), "message_id")), 2);
+    json_decref(second);
+
+    const char *same = "{\"chat_id\":42,\"message_id\":1,\"text\":\"Hi\",\"reply_markup\":"
+                       "{\"inline_keyboard\":[[{\"text\":\"A\",\"callback_data\":\"a\"}]]}}";
+    expect_error(test_bot(&status, "editMessageText", "%s", same), &status, 400,
+                 "Bad Request: message is not modified: specified new message content and reply "
+                 "markup are exactly the same as a current content and reply markup of the "
+                 "message");
+    /* the same text without the keyboard is a change: the keyboard goes away */
+    json_t *edited =
+        test_bot(&status, "editMessageText", "{\"chat_id\":42,\"message_id\":1,\"text\":\"Hi\"}");
+    assert_int_equal(status, 200);
+    assert_null(json_object_get(RESULT(edited), "reply_markup"));
+    assert_non_null(json_object_get(RESULT(edited), "edit_date"));
+    json_decref(edited);
+    expect_error(
+        test_bot(&status, "editMessageText", "{\"chat_id\":42,\"message_id\":99,\"text\":\"x\"}"),
+        &status, 400, "Bad Request: message to edit not found");
+    expect_error(test_bot(&status, "editMessageCaption",
+                          "{\"chat_id\":42,\"message_id\":1,\"caption\":\"x\"}"),
+                 &status, 400, "Bad Request: there is no caption in the message to edit");
+    expect_error(test_bot(&status, "editMessageText", "{\"chat_id\":42,\"text\":\"x\"}"), &status,
+                 400, "Bad Request: message identifier is not specified");
+
+    json_t *deleted = test_bot(&status, "deleteMessage", "{\"chat_id\":42,\"message_id\":1}");
+    assert_true(json_is_true(RESULT(deleted)));
+    json_decref(deleted);
+    expect_error(test_bot(&status, "deleteMessage", "{\"chat_id\":42,\"message_id\":1}"), &status,
+                 400, "Bad Request: message to delete not found");
+    expect_error(
+        test_bot(&status, "editMessageText", "{\"chat_id\":42,\"message_id\":1,\"text\":\"y\"}"),
+        &status, 400, "Bad Request: message to edit not found");
+
+    int ustatus;
+    json_t *chat = test_user(&ustatus, "GET", "/sandbox/api/chats/42", NULL);
+    assert_int_equal(json_array_size(json_object_get(chat, "messages")), 1);
+    json_decref(chat);
+}
+
+static void test_limits(void **state)
+{
+    (void)state;
+    long status;
+    test_create_user(42, "Ann");
+    struct buf body = BUF_INIT;
+    /* 2048 emoji are 4096 UTF-16 units: allowed; one more is too long */
+    buf_adds(&body, "{\"chat_id\":42,\"text\":\"");
+    for (int i = 0; i < 2048; i++)
+        buf_adds(&body, "\xf0\x9f\x98\x80");
+    buf_adds(&body, "\"}");
+    json_decref(test_bot(&status, "sendMessage", "%s", body.data));
+    assert_int_equal(status, 200);
+    buf_truncate(&body, body.len - 2);
+    buf_adds(&body, "a\"}");
+    expect_error(test_bot(&status, "sendMessage", "%s", body.data), &status, 400,
+                 "Bad Request: message is too long");
+    buf_release(&body);
+
+    expect_error(test_bot(&status, "sendMessage", "{\"chat_id\":42,\"text\":\"  \"}"), &status, 400,
+                 "Bad Request: message text is empty");
+    expect_error(test_bot(&status, "sendMessage", "{\"text\":\"x\"}"), &status, 400,
+                 "Bad Request: chat_id is empty");
+    expect_error(test_bot(&status, "sendMessage", "{\"chat_id\":7,\"text\":\"x\"}"), &status, 400,
+                 "Bad Request: chat not found");
+    expect_error(test_bot(&status, "sendMessage",
+                          "{\"chat_id\":42,\"text\":\"x\",\"reply_markup\":{\"inline_keyboard\":"
+                          "[[{\"text\":\"A\",\"callback_data\":\"%065d\"}]]}}",
+                          0),
+                 &status, 400, "Bad Request: BUTTON_DATA_INVALID");
+    expect_error(test_bot(&status, "sendMessage",
+                          "{\"chat_id\":42,\"text\":\"<b>x\",\"parse_mode\":\"HTML\"}"),
+                 &status, 400,
+                 "Bad Request: can't parse entities: Can't find end tag corresponding to start "
+                 "tag \"b\"");
+    expect_error(test_bot(&status, "sendInvoice",
+                          "{\"chat_id\":42,\"title\":\"T\",\"description\":\"D\",\"payload\":"
+                          "\"%0129d\",\"currency\":\"XTR\",\"prices\":[{\"label\":\"x\","
+                          "\"amount\":5}]}",
+                          0),
+                 &status, 400, "Bad Request: INVOICE_PAYLOAD_INVALID");
+    expect_error(test_bot(&status, "sendInvoice",
+                          "{\"chat_id\":42,\"title\":\"T\",\"description\":\"D\",\"payload\":"
+                          "\"p\",\"provider_token\":\"tok\",\"currency\":\"XTR\",\"prices\":"
+                          "[{\"label\":\"x\",\"amount\":5}]}"),
+                 &status, 400, "Bad Request: STARS_INVOICE_INVALID");
+    expect_error(test_bot(&status, "sendInvoice",
+                          "{\"chat_id\":42,\"title\":\"%033d\",\"description\":\"D\","
+                          "\"payload\":\"p\",\"currency\":\"XTR\",\"prices\":[{\"label\":\"x\","
+                          "\"amount\":5}]}",
+                          0),
+                 &status, 400, "Bad Request: INVOICE_TITLE_INVALID");
+}
+
+static void test_rate_limit_answers_429(void **state)
+{
+    (void)state;
+    long status;
+    test_create_user(42, "Ann");
+    test_create_user(43, "Bob");
+    sandbox_set_rate_limits(test_sb, 0, 1);
+    json_decref(test_bot(&status, "sendMessage", "{\"chat_id\":42,\"text\":\"1\"}"));
+    assert_int_equal(status, 200);
+    json_t *limited = test_bot(&status, "sendMessage", "{\"chat_id\":42,\"text\":\"2\"}");
+    assert_int_equal(status, 429);
+    assert_string_equal(DESC(limited), "Too Many Requests: retry after 1");
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(limited, "parameters"), "retry_after")),
+        1);
+    json_decref(limited);
+    /* another chat is not limited by the first one's bucket */
+    json_decref(test_bot(&status, "sendMessage", "{\"chat_id\":43,\"text\":\"1\"}"));
+    assert_int_equal(status, 200);
+
+    int ustatus;
+    json_t *stats = test_user(&ustatus, "GET", "/sandbox/api/stats", NULL);
+    json_t *chat = json_object_get(json_object_get(stats, "chats"), "42");
+    assert_int_equal(json_integer_value(json_object_get(chat, "delivered")), 1);
+    assert_int_equal(json_integer_value(json_object_get(chat, "rate_limited")), 1);
+    json_t *method = json_object_get(json_object_get(stats, "methods"), "sendMessage");
+    assert_int_equal(json_integer_value(json_object_get(method, "rate_limited")), 1);
+    json_decref(stats);
+}
+
+static void test_injected_faults(void **state)
+{
+    (void)state;
+    long status;
+    struct sandbox_faults faults = {.error_share = 0.5, .error_code = 502};
+    sandbox_set_faults(test_sb, &faults);
+    int failures = 0;
+    for (int i = 0; i < 6; i++) {
+        json_t *me = test_bot(&status, "getMe", "{}");
+        if (status == 502) {
+            failures++;
+            assert_string_equal(DESC(me), "Bad Gateway");
+        }
+        json_decref(me);
+    }
+    assert_int_equal(failures, 3);
+    struct sandbox_faults slow = {.slow_share = 1, .slow_ms = 300};
+    sandbox_set_faults(test_sb, &slow);
+    int64_t started = clock_mono_ms();
+    json_decref(test_bot(&status, "getMe", "{}"));
+    assert_int_equal(status, 200);
+    assert_true(clock_mono_ms() - started >= 300);
+}
+
+static void test_blocked_user_gets_403(void **state)
+{
+    (void)state;
+    long status;
+    int ustatus;
+    test_create_user(42, "Ann");
+    json_decref(test_user(&ustatus, "POST", "/sandbox/api/users/42/block", NULL));
+    expect_error(test_bot(&status, "sendMessage", "{\"chat_id\":42,\"text\":\"x\"}"), &status, 403,
+                 "Forbidden: bot was blocked by the user");
+    json_t *updates = test_bot(&status, "getUpdates", "{}");
+    json_t *member = json_object_get(json_array_get(RESULT(updates), 0), "my_chat_member");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(member, "new_chat_member"), "status")),
+        "kicked");
+    json_decref(updates);
+    int ignored;
+    json_decref(
+        test_user(&ignored, "POST", "/sandbox/api/users", "{\"id\":44,\"first_name\":\"C\"}"));
+    expect_error(test_bot(&status, "sendMessage", "{\"chat_id\":44,\"text\":\"x\"}"), &status, 403,
+                 "Forbidden: bot can't initiate conversation with a user");
+}
+
+static void test_bad_input_gets_telegram_errors(void **state)
+{
+    (void)state;
+    long status;
+    test_create_user(42, "Ann");
+    struct buf path = BUF_INIT;
+    buf_addf(&path, "/bot%s/sendMessage", TEST_TOKEN);
+    char *url = test_url(path.data);
+    expect_error(test_http(url, "application/json", "{\"chat_id\":", 11, &status), &status, 400,
+                 "Bad Request: can't parse JSON object");
+    expect_error(test_http(url, "application/json", "[1,2]", 5, &status), &status, 400,
+                 "Bad Request: can't parse JSON object");
+    size_t huge_len = 300 * 1024;
+    char *huge = malloc(huge_len);
+    memset(huge, 'a', huge_len);
+    expect_error(test_http(url, "application/x-www-form-urlencoded", huge, huge_len, &status),
+                 &status, 413, "Request Entity Too Large");
+    free(huge);
+    expect_error(test_http(url, "multipart/form-data; boundary=XX", "--XX\r\nbroken", 13, &status),
+                 &status, 400, "Bad Request: can't parse multipart/form-data request");
+    json_t *form = test_http(url, "application/x-www-form-urlencoded",
+                             "chat_id=42&text=caf%C3%A9+ok", 28, &status);
+    assert_string_equal(json_string_value(json_object_get(RESULT(form), "text")), "café ok");
+    json_decref(form);
+    free(url);
+    buf_release(&path);
+
+    expect_error(test_bot(&status, "sendMessage", "{\"chat_id\":{\"a\":1},\"text\":\"x\"}"),
+                 &status, 400, "Bad Request: chat not found");
+    expect_error(test_bot(&status, "sendMessage",
+                          "{\"chat_id\":42,\"text\":\"x\",\"reply_markup\":\"{nope\"}"),
+                 &status, 400, "Bad Request: can't parse reply keyboard markup JSON object");
+    expect_error(
+        test_bot(&status, "sendMessage",
+                 "{\"chat_id\":42,\"text\":\"x\",\"reply_markup\":{\"inline_keyboard\":5}}"),
+        &status, 400,
+        "Bad Request: field \"inline_keyboard\" of the InlineKeyboardMarkup should be an "
+        "Array of Arrays");
+    expect_error(test_bot(&status, "editMessageText",
+                          "{\"chat_id\":42,\"message_id\":\"abc\",\"text\":\"x\"}"),
+                 &status, 400, "Bad Request: invalid message_id specified");
+    expect_error(test_bot(&status, "sendChatAction", "{\"chat_id\":42,\"action\":\"dance\"}"),
+                 &status, 400, "Bad Request: wrong parameter action in request");
+}
+
+/* A 1x1 PNG. */
+static const unsigned char png[] = {
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48,
+    0x44, 0x52, 0x00, 0x00, 0x03, 0x20, 0x00, 0x00, 0x02, 0x58, 0x08, 0x06, 0x00, 0x00,
+    0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78,
+    0x9c, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0d, 0x0a, 0x2d, 0xb4, 0x00,
+    0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82};
+
+static void test_send_photo_upload_and_file_id(void **state)
+{
+    (void)state;
+    long status;
+    test_create_user(42, "Ann");
+    struct buf body = BUF_INIT, path = BUF_INIT;
+    buf_adds(&body, "--BOUND\r\nContent-Disposition: form-data; name=\"chat_id\"\r\n\r\n42\r\n"
+                    "--BOUND\r\nContent-Disposition: form-data; name=\"caption\"\r\n\r\nNice\r\n"
+                    "--BOUND\r\nContent-Disposition: form-data; name=\"photo\"; "
+                    "filename=\"p.png\"\r\nContent-Type: image/png\r\n\r\n");
+    buf_add(&body, png, sizeof png);
+    buf_adds(&body, "\r\n--BOUND--\r\n");
+    buf_addf(&path, "/bot%s/sendPhoto", TEST_TOKEN);
+    char *url = test_url(path.data);
+    json_t *sent =
+        test_http(url, "multipart/form-data; boundary=BOUND", body.data, body.len, &status);
+    assert_int_equal(status, 200);
+    json_t *sizes = json_object_get(RESULT(sent), "photo");
+    assert_true(json_array_size(sizes) >= 2);
+    json_t *largest = json_array_get(sizes, json_array_size(sizes) - 1);
+    assert_int_equal(json_integer_value(json_object_get(largest, "width")), 800);
+    assert_int_equal(json_integer_value(json_object_get(largest, "height")), 600);
+    assert_string_equal(json_string_value(json_object_get(RESULT(sent), "caption")), "Nice");
+    const char *file_id = json_string_value(json_object_get(largest, "file_id"));
+
+    json_t *again = test_bot(&status, "sendPhoto", "{\"chat_id\":42,\"photo\":\"%s\"}", file_id);
+    assert_int_equal(status, 200);
+    assert_true(json_equal(json_object_get(RESULT(again), "photo"), sizes));
+    json_decref(again);
+
+    struct buf file_path = BUF_INIT;
+    buf_addf(&file_path, "/sandbox/api/files/%s", file_id);
+    struct buf out = BUF_INIT;
+    assert_int_equal(sandbox_user_api(test_sb, "GET", file_path.data, NULL, &out), 200);
+    assert_int_equal(out.len, sizeof png);
+    buf_release(&out);
+    buf_release(&file_path);
+    json_decref(sent);
+
+    expect_error(test_bot(&status, "sendPhoto", "{\"chat_id\":42,\"photo\":\"nonsense here\"}"),
+                 &status, 400, "Bad Request: wrong file identifier/HTTP URL specified");
+    expect_error(test_bot(&status, "sendPhoto", "{\"chat_id\":42}"), &status, 400,
+                 "Bad Request: there is no photo in the request");
+    buf_reset(&body);
+    buf_adds(&body, "--B\r\nContent-Disposition: form-data; name=\"chat_id\"\r\n\r\n42\r\n"
+                    "--B\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"x\"\r\n\r\n"
+                    "not a picture\r\n--B--\r\n");
+    expect_error(test_http(url, "multipart/form-data; boundary=B", body.data, body.len, &status),
+                 &status, 400, "Bad Request: IMAGE_PROCESS_FAILED");
+    free(url);
+    buf_release(&body);
+    buf_release(&path);
+}
+
+int main(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_wrong_token_and_unknown_method, reset),
+        cmocka_unit_test_setup(test_updates_offset_confirms, reset),
+        cmocka_unit_test_setup(test_long_poll_wakes_up_on_user_message, reset),
+        cmocka_unit_test_setup(test_second_long_poll_ends_the_first, reset),
+        cmocka_unit_test_setup(test_edits_and_deletes, reset),
+        cmocka_unit_test_setup(test_limits, reset),
+        cmocka_unit_test_setup(test_rate_limit_answers_429, reset),
+        cmocka_unit_test_setup(test_injected_faults, reset),
+        cmocka_unit_test_setup(test_blocked_user_gets_403, reset),
+        cmocka_unit_test_setup(test_bad_input_gets_telegram_errors, reset),
+        cmocka_unit_test_setup(test_send_photo_upload_and_file_id, reset),
+    };
+    int failed = cmocka_run_group_tests(tests, setup, teardown);
+    curl_global_cleanup();
+    return failed;
+}
