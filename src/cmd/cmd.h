@@ -59,7 +59,18 @@ int cmd_fail(const struct cmd_env *env, const char *fmt, ...) __attribute__((for
 int cmd_getopt(struct cmd_env *env, int argc, char **argv, const char *shortopts,
                const void *longopts);
 
+/* Blocks SIGINT and SIGTERM in the calling thread, so that every thread started afterwards
+ * inherits the mask and only cmd_wait_for_stop() sees them. Call before starting threads. */
+void cmd_block_stop_signals(void);
+/* Waits for SIGINT or SIGTERM (blocked by cmd_block_stop_signals). */
+void cmd_wait_for_stop(void);
+
+struct bot_settings;
+/* The bot's settings from the configuration (strings point into env->cfg). */
+void cmd_bot_settings(const struct cmd_env *env, struct bot_settings *out);
+
 cmd_fn cmd_run;
+cmd_fn cmd_bot;
 cmd_fn cmd_migrate;
 cmd_fn cmd_user;
 cmd_fn cmd_sandbox;

@@ -1,4 +1,6 @@
 #include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -6,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bot/context.h"
 #include "cmd/cmd.h"
 #include "core/dotenv.h"
 #include "core/err.h"
@@ -17,9 +20,19 @@ extern char **environ;
 
 static const struct command commands[] = {
     {"run", cmd_run, NEED_MIGRATED, "run the whole shop in one process",
-     "tgshop run\n\n"
-     "Migrates the database and starts the shop with the configuration from the\n"
-     "environment and .env. Prints what is configured.\n"},
+     "tgshop run [--no-demo] [--sandbox-listen HOST:PORT] [--workers N]\n\n"
+     "Migrates the database, seeds a demo catalogue into an empty one, and runs the\n"
+     "bot until Ctrl-C. Without BOT_TOKEN it also starts the sandbox (a Telegram\n"
+     "Bot API emulator with a web chat) and points the bot at it, so the shop can be\n"
+     "tried in a browser without Telegram.\n\n"
+     "  --no-demo                   do not seed the demo catalogue\n"
+     "  --sandbox-listen HOST:PORT  where the sandbox listens (default 127.0.0.1:8081)\n"
+     "  --workers N                 threads handling updates (1-32, default 4)\n"},
+    {"bot", cmd_bot, NEED_MIGRATED, "run the Telegram bot (long polling)",
+     "tgshop bot [--workers N]\n\n"
+     "Runs the bot with BOT_TOKEN against TELEGRAM_API_URL, long polling for updates,\n"
+     "until Ctrl-C.\n\n"
+     "  --workers N   threads handling updates (1-32, default 4)\n"},
     {"migrate", cmd_migrate, NEED_DB, "apply database schema migrations",
      "tgshop migrate [--status]\n\n"
      "Applies the schema migrations built into this binary that the database does\n"
@@ -114,6 +127,43 @@ int cmd_getopt(struct cmd_env *env, int argc, char **argv, const char *shortopts
     else
         cmd_usage_error(env, "option %s %s", argv[optind - 1], problem);
     return '?';
+}
+
+static sigset_t stop_signals(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    return set;
+}
+
+void cmd_block_stop_signals(void)
+{
+    sigset_t set = stop_signals();
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+void cmd_wait_for_stop(void)
+{
+    sigset_t set = stop_signals();
+    int signal_number;
+    sigwait(&set, &signal_number);
+}
+
+void cmd_bot_settings(const struct cmd_env *env, struct bot_settings *out)
+{
+    const struct config *cfg = &env->cfg;
+    *out = (struct bot_settings){
+        .currency = cfg->currency,
+        .provider_token = cfg->payment_provider_token,
+        .admin_chat_ids = cfg->admin_chat_ids,
+        .admin_chat_count = cfg->admin_chat_count,
+        .default_language = cfg->default_language,
+        .page_size = cfg->page_size,
+        .reserve_seconds = cfg->reservation_minutes * 60LL,
+        .gate_cache_seconds = 60,
+    };
 }
 
 static const struct command *find_command(const char *name)

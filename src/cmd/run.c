@@ -1,13 +1,18 @@
 #include <getopt.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "bot/bot.h"
 #include "cmd/cmd.h"
+#include "core/parse.h"
 #include "core/xalloc.h"
+#include "sandbox/sandbox.h"
+#include "shop/demo.h"
 #include "core/banned.h"
 
 /* Prints what the shop runs with; secrets are never printed. */
-static void print_configuration(const struct cmd_env *env)
+static void print_configuration(const struct cmd_env *env, const char *telegram)
 {
     const struct config *cfg = &env->cfg;
     char *database = config_mask_url(cfg->database_url);
@@ -22,30 +27,135 @@ static void print_configuration(const struct cmd_env *env)
     } else {
         printf("  job queue    in the database\n");
     }
-    if (cfg->bot_token)
-        printf("  telegram     %s (%s)\n", cfg->telegram_api_url,
-               cfg->webhook_url ? "webhook" : "long polling");
-    else
-        printf("  telegram     sandbox (no BOT_TOKEN set)\n");
+    printf("  telegram     %s\n", telegram);
     printf("  payments     %s, currency %s\n",
            cfg->payment_provider_token ? "payment provider" : "Telegram Stars", cfg->currency);
-    printf("  admin panel  http://%s:%d/\n", cfg->listen_host, cfg->listen_port);
     printf("  media        %s\n", cfg->media_dir);
     printf("  language     %s by default; %zu admin chat%s notified\n", cfg->default_language,
            cfg->admin_chat_count, cfg->admin_chat_count == 1 ? "" : "s");
 }
 
+static int seed_demo(struct cmd_env *env)
+{
+    struct demo_options opt = {env->cfg.media_dir, env->cfg.currency, NULL};
+    struct demo_report report;
+    struct buf err = BUF_INIT;
+    int status = EXIT_OK;
+    if (demo_seed(env->db, &opt, &report, &err))
+        status = cmd_fail(env, "cannot seed the demo catalogue: %s", err.data);
+    else if (!report.skipped)
+        printf("Seeded the demo catalogue: %d categories, %d products, %d FAQ entries "
+               "(--no-demo skips this).\n",
+               report.categories, report.products, report.faqs);
+    buf_release(&err);
+    return status;
+}
+
+/* A sandbox bot token: a fixed bot id and a fresh random secret for each run. */
+static char *sandbox_token(void)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+    char secret[36];
+    for (size_t i = 0; i < 35; i++)
+        secret[i] = alphabet[randombytes_uniform(sizeof alphabet - 1)];
+    secret[35] = '\0';
+    struct buf token = BUF_INIT;
+    buf_addf(&token, "7000000001:%s", secret);
+    return buf_detach(&token, NULL);
+}
+
 int cmd_run(int argc, char **argv, struct cmd_env *env)
 {
-    static const struct option options[] = {{0}};
-    if (cmd_getopt(env, argc, argv, ":", options) != -1)
-        return EXIT_USAGE;
-    if (optind < argc)
-        return cmd_usage_error(env, "unexpected argument '%s'", argv[optind]);
-    if (cmd_database(env))
-        return EXIT_FAIL;
-    print_configuration(env);
-    printf("The database is ready. The bot, the admin panel and the workers are not part of\n"
-           "this build yet; create an admin account with: tgshop user create --username NAME\n");
-    return EXIT_OK;
+    static const struct option options[] = {
+        {"no-demo", no_argument, NULL, 'd'},
+        {"sandbox-listen", required_argument, NULL, 'l'},
+        {"workers", required_argument, NULL, 'w'},
+        {0},
+    };
+    bool demo = true;
+    char *sandbox_host = NULL;
+    int sandbox_port = 8081;
+    int64_t workers = 4;
+    int c, status = EXIT_OK;
+    while (status == EXIT_OK && (c = cmd_getopt(env, argc, argv, ":", options)) != -1) {
+        if (c == 'd') {
+            demo = false;
+        } else if (c == 'l') {
+            free(sandbox_host);
+            sandbox_host = NULL;
+            if (config_parse_host_port(optarg, true, &sandbox_host, &sandbox_port))
+                status =
+                    cmd_usage_error(env, "--sandbox-listen must be HOST:PORT, got \"%s\"", optarg);
+        } else if (c == 'w') {
+            if (parse_int64(optarg, &workers) || workers < 1 || workers > 32)
+                status = cmd_usage_error(env, "--workers must be 1-32, got \"%s\"", optarg);
+        } else {
+            status = EXIT_USAGE;
+        }
+    }
+    if (status == EXIT_OK && optind < argc)
+        status = cmd_usage_error(env, "unexpected argument '%s'", argv[optind]);
+    if (status == EXIT_OK && env->cfg.webhook_url)
+        status = cmd_usage_error(env, "WEBHOOK_URL is set, but tgshop run long-polls; unset it");
+    if (status == EXIT_OK && cmd_database(env))
+        status = EXIT_FAIL;
+    if (status == EXIT_OK && demo)
+        status = seed_demo(env);
+    if (status != EXIT_OK) {
+        free(sandbox_host);
+        return status;
+    }
+
+    cmd_block_stop_signals();
+    struct buf err = BUF_INIT;
+    struct sandbox *sb = NULL;
+    char *token = NULL;
+    struct bot *b = NULL;
+    const char *api_url = env->cfg.telegram_api_url;
+    if (!env->cfg.bot_token) {
+        token = sandbox_token();
+        struct sandbox_options sopt = {
+            .listen_host = sandbox_host ? sandbox_host : "127.0.0.1",
+            .listen_port = sandbox_port,
+            .bot_token = token,
+            .bot_username = "tgshop_sandbox_bot",
+            .bot_first_name = "tgshop",
+        };
+        if (sandbox_start(&sb, &sopt, &err)) {
+            status = cmd_fail(env, "cannot start the sandbox: %s", err.data);
+            goto done;
+        }
+        api_url = sandbox_url(sb);
+    }
+    struct bot_options opt = {
+        .database_url = env->cfg.database_url,
+        .api_url = api_url,
+        .token = token ? token : env->cfg.bot_token,
+        .workers = (int)workers,
+        .long_polling = true,
+    };
+    cmd_bot_settings(env, &opt.settings);
+    if (bot_start(&b, &opt, &err)) {
+        status = cmd_fail(env, "cannot start the bot: %s", err.data);
+        goto done;
+    }
+    print_configuration(env, sb ? "sandbox (no BOT_TOKEN set)" : env->cfg.telegram_api_url);
+    if (sb)
+        printf("\nThe shop is running. Open the sandbox chat to shop as a customer:\n"
+               "  %s/\n",
+               sandbox_url(sb));
+    else
+        printf("\nThe shop is running: message @%s in Telegram.\n", bot_username(b));
+    printf("Admin accounts: tgshop user create --username NAME --superuser. Stop with Ctrl-C.\n");
+    fflush(stdout);
+    cmd_wait_for_stop();
+    printf("Stopping...\n");
+done:
+    bot_stop(b);
+    sandbox_stop(sb);
+    free(token);
+    free(sandbox_host);
+    buf_release(&err);
+    return status;
 }

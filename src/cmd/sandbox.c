@@ -1,5 +1,4 @@
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,22 +8,6 @@
 #include "core/xalloc.h"
 #include "sandbox/sandbox.h"
 #include "core/banned.h"
-
-static int parse_listen(const char *value, char **host, int *port)
-{
-    const char *colon = strrchr(value, ':');
-    int64_t p;
-    if (!colon || colon == value || parse_int64(colon + 1, &p) || p < 0 || p > 65535)
-        return -1;
-    size_t len = (size_t)(colon - value);
-    if (value[0] == '[' && len > 2 && value[len - 1] == ']') {
-        value++;
-        len -= 2;
-    }
-    *host = xstrndup(value, len);
-    *port = (int)p;
-    return 0;
-}
 
 static int parse_rate(struct cmd_env *env, const char *flag, const char *value, double *out)
 {
@@ -60,7 +43,7 @@ int cmd_sandbox(int argc, char **argv, struct cmd_env *env)
         case 'l':
             free(host);
             host = NULL;
-            if (parse_listen(optarg, &host, &opt.listen_port))
+            if (config_parse_host_port(optarg, true, &host, &opt.listen_port))
                 status = cmd_usage_error(env, "--listen must be HOST:PORT, got \"%s\"", optarg);
             break;
         case 't':
@@ -107,12 +90,7 @@ int cmd_sandbox(int argc, char **argv, struct cmd_env *env)
     if (!host)
         opt.listen_port = 8081;
 
-    /* Block the stop signals before any thread starts, so only sigwait() sees them. */
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    cmd_block_stop_signals();
 
     struct buf err = BUF_INIT;
     struct sandbox *sb = NULL;
@@ -129,8 +107,7 @@ int cmd_sandbox(int argc, char **argv, struct cmd_env *env)
            "Set TELEGRAM_API_URL=%s and BOT_TOKEN=%s. Stop with Ctrl-C.\n",
            url, opt.bot_token, url, url, url, opt.bot_token);
     fflush(stdout);
-    int signal_number;
-    sigwait(&stop_signals, &signal_number);
+    cmd_wait_for_stop();
     sandbox_stop(sb);
     buf_release(&err);
     free(host);

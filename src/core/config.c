@@ -1,5 +1,6 @@
 #include "core/config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,27 +128,41 @@ static int resolve_database_url(struct config *cfg, const struct config_source *
     return 0;
 }
 
-static int parse_listen(struct config *cfg, const char *listen, struct buf *err)
+int config_parse_host_port(const char *value, bool allow_any_port, char **out_host, int *out_port)
 {
-    const char *expected = "HOST:PORT (for example 127.0.0.1:8000 or [::1]:8000)";
-    const char *colon = strrchr(listen, ':');
-    if (!colon || colon == listen)
-        return fail(err, "LISTEN", expected, listen);
+    const char *colon = strrchr(value, ':');
     int64_t port;
-    if (parse_int64(colon + 1, &port) || port < 1 || port > 65535)
-        return fail(err, "LISTEN", expected, listen);
-    const char *host = listen;
-    size_t host_len = (size_t)(colon - listen);
+    if (!colon || colon == value || parse_int64(colon + 1, &port) || port < !allow_any_port ||
+        port > 65535)
+        return ERR_INVALID;
+    const char *host = value;
+    size_t host_len = (size_t)(colon - value);
     if (host[0] == '[') {
         if (host_len < 3 || host[host_len - 1] != ']')
-            return fail(err, "LISTEN", expected, listen);
+            return ERR_INVALID;
         host++;
         host_len -= 2;
     } else if (memchr(host, ':', host_len)) {
-        return fail(err, "LISTEN", expected, listen); /* IPv6 needs brackets */
+        return ERR_INVALID; /* IPv6 needs brackets */
     }
-    cfg->listen_host = xmemdup(host, host_len);
-    cfg->listen_port = (int)port;
+    *out_host = xmemdup(host, host_len);
+    *out_port = (int)port;
+    return 0;
+}
+
+/* An integer setting within [min, max], or its default when unset. */
+static int int_setting(const struct config_source *src, const char *key, int64_t min, int64_t max,
+                       int fallback, int *out, struct buf *err)
+{
+    const char *v = lookup(src, key);
+    int64_t n = fallback;
+    if (v && (parse_int64(v, &n) || n < min || n > max)) {
+        char expected[64];
+        snprintf(expected, sizeof expected, "a whole number from %lld to %lld", (long long)min,
+                 (long long)max);
+        return fail(err, key, expected, v);
+    }
+    *out = (int)n;
     return 0;
 }
 
@@ -276,8 +291,10 @@ static int load(struct config *cfg, const struct config_source *src, struct buf 
     if ((v = lookup(src, "ADMIN_CHAT_IDS")) && (rc = parse_chat_ids(cfg, v, err)))
         return rc;
 
-    if ((rc = parse_listen(cfg, (v = lookup(src, "LISTEN")) ? v : "127.0.0.1:8000", err)))
-        return rc;
+    v = lookup(src, "LISTEN");
+    if (config_parse_host_port(v ? v : "127.0.0.1:8000", false, &cfg->listen_host,
+                               &cfg->listen_port))
+        return fail(err, "LISTEN", "HOST:PORT (for example 127.0.0.1:8000 or [::1]:8000)", v);
 
     cfg->media_dir = xstrdup((v = lookup(src, "MEDIA_DIR")) ? v : "data/media");
 
@@ -290,6 +307,10 @@ static int load(struct config *cfg, const struct config_source *src, struct buf 
     if ((v = lookup(src, "SEND_RATE")) &&
         (parse_double(v, &cfg->send_rate) || cfg->send_rate <= 0 || cfg->send_rate > 1000))
         return fail(err, "SEND_RATE", "a positive number of messages per second (at most 1000)", v);
+
+    if ((rc = int_setting(src, "PAGE_SIZE", 1, 20, 6, &cfg->page_size, err)) ||
+        (rc = int_setting(src, "RESERVATION_MINUTES", 1, 1440, 30, &cfg->reservation_minutes, err)))
+        return rc;
 
     cfg->log_level = LOG_INFO;
     if ((v = lookup(src, "LOG_LEVEL")) && log_level_parse(v, &cfg->log_level))

@@ -19,6 +19,8 @@
  *   MEDIA_DIR           default data/media
  *   DEFAULT_LANGUAGE    ru | en, default ru
  *   SEND_RATE           messages per second, default 30
+ *   PAGE_SIZE           items per page of the bot's lists, 1-20, default 6
+ *   RESERVATION_MINUTES how long an unpaid order holds its stock, 1-1440, default 30
  *   LOG_LEVEL           debug | info | warn | error, default info
  *   LOG_FORMAT          text | json, default text
  *   SECRET_KEY (alias DJANGO_KEY), DEBUG (alias DJANGO_DEBUG)
@@ -53,6 +55,8 @@ struct config {
     char *media_dir;
     char *default_language;
     double send_rate;
+    int page_size;
+    int reservation_minutes;
     enum log_level log_level;
     enum log_format log_format;
     char *secret_key; /* NULL when not configured */
@@ -73,6 +77,10 @@ void config_release(struct config *cfg);
 
 /* The environment's value of key from src (environment first, then .env). */
 const char *config_lookup(const struct config_source *src, const char *key);
+
+/* Parses "HOST:PORT" or "[IPv6]:PORT" into a new host string (free it) and a port; port 0
+ * is accepted only when allow_any_port. Returns 0 or ERR_INVALID. */
+int config_parse_host_port(const char *value, bool allow_any_port, char **out_host, int *out_port);
 
 /* Copies url with its password replaced by "***" (for messages and logs). */
 char *config_mask_url(const char *url);

@@ -184,8 +184,8 @@ static enum MHD_Result serve_user_api(struct sandbox *sb, struct MHD_Connection 
 /* The web chat's files, never cached so a rebuilt sandbox serves its new page. */
 static enum MHD_Result serve_webchat(struct MHD_Connection *conn, const struct webchat_asset *asset)
 {
-    struct MHD_Response *response = MHD_create_response_from_buffer(
-        asset->len, (void *)asset->data, MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer(asset->len, (void *)asset->data, MHD_RESPMEM_PERSISTENT);
     if (!response)
         return MHD_NO;
     MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, asset->content_type);

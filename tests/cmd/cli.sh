@@ -62,17 +62,42 @@ lacks "no password in the error" "$ERR" "topsecret"
 expect 1 "unwritable SQLite path" env DATABASE_URL=sqlite:/proc/nope/x.db "$T" migrate
 contains "SQLite path explained" "$ERR" "cannot open the database sqlite:/proc/nope/x.db"
 
-# migrate and run on the default database
-expect 0 "run migrates the default database" "$T" run
-contains "run says the schema was created" "$OUT" "schema created just now"
+# migrate on the default database
+expect 0 "migrate creates the default database" "$T" migrate
+contains "migrate says so" "$OUT" "applied 1 migration"
 [ -f data/tgshop.db ] && ok "data/tgshop.db created" || not_ok "data/tgshop.db created"
-expect 0 "run again" "$T" run
-contains "second run: up to date" "$OUT" "schema up to date"
 expect 0 "migrate --status" "$T" migrate --status
 contains "status lists the schema" "$OUT" "0001_schema.sql"
 contains "status counts" "$OUT" "1 of 1 applied"
 expect 0 "migrate again" "$T" migrate
 contains "nothing to apply" "$OUT" "nothing to apply"
-expect 2 "run with an argument" "$T" run --now
+
+# run: bad flags are refused before anything starts
+expect 2 "run with an argument" "$T" run now
+expect 2 "run with a bad --workers" "$T" run --workers 0
+expect 2 "run with a bad --sandbox-listen" "$T" run --sandbox-listen nowhere
+expect 2 "bot without a token" "$T" bot
+contains "bot explains" "$ERR" "BOT_TOKEN is not set"
+
+# run: the whole shop on a fresh database, with the sandbox, until SIGTERM
+"$T" run --sandbox-listen 127.0.0.1:0 --workers 2 >run.out 2>run.err </dev/null &
+pid=$!
+deadline=$(($(date +%s) + 60))
+until grep -q "The shop is running" run.out 2>/dev/null || [ "$(date +%s)" -ge $deadline ] ||
+    ! kill -0 $pid 2>/dev/null; do
+    sleep 0.1
+done
+contains "run starts the shop" "$(cat run.out)" "Open the sandbox chat"
+contains "run seeds the demo" "$(cat run.out)" "Seeded the demo catalogue: 9 categories, 30 products"
+url=$(sed -n 's|^  \(http://127.0.0.1:[0-9]*\)/$|\1|p' run.out)
+if [ -n "$url" ] && curl -sf "$url/sandbox/api/stats" >/dev/null; then
+    ok "the sandbox answers at $url"
+else
+    not_ok "the sandbox does not answer at '$url'"
+fi
+kill -TERM $pid
+status=0
+wait $pid || status=$?
+[ $status -eq 0 ] && ok "run stops cleanly on SIGTERM" || { not_ok "run exited $status"; cat run.err; }
 
 finish

@@ -148,6 +148,8 @@ static void defaults(void **state)
     assert_int_equal(cfg.listen_port, 8000);
     assert_string_equal(cfg.default_language, "ru");
     assert_true(cfg.send_rate == 30);
+    assert_int_equal(cfg.page_size, 6);
+    assert_int_equal(cfg.reservation_minutes, 30);
     assert_int_equal(cfg.log_level, LOG_INFO);
     assert_int_equal(cfg.log_format, LOG_TEXT);
     assert_false(cfg.debug);
@@ -278,6 +280,12 @@ static void invalid_values_name_the_key(void **state)
         {"TELEGRAM_API_URL=api.telegram.org", "TELEGRAM_API_URL must be an http:// or https:// "
                                               "URL, got \"api.telegram.org\""},
         {"DJANGO_DEBUG=sure", "DEBUG must be true or false, got \"sure\""},
+        {"PAGE_SIZE=0", "PAGE_SIZE must be a whole number from 1 to 20, got \"0\""},
+        {"PAGE_SIZE=many", "PAGE_SIZE must be a whole number from 1 to 20, got \"many\""},
+        {"RESERVATION_MINUTES=1441",
+         "RESERVATION_MINUTES must be a whole number from 1 to 1440, got \"1441\""},
+        {"LISTEN=[::1:80", "LISTEN must be HOST:PORT (for example 127.0.0.1:8000 or [::1]:8000), "
+                           "got \"[::1:80\""},
         {"DJANGO_KEY=short", "SECRET_KEY must be at least 16 characters long (it signs sessions)"},
         {"POSTGRES_DB=x", NULL}, /* valid: the seed's minimal form */
         {"REDIS_URL=localhost:6379", "REDIS_URL must be redis://[:PASSWORD@]HOST[:PORT][/DB], "

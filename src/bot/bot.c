@@ -1,0 +1,584 @@
+#include "bot/bot.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bot/checkout.h"
+#include "bot/gate.h"
+#include "bot/handlers.h"
+#include "bot/texts.h"
+#include "bot/ui.h"
+#include "core/clock.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+#include "shop/customer.h"
+#include "shop/order.h"
+#include "core/banned.h"
+
+enum {
+    QUEUE_CAPACITY = 1024,
+    MAX_WORKERS = 32,
+    LATENCY_BUCKET_US = 50,
+    LATENCY_BUCKETS = 4000, /* 50 µs steps up to 200 ms; slower ones land in the last */
+};
+
+struct job {
+    json_t *update;
+    int64_t received_us;
+};
+
+struct worker {
+    struct bot *bot;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    struct job queue[QUEUE_CAPACITY];
+    size_t head, count;
+    bool stop;
+    struct db *db;
+    struct tg_client *tg;
+    struct gate *gate;
+    struct arena arena;
+};
+
+struct bot {
+    struct bot_options opt;
+    char *database_url, *api_url, *token, *username;
+    struct bot_settings settings;
+    struct worker *workers;
+    int nworkers;
+    pthread_t poller, sweeper;
+    bool polling;
+    pthread_mutex_t lock; /* guards everything below */
+    pthread_cond_t changed;
+    bool stop;
+    int64_t pending; /* submitted, not yet handled */
+    uint64_t updates, failures, duplicates;
+    uint32_t latency[LATENCY_BUCKETS];
+    double max_ms;
+};
+
+static int64_t now_us(void)
+{
+    return clock_mono_ms() * 1000; /* ms resolution is what the clock module offers */
+}
+
+/* The user an update comes from: its worker is chosen by it. */
+static int64_t update_user(const json_t *update)
+{
+    static const char *const kinds[] = {
+        "message",        "callback_query", "inline_query",        "pre_checkout_query",
+        "my_chat_member", "edited_message", "chosen_inline_result"};
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
+        json_t *obj = json_object_get(update, kinds[i]);
+        if (obj)
+            return json_integer_value(json_object_get(json_object_get(obj, "from"), "id"));
+    }
+    return 0;
+}
+
+static void record(struct bot *b, int64_t received_us, bool failed, bool duplicate)
+{
+    int64_t us = now_us() - received_us;
+    if (us < 0)
+        us = 0;
+    size_t bucket = (size_t)(us / LATENCY_BUCKET_US);
+    if (bucket >= LATENCY_BUCKETS)
+        bucket = LATENCY_BUCKETS - 1;
+    pthread_mutex_lock(&b->lock);
+    if (duplicate) {
+        b->duplicates++;
+    } else {
+        b->updates++;
+        b->failures += failed;
+        b->latency[bucket]++;
+        if ((double)us / 1000.0 > b->max_ms)
+            b->max_ms = (double)us / 1000.0;
+    }
+    b->pending--;
+    pthread_cond_broadcast(&b->changed);
+    pthread_mutex_unlock(&b->lock);
+}
+
+/* True the first time update_id is seen; false for a re-delivery. */
+static bool first_delivery(struct worker *w, int64_t update_id)
+{
+    if (db_exec(w->db,
+                "INSERT INTO processed_update (update_id, processed_at) VALUES (?, ?) "
+                "ON CONFLICT (update_id) DO NOTHING",
+                DB_INT(update_id), DB_INT(clock_now())))
+        return true; /* cannot tell: handling twice beats losing the update */
+    return db_changes(w->db) == 1;
+}
+
+static void profile_of(const struct tg_user *u, struct tg_profile *out)
+{
+    *out = (struct tg_profile){u->id, u->username, u->first_name, u->last_name, u->language_code};
+}
+
+/* The middlewares and the router for one parsed update. */
+static int dispatch(struct worker *w, struct bot_ctx *c, const struct tg_update *u)
+{
+    struct bot *b = w->bot;
+    c->lang = texts_lang(c->from->language_code, b->settings.default_language);
+    if (u->type == TG_UPDATE_MY_CHAT_MEMBER) {
+        enum tg_member_status s = u->my_chat_member->new_member.status;
+        if (s == TG_MEMBER_KICKED || s == TG_MEMBER_MEMBER)
+            return customer_set_blocked(c->db, c->from->id, s == TG_MEMBER_KICKED);
+        return 0;
+    }
+    if (u->type == TG_UPDATE_PRE_CHECKOUT_QUERY) /* Telegram waits at most 10 s: no detours */
+        return payment_pre_checkout(c, u->pre_checkout_query);
+
+    struct tg_profile profile;
+    profile_of(c->from, &profile);
+    int rc = customer_touch(c->db, c->arena, &profile, &c->customer);
+    if (rc)
+        return rc;
+    if (u->type == TG_UPDATE_MESSAGE && u->message->successful_payment)
+        return payment_successful(c, u->message); /* money taken: always applied */
+
+    enum gate_flood flood = gate_flood(w->gate, c->from->id, clock_mono_ms());
+    if (flood != GATE_PASS) {
+        if (flood == GATE_DROP_WARN)
+            ui_answer_key(c, "slow_down", false);
+        return 0;
+    }
+    if (c->customer.is_banned) {
+        if (gate_ban_notice_due(w->gate, c->from->id, clock_mono_ms())) {
+            struct buf text = BUF_INIT;
+            text_render(&text, c->lang, "banned", NULL);
+            ui_send(c, text.data, NULL);
+            buf_release(&text);
+        }
+        ui_answer(c, NULL, false);
+        return 0;
+    }
+    if (u->type == TG_UPDATE_INLINE_QUERY) /* public FAQ and catalogue: no gate */
+        return handlers_inline(c, u->inline_query);
+
+    bool recheck = u->type == TG_UPDATE_CALLBACK_QUERY && u->callback_query->data &&
+                   !strcmp(u->callback_query->data, "s");
+    if (!gate_subscribed(w->gate, c, recheck)) {
+        if (recheck)
+            ui_answer_key(c, "gate_still_missing", true);
+        ui_answer(c, NULL, false);
+        return 0;
+    }
+    if (recheck) {
+        ui_answer_key(c, "gate_thanks", false);
+        return handlers_menu(c);
+    }
+    if (u->type == TG_UPDATE_CALLBACK_QUERY)
+        return handlers_callback(c, u->callback_query->data);
+    bool consumed;
+    rc = checkout_message(c, u->message, &consumed);
+    return rc || consumed ? rc : handlers_message(c, u->message);
+}
+
+/* Fills the context for an update; false for updates the bot does not answer. */
+static bool context_for(struct worker *w, struct bot_ctx *c, const struct tg_update *u)
+{
+    memset(c, 0, sizeof *c);
+    c->db = w->db;
+    c->tg = w->tg;
+    c->arena = &w->arena;
+    c->settings = &w->bot->settings;
+    c->update = u;
+    switch (u->type) {
+    case TG_UPDATE_MESSAGE:
+        /* a shop talks in private chats; messages in groups are not for it */
+        if (!u->message->from || strcmp(u->message->chat.type, "private"))
+            return false;
+        c->from = u->message->from;
+        c->chat_id = u->message->chat.id;
+        return true;
+    case TG_UPDATE_CALLBACK_QUERY:
+        c->from = &u->callback_query->from;
+        c->chat_id = c->from->id;
+        c->callback_id = u->callback_query->id;
+        if (u->callback_query->message) {
+            c->chat_id = u->callback_query->message->chat.id;
+            c->message_id = u->callback_query->message->message_id;
+            c->message_has_photo = u->callback_query->message->photo_file_id != NULL;
+        }
+        return true;
+    case TG_UPDATE_INLINE_QUERY:
+        c->from = &u->inline_query->from;
+        return true;
+    case TG_UPDATE_PRE_CHECKOUT_QUERY:
+        c->from = &u->pre_checkout_query->from;
+        return true;
+    case TG_UPDATE_MY_CHAT_MEMBER:
+        c->from = &u->my_chat_member->from;
+        return !strcmp(u->my_chat_member->chat.type, "private");
+    case TG_UPDATE_UNKNOWN:
+        return false;
+    }
+    return false;
+}
+
+static void handle(struct worker *w, struct job *job)
+{
+    struct tg_update u;
+    struct buf err = BUF_INIT;
+    bool failed = false, duplicate = false;
+    if (tg_update_from_json(&u, &w->arena, job->update, &err)) {
+        log_warn("update %lld skipped: %s", (long long)u.update_id, err.data);
+        failed = true;
+    } else if (!first_delivery(w, u.update_id)) {
+        duplicate = true;
+    } else {
+        struct bot_ctx c;
+        if (context_for(w, &c, &u)) {
+            int rc = dispatch(w, &c, &u);
+            ui_answer(&c, NULL, false); /* no button keeps spinning, whatever happened */
+            if (rc) {
+                failed = true;
+                log_warn("update %lld (%s) failed: %s; %s", (long long)u.update_id, u.type_name,
+                         err_str(rc), db_errmsg(w->db));
+            }
+        }
+    }
+    buf_release(&err);
+    json_decref(job->update);
+    arena_reset(&w->arena);
+    record(w->bot, job->received_us, failed, duplicate);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    for (;;) {
+        pthread_mutex_lock(&w->lock);
+        while (!w->count && !w->stop)
+            pthread_cond_wait(&w->wake, &w->lock);
+        if (!w->count && w->stop) {
+            pthread_mutex_unlock(&w->lock);
+            return NULL;
+        }
+        struct job job = w->queue[w->head];
+        w->head = (w->head + 1) % QUEUE_CAPACITY;
+        w->count--;
+        pthread_cond_broadcast(&w->wake); /* room for a waiting producer */
+        pthread_mutex_unlock(&w->lock);
+        handle(w, &job);
+    }
+}
+
+/* Queues update (a reference is taken) for its user's worker; waits while that queue is full. */
+static void enqueue(struct bot *b, json_t *update)
+{
+    int64_t user = update_user(update);
+    struct worker *w = &b->workers[(uint64_t)(user < 0 ? -user : user) % (uint64_t)b->nworkers];
+    pthread_mutex_lock(&b->lock);
+    b->pending++;
+    pthread_mutex_unlock(&b->lock);
+    pthread_mutex_lock(&w->lock);
+    while (w->count == QUEUE_CAPACITY)
+        pthread_cond_wait(&w->wake, &w->lock);
+    w->queue[(w->head + w->count) % QUEUE_CAPACITY] = (struct job){json_incref(update), now_us()};
+    w->count++;
+    pthread_cond_broadcast(&w->wake);
+    pthread_mutex_unlock(&w->lock);
+}
+
+int bot_submit(struct bot *b, const char *json, size_t len)
+{
+    json_t *update = json_loadb(json, len, 0, NULL);
+    if (!json_is_object(update) || !json_is_integer(json_object_get(update, "update_id"))) {
+        json_decref(update);
+        return ERR_INVALID;
+    }
+    enqueue(b, update);
+    json_decref(update);
+    return 0;
+}
+
+int bot_drain(struct bot *b, int64_t timeout_ms)
+{
+    int64_t deadline = clock_mono_ms() + timeout_ms;
+    pthread_mutex_lock(&b->lock);
+    while (b->pending > 0 && clock_mono_ms() < deadline) {
+        pthread_mutex_unlock(&b->lock);
+        pthread_mutex_lock(&b->lock);
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 10 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&b->changed, &b->lock, &ts);
+    }
+    int rc = b->pending > 0 ? ERR_TIMEOUT : 0;
+    pthread_mutex_unlock(&b->lock);
+    return rc;
+}
+
+static bool stopping(struct bot *b)
+{
+    pthread_mutex_lock(&b->lock);
+    bool stop = b->stop;
+    pthread_mutex_unlock(&b->lock);
+    return stop;
+}
+
+/* Sleeps up to ms, waking early when the bot stops. */
+static void pause_unless_stopping(struct bot *b, int64_t ms)
+{
+    int64_t deadline = clock_mono_ms() + ms;
+    while (!stopping(b) && clock_mono_ms() < deadline)
+        clock_sleep_ms(deadline - clock_mono_ms() < 100 ? deadline - clock_mono_ms() : 100);
+}
+
+static void *poller_main(void *arg)
+{
+    struct bot *b = arg;
+    struct tg_client *tg;
+    struct buf err = BUF_INIT;
+    struct tg_client_options copt = {.api_url = b->api_url, .token = b->token};
+    if (tg_client_new(&tg, &copt, &err)) {
+        log_error("bot: %s", err.data);
+        buf_release(&err);
+        return NULL;
+    }
+    enum { FETCH, BACKOFF } state = FETCH;
+    int64_t offset = 0, backoff_ms = 1000;
+    static const char *const allowed[] = {
+        "message", "callback_query", "inline_query", "pre_checkout_query", "my_chat_member", NULL};
+    while (!stopping(b)) {
+        if (state == BACKOFF) {
+            pause_unless_stopping(b, backoff_ms);
+            backoff_ms = backoff_ms * 2 > 30000 ? 30000 : backoff_ms * 2;
+            state = FETCH;
+            continue;
+        }
+        struct tg_updates batch;
+        struct tg_get_updates req = {offset, 100, b->opt.poll_timeout_s, allowed};
+        if (tg_get_updates(tg, &batch, &req)) {
+            const struct tg_result *r = tg_client_result(tg);
+            if (stopping(b))
+                break;
+            log_warn("getUpdates failed: %s", r->description);
+            if (r->kind == TG_FLOOD)
+                backoff_ms = r->retry_after * 1000LL;
+            state = BACKOFF;
+            continue;
+        }
+        backoff_ms = 1000;
+        size_t i;
+        json_t *update;
+        json_array_foreach(batch.items, i, update) enqueue(b, update);
+        /* confirm only what is done: a crash now re-delivers the batch, and processed_update
+         * makes the re-delivery harmless */
+        bot_drain(b, 60000);
+        offset = batch.next_offset;
+        tg_updates_release(&batch);
+    }
+    /* tell Telegram what was handled, so a restart does not see it again */
+    if (offset) {
+        struct tg_updates rest;
+        struct tg_get_updates confirm = {offset, 1, 0, allowed};
+        if (tg_get_updates(tg, &rest, &confirm) == 0)
+            tg_updates_release(&rest);
+    }
+    tg_client_free(tg);
+    buf_release(&err);
+    return NULL;
+}
+
+static void *sweeper_main(void *arg)
+{
+    struct bot *b = arg;
+    struct db *db;
+    struct buf err = BUF_INIT;
+    if (db_open(&db, b->database_url, &err)) {
+        log_error("reservation sweeper: %s", err.data);
+        buf_release(&err);
+        return NULL;
+    }
+    while (!stopping(b)) {
+        int expired = 0;
+        if (order_expire_reservations(db, clock_now(), &expired))
+            log_warn("reservation sweep failed: %s", db_errmsg(db));
+        else if (expired)
+            log_info("%d unpaid order%s expired; stock returned", expired, expired == 1 ? "" : "s");
+        db_exec(db, "DELETE FROM processed_update WHERE processed_at < ?",
+                DB_INT(clock_now() - 2 * 86400));
+        pause_unless_stopping(b, b->opt.expiry_interval_s * 1000LL);
+    }
+    db_close(db);
+    buf_release(&err);
+    return NULL;
+}
+
+/* getMe and setMyCommands, in Russian, English and the default language. */
+static int introduce(struct bot *b, struct buf *err)
+{
+    struct tg_client *tg;
+    struct tg_client_options copt = {.api_url = b->api_url, .token = b->token};
+    int rc = tg_client_new(&tg, &copt, err);
+    if (rc)
+        return rc;
+    const struct tg_user *me;
+    if ((rc = tg_get_me(tg, &me))) {
+        buf_setf(err, "getMe failed: %s", tg_client_result(tg)->description);
+        tg_client_free(tg);
+        return rc;
+    }
+    b->username = xstrdup(me->username ? me->username : "");
+    static const char *const names[] = {"start", "catalog", "cart", "orders", "faq", "help"};
+    static const char *const langs[] = {NULL, "ru", "en"};
+    for (size_t l = 0; l < 3 && !rc; l++) {
+        const char *lang = langs[l] ? langs[l] : b->settings.default_language;
+        struct tg_command cmds[6];
+        char keys[6][32];
+        for (size_t i = 0; i < 6; i++) {
+            snprintf(keys[i], sizeof keys[i], "cmd_%s", names[i]);
+            cmds[i] = (struct tg_command){names[i], text_get(lang, keys[i])};
+        }
+        if ((rc = tg_set_my_commands(tg, cmds, 6, langs[l])))
+            buf_setf(err, "setMyCommands failed: %s", tg_client_result(tg)->description);
+    }
+    if (!rc && b->polling && (rc = tg_delete_webhook(tg, false)))
+        buf_setf(err, "deleteWebhook failed: %s", tg_client_result(tg)->description);
+    tg_client_free(tg);
+    return rc;
+}
+
+static int start_worker(struct bot *b, struct worker *w, struct buf *err)
+{
+    w->bot = b;
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->wake, NULL);
+    arena_init(&w->arena, 16384);
+    int rc = db_open(&w->db, b->database_url, err);
+    if (rc)
+        return rc;
+    struct tg_client_options copt = {.api_url = b->api_url, .token = b->token};
+    if ((rc = tg_client_new(&w->tg, &copt, err)))
+        return rc;
+    w->gate = gate_new();
+    if (pthread_create(&w->thread, NULL, worker_main, w)) {
+        buf_setf(err, "cannot start a worker thread");
+        return ERR_INTERNAL;
+    }
+    return 0;
+}
+
+int bot_start(struct bot **out, const struct bot_options *opt, struct buf *err)
+{
+    *out = NULL;
+    int rc = texts_init(err);
+    if (rc)
+        return rc;
+    struct bot *b = xcalloc(1, sizeof *b);
+    b->opt = *opt;
+    if (b->opt.workers <= 0)
+        b->opt.workers = 4;
+    if (b->opt.workers > MAX_WORKERS)
+        b->opt.workers = MAX_WORKERS;
+    if (b->opt.poll_timeout_s <= 0)
+        b->opt.poll_timeout_s = 25;
+    if (b->opt.expiry_interval_s <= 0)
+        b->opt.expiry_interval_s = 30;
+    b->database_url = xstrdup(opt->database_url);
+    b->api_url = xstrdup(opt->api_url);
+    b->token = xstrdup(opt->token);
+    b->settings = opt->settings;
+    b->polling = opt->long_polling;
+    pthread_mutex_init(&b->lock, NULL);
+    pthread_cond_init(&b->changed, NULL);
+    if ((rc = introduce(b, err))) {
+        bot_stop(b);
+        return rc;
+    }
+    b->settings.bot_username = b->username;
+    b->workers = xcalloc((size_t)b->opt.workers, sizeof *b->workers);
+    for (int i = 0; i < b->opt.workers && !rc; i++) {
+        rc = start_worker(b, &b->workers[i], err);
+        b->nworkers = i + 1;
+        if (rc && b->workers[i].gate == NULL) /* the thread did not start: nothing to join */
+            b->nworkers = i;
+    }
+    if (!rc && pthread_create(&b->sweeper, NULL, sweeper_main, b))
+        rc = ERR_INTERNAL;
+    if (!rc && b->polling && pthread_create(&b->poller, NULL, poller_main, b)) {
+        b->polling = false;
+        rc = ERR_INTERNAL;
+    }
+    if (rc) {
+        if (!err->len)
+            buf_setf(err, "cannot start the bot's threads");
+        bot_stop(b);
+        return rc;
+    }
+    *out = b;
+    return 0;
+}
+
+void bot_stop(struct bot *b)
+{
+    if (!b)
+        return;
+    pthread_mutex_lock(&b->lock);
+    bool started = b->workers != NULL;
+    b->stop = true;
+    pthread_mutex_unlock(&b->lock);
+    if (started) {
+        if (b->polling)
+            pthread_join(b->poller, NULL);
+        pthread_join(b->sweeper, NULL);
+    }
+    for (int i = 0; i < b->nworkers; i++) {
+        struct worker *w = &b->workers[i];
+        pthread_mutex_lock(&w->lock);
+        w->stop = true;
+        pthread_cond_broadcast(&w->wake);
+        pthread_mutex_unlock(&w->lock);
+        pthread_join(w->thread, NULL);
+    }
+    for (int i = 0; b->workers && i < b->opt.workers; i++) {
+        struct worker *w = &b->workers[i];
+        db_close(w->db);
+        tg_client_free(w->tg);
+        gate_free(w->gate);
+        arena_release(&w->arena);
+    }
+    free(b->workers);
+    free(b->database_url);
+    free(b->api_url);
+    free(b->token);
+    free(b->username);
+    free(b);
+}
+
+void bot_get_stats(struct bot *b, struct bot_stats *out)
+{
+    pthread_mutex_lock(&b->lock);
+    out->updates = b->updates;
+    out->failures = b->failures;
+    out->duplicates = b->duplicates;
+    out->max_ms = b->max_ms;
+    uint64_t seen = 0, p50 = (b->updates + 1) / 2, p99 = b->updates - b->updates / 100;
+    out->p50_ms = out->p99_ms = 0;
+    for (size_t i = 0; i < LATENCY_BUCKETS; i++) {
+        uint64_t before = seen;
+        seen += b->latency[i];
+        double ms = (double)((i + 1) * LATENCY_BUCKET_US) / 1000.0;
+        if (before < p50 && seen >= p50)
+            out->p50_ms = ms;
+        if (before < p99 && seen >= p99)
+            out->p99_ms = ms;
+    }
+    pthread_mutex_unlock(&b->lock);
+}
+
+const char *bot_username(const struct bot *b)
+{
+    return b->username;
+}

@@ -1,0 +1,65 @@
+/*
+ * The bot runtime: a long-polling loop (or updates handed in from a webhook)
+ * feeding a small pool of workers. One user's updates always go to the same
+ * worker and are handled in order; different users are handled in parallel.
+ * Each worker owns a database connection, a Telegram client, an arena freed
+ * after each update and its middleware memory (gate.h).
+ *
+ * The polling loop is a small state machine: fetch a batch of updates, hand
+ * them to the workers, wait until the batch is done, confirm it with the next
+ * offset, and back off after errors (a 429's retry_after, 1..30 s for network
+ * and server errors). A re-delivered update is recognised by the
+ * processed_update table and skipped.
+ *
+ * A background thread cancels unpaid reservations when they expire (shop/order.h)
+ * and forgets processed updates older than two days.
+ */
+#ifndef TGSHOP_BOT_BOT_H
+#define TGSHOP_BOT_BOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bot/context.h"
+#include "core/buf.h"
+
+struct bot;
+
+struct bot_options {
+    const char *database_url;
+    const char *api_url; /* TELEGRAM_API_URL */
+    const char *token;
+    struct bot_settings settings; /* bot_username is filled from getMe */
+    int workers;                  /* 0 = 4 */
+    bool long_polling;            /* false: updates arrive through bot_submit() */
+    int poll_timeout_s;           /* getUpdates long-poll timeout; 0 = 25 */
+    int expiry_interval_s;        /* how often reservations are swept; 0 = 30 */
+};
+
+/* Connects (getMe, setMyCommands), starts the workers and, with long_polling, the loop.
+ * On failure returns a negative ERR_* with one line in err. */
+int bot_start(struct bot **out, const struct bot_options *opt, struct buf *err);
+/* Finishes the updates in hand, stops every thread and frees everything. NULL is fine. */
+void bot_stop(struct bot *b);
+
+/* Queues one update (the JSON of an Update object) for its user's worker. ERR_INVALID when
+ * it is not an Update. */
+int bot_submit(struct bot *b, const char *json, size_t len);
+
+/* Waits until every queued update has been handled (tests, benchmarks), at most timeout_ms.
+ * Returns 0, or ERR_TIMEOUT. */
+int bot_drain(struct bot *b, int64_t timeout_ms);
+
+struct bot_stats {
+    uint64_t updates;              /* handled */
+    uint64_t failures;             /* handlers that returned an error */
+    uint64_t duplicates;           /* re-delivered updates skipped */
+    double p50_ms, p99_ms, max_ms; /* from receipt to the handler's return */
+};
+void bot_get_stats(struct bot *b, struct bot_stats *out);
+
+/* The bot's @username (from getMe). */
+const char *bot_username(const struct bot *b);
+
+#endif

@@ -1,0 +1,683 @@
+#include "bot/handlers.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "bot/checkout.h"
+#include "bot/paginator.h"
+#include "bot/texts.h"
+#include "bot/ui.h"
+#include "core/clock.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/parse.h"
+#include "shop/cart.h"
+#include "shop/catalog.h"
+#include "shop/faq.h"
+#include "shop/money.h"
+#include "shop/order.h"
+#include "core/banned.h"
+
+enum { LABEL_CHARS = 40, QUANTITY_MAX = 99 };
+
+bool handlers_parse(const char *data, const char *prefix, int64_t *out, int n)
+{
+    size_t plen = strlen(prefix);
+    if (strncmp(data, prefix, plen))
+        return false;
+    const char *p = data + plen;
+    for (int i = 0; i < n; i++) {
+        if (*p != ':')
+            return false;
+        p++;
+        size_t len = strspn(p, "0123456789");
+        if (!len || len > 15 || parse_int64_n(p, len, &out[i]))
+            return false;
+        p += len;
+    }
+    return *p == '\0';
+}
+
+static struct tg_keyboard *keyboard(struct bot_ctx *c)
+{
+    (void)c;
+    return tg_keyboard_inline();
+}
+
+static void button(struct tg_keyboard *kb, struct bot_ctx *c, const char *key, const char *data)
+{
+    tg_keyboard_callback(kb, text_get(c->lang, key), data);
+}
+
+static void money(struct buf *out, struct bot_ctx *c, int64_t amount)
+{
+    money_format(out, amount, c->settings->currency);
+}
+
+/* A rendered money amount in the arena (for text_render arguments). */
+static const char *money_str(struct bot_ctx *c, int64_t amount)
+{
+    struct buf b = BUF_INIT;
+    money(&b, c, amount);
+    char *s = arena_strdup(c->arena, b.data);
+    buf_release(&b);
+    return s;
+}
+
+static const char *num(struct bot_ctx *c, int64_t v)
+{
+    return arena_sprintf(c->arena, "%lld", (long long)v);
+}
+
+/* Shows a screen and frees what was built for it. */
+static int show(struct bot_ctx *c, struct buf *text, struct tg_keyboard *kb)
+{
+    int rc = ui_show(c, text->data, kb);
+    buf_release(text);
+    tg_keyboard_free(kb);
+    return rc;
+}
+
+int handlers_menu(struct bot_ctx *c)
+{
+    struct cart_summary cart = {0};
+    cart_summarize(c->db, c->customer.id, &cart);
+    struct buf text = BUF_INIT;
+    text_render(&text, c->lang, "menu", "name", c->from->first_name, NULL);
+    struct tg_keyboard *kb = keyboard(c);
+    button(kb, c, "btn_catalog", "c:0:0");
+    struct buf label = BUF_INIT;
+    text_render(&label, c->lang, "btn_cart_count", "count", num(c, cart.items), NULL);
+    tg_keyboard_callback(kb, label.data, "k:0");
+    buf_release(&label);
+    tg_keyboard_row(kb);
+    button(kb, c, "btn_orders", "o:0");
+    button(kb, c, "btn_faq", "f:0");
+    tg_keyboard_row(kb);
+    button(kb, c, "btn_help", "h");
+    return show(c, &text, kb);
+}
+
+static int help(struct bot_ctx *c)
+{
+    struct buf text = BUF_INIT;
+    text_render(&text, c->lang, "help", "bot",
+                c->settings->bot_username ? c->settings->bot_username : "bot", NULL);
+    struct tg_keyboard *kb = keyboard(c);
+    tg_keyboard_switch_inline(kb, text_get(c->lang, "btn_search"), "");
+    tg_keyboard_row(kb);
+    button(kb, c, "btn_menu", "m");
+    return show(c, &text, kb);
+}
+
+/* A catalogue level: subcategories, then products, a page at a time. */
+static int catalog(struct bot_ctx *c, int64_t category_id, int64_t page)
+{
+    struct category cat = {0};
+    if (category_id && catalog_category(c->db, c->arena, category_id, &cat)) {
+        ui_answer_key(c, "category_gone", true);
+        category_id = 0;
+        page = 0;
+    }
+    struct page_view v;
+    struct catalog_entry *list;
+    int n;
+    int64_t total;
+    int rc = catalog_level(c->db, c->arena, category_id, 0, 1, &list, &n, &total);
+    if (rc)
+        return rc;
+    paginator_view(&v, total, page, c->settings->page_size);
+    if ((rc = catalog_level(c->db, c->arena, category_id, v.offset, v.limit, &list, &n, &total)))
+        return rc;
+    struct buf text = BUF_INIT;
+    if (category_id) {
+        text_render(&text, c->lang, "catalog_category", "name", cat.name, "description",
+                    cat.description, NULL);
+    } else {
+        text_render(&text, c->lang, "catalog_root", NULL);
+    }
+    if (!total)
+        text_render(&text, c->lang, "catalog_empty", NULL);
+    struct tg_keyboard *kb = keyboard(c);
+    for (int i = 0; i < n; i++) {
+        char label[160], data[64];
+        struct buf line = BUF_INIT;
+        if (list[i].kind == CATALOG_CATEGORY) {
+            paginator_label(label, sizeof label, list[i].name, LABEL_CHARS);
+            buf_addf(&line, "📁 %s", label);
+            snprintf(data, sizeof data, "c:%lld:0", (long long)list[i].id);
+        } else {
+            paginator_label(label, sizeof label, list[i].name, LABEL_CHARS - 12);
+            buf_addf(&line, "%s · ", label);
+            money(&line, c, list[i].price);
+            if (list[i].stock == 0)
+                buf_addf(&line, " · %s", text_get(c->lang, "sold_out_short"));
+            snprintf(data, sizeof data, "p:%lld:1:%lld:%lld", (long long)list[i].id,
+                     (long long)category_id, (long long)v.page);
+        }
+        tg_keyboard_callback(kb, line.data, data);
+        tg_keyboard_row(kb);
+        buf_release(&line);
+    }
+    char prefix[40];
+    snprintf(prefix, sizeof prefix, "c:%lld:", (long long)category_id);
+    paginator_nav(kb, &v, prefix, "n");
+    tg_keyboard_row(kb);
+    if (category_id) {
+        int64_t parent = 0, index = 0;
+        catalog_locate(c->db, category_id, &parent, &index);
+        struct page_view back;
+        paginator_view(&back, index + 1,
+                       index / (c->settings->page_size > 0 ? c->settings->page_size : 1),
+                       c->settings->page_size);
+        char data[64];
+        snprintf(data, sizeof data, "c:%lld:%lld", (long long)parent, (long long)back.page);
+        button(kb, c, "btn_back", data);
+    }
+    button(kb, c, "btn_menu", "m");
+    return show(c, &text, kb);
+}
+
+/* The caption of a product card. */
+static void product_caption(struct buf *out, struct bot_ctx *c, const struct product *p,
+                            int64_t in_cart)
+{
+    text_render(out, c->lang, "product_card", "name", p->name, "description", p->description,
+                "price", money_str(c, p->price), NULL);
+    if (p->stock == 0)
+        text_render(out, c->lang, "product_sold_out", NULL);
+    else if (p->stock <= 5)
+        text_render(out, c->lang, "product_few_left", "count", num(c, p->stock), NULL);
+    else
+        text_render(out, c->lang, "product_in_stock", NULL);
+    if (in_cart)
+        text_render(out, c->lang, "product_in_cart", "count", num(c, in_cart), NULL);
+}
+
+static struct tg_keyboard *product_keyboard(struct bot_ctx *c, const struct product *p, int64_t qty,
+                                            int64_t cat, int64_t page)
+{
+    struct tg_keyboard *kb = keyboard(c);
+    char data[64];
+    if (p->stock > 0) {
+        snprintf(data, sizeof data, "q:%lld:%lld:%lld:%lld", (long long)p->id,
+                 (long long)(qty > 1 ? qty - 1 : 1), (long long)cat, (long long)page);
+        tg_keyboard_callback(kb, "−", data);
+        tg_keyboard_callback(kb, num(c, qty), "n");
+        int64_t limit = p->stock < QUANTITY_MAX ? p->stock : QUANTITY_MAX;
+        snprintf(data, sizeof data, "q:%lld:%lld:%lld:%lld", (long long)p->id,
+                 (long long)(qty < limit ? qty + 1 : limit), (long long)cat, (long long)page);
+        tg_keyboard_callback(kb, "+", data);
+        tg_keyboard_row(kb);
+        snprintf(data, sizeof data, "a:%lld:%lld:%lld:%lld", (long long)p->id, (long long)qty,
+                 (long long)cat, (long long)page);
+        button(kb, c, "btn_add_to_cart", data);
+        tg_keyboard_row(kb);
+    }
+    snprintf(data, sizeof data, "c:%lld:%lld", (long long)cat, (long long)page);
+    button(kb, c, "btn_back", data);
+    button(kb, c, "btn_cart", "k:0");
+    return kb;
+}
+
+static int64_t quantity_in_cart(struct bot_ctx *c, int64_t product_id)
+{
+    int64_t q = 0;
+    db_query_int(c->db, &q,
+                 "SELECT quantity FROM cart_item WHERE customer_id = ? AND product_id = ?",
+                 DB_INT(c->customer.id), DB_INT(product_id));
+    return q;
+}
+
+/* A product card; update_only edits the card in place (quantity buttons). */
+static int product(struct bot_ctx *c, int64_t id, int64_t qty, int64_t cat, int64_t page,
+                   bool update_only)
+{
+    struct product p;
+    int rc = catalog_product(c->db, c->arena, id, &p);
+    if (rc == ERR_NOTFOUND) {
+        ui_answer_key(c, "product_gone", true);
+        return catalog(c, cat, page);
+    }
+    if (rc)
+        return rc;
+    int64_t limit = p.stock < QUANTITY_MAX ? p.stock : QUANTITY_MAX;
+    if (qty > limit)
+        qty = limit;
+    if (qty < 1)
+        qty = 1;
+    struct buf caption = BUF_INIT;
+    product_caption(&caption, c, &p, quantity_in_cart(c, id));
+    struct tg_keyboard *kb = product_keyboard(c, &p, qty, cat, page);
+    if (update_only || !p.photo_path) {
+        rc = update_only ? ui_update(c, caption.data, kb) : ui_show(c, caption.data, kb);
+    } else {
+        struct tg_photo photo = {TG_PHOTO_PATH, p.photo_path, NULL, 0, NULL};
+        if (p.photo_file_id)
+            photo = (struct tg_photo){TG_PHOTO_FILE_ID, p.photo_file_id, NULL, 0, NULL};
+        const char *file_id = NULL;
+        rc = ui_show_photo(c, &photo, caption.data, kb, &file_id);
+        if (rc && p.photo_file_id && tg_client_result(c->tg)->reason == TG_REASON_INVALID_FILE_ID) {
+            photo = (struct tg_photo){TG_PHOTO_PATH, p.photo_path, NULL, 0, NULL};
+            rc = ui_show_photo(c, &photo, caption.data, kb, &file_id);
+            p.photo_file_id = NULL;
+        }
+        if (rc && !p.photo_file_id) /* the file is missing or unreadable: show the text */
+            rc = ui_show(c, caption.data, kb);
+        else if (!rc && file_id && !p.photo_file_id)
+            catalog_set_photo_file_id(c->db, p.id, file_id);
+    }
+    buf_release(&caption);
+    tg_keyboard_free(kb);
+    return rc;
+}
+
+static int add_to_cart(struct bot_ctx *c, int64_t id, int64_t qty, int64_t cat, int64_t page)
+{
+    int64_t now_in_cart = 0;
+    bool limited = false;
+    int rc = cart_add(c->db, c->customer.id, id, qty, &now_in_cart, &limited);
+    struct buf answer = BUF_INIT;
+    if (rc == ERR_NOTFOUND) {
+        ui_answer_key(c, "product_gone", true);
+        return catalog(c, cat, page);
+    } else if (rc == ERR_CONFLICT) {
+        ui_answer_key(c, "product_sold_out_alert", true);
+    } else if (rc == ERR_INVALID) {
+        ui_answer_key(c, "bad_quantity", true);
+    } else if (rc) {
+        buf_release(&answer);
+        return rc;
+    } else {
+        text_render(&answer, c->lang, limited ? "added_limited" : "added", "count",
+                    num(c, now_in_cart), NULL);
+        ui_answer(c, answer.data, limited);
+    }
+    buf_release(&answer);
+    return rc == ERR_CONFLICT || rc == ERR_INVALID ? 0 : product(c, id, qty, cat, page, true);
+}
+
+static int cart(struct bot_ctx *c, int64_t page)
+{
+    struct cart_summary s;
+    int rc = cart_summarize(c->db, c->customer.id, &s);
+    if (rc)
+        return rc;
+    struct buf text = BUF_INIT;
+    struct tg_keyboard *kb = keyboard(c);
+    if (!s.lines) {
+        text_render(&text, c->lang, "cart_empty", NULL);
+        button(kb, c, "btn_catalog", "c:0:0");
+        button(kb, c, "btn_menu", "m");
+        return show(c, &text, kb);
+    }
+    struct page_view v;
+    paginator_view(&v, s.lines, page, c->settings->page_size);
+    struct cart_line *lines;
+    int n;
+    if ((rc = cart_list(c->db, c->arena, c->customer.id, v.offset, v.limit, &lines, &n))) {
+        buf_release(&text);
+        tg_keyboard_free(kb);
+        return rc;
+    }
+    text_render(&text, c->lang, "cart_title", NULL);
+    for (int i = 0; i < n; i++) {
+        const struct cart_line *l = &lines[i];
+        text_render(&text, c->lang, "cart_line", "n", num(c, v.offset + i + 1), "name", l->name,
+                    "qty", num(c, l->quantity), "price", money_str(c, l->price), "sum",
+                    money_str(c, l->price * l->quantity), NULL);
+        if (!l->available)
+            text_render(&text, c->lang, "cart_unavailable", NULL);
+        else if (l->quantity > l->stock)
+            text_render(&text, c->lang, "cart_short", "count", num(c, l->stock), NULL);
+        if (l->available && l->price != l->price_at_add)
+            text_render(&text, c->lang, "cart_price_changed", "was", money_str(c, l->price_at_add),
+                        NULL);
+        char data[64], label[160];
+        paginator_label(label, sizeof label, l->name, 24);
+        snprintf(data, sizeof data, "ki:%lld:2:%lld", (long long)l->product_id, (long long)v.page);
+        tg_keyboard_callback(kb, "−", data);
+        struct buf mid = BUF_INIT;
+        buf_addf(&mid, "%s × %lld", label, (long long)l->quantity);
+        tg_keyboard_callback(kb, mid.data, "n");
+        buf_release(&mid);
+        snprintf(data, sizeof data, "ki:%lld:1:%lld", (long long)l->product_id, (long long)v.page);
+        tg_keyboard_callback(kb, "+", data);
+        snprintf(data, sizeof data, "ki:%lld:3:%lld", (long long)l->product_id, (long long)v.page);
+        tg_keyboard_callback(kb, "✖", data);
+        tg_keyboard_row(kb);
+    }
+    text_render(&text, c->lang, "cart_total", "total", money_str(c, s.total), NULL);
+    paginator_nav(kb, &v, "k:", "n");
+    tg_keyboard_row(kb);
+    button(kb, c, "btn_checkout", "ko");
+    tg_keyboard_row(kb);
+    button(kb, c, "btn_clear_cart", "kc");
+    button(kb, c, "btn_menu", "m");
+    return show(c, &text, kb);
+}
+
+static int cart_item(struct bot_ctx *c, int64_t product_id, int64_t op, int64_t page)
+{
+    int64_t q;
+    bool limited = false;
+    int rc;
+    if (op == 3)
+        rc = cart_remove(c->db, c->customer.id, product_id);
+    else if (op == 1 || op == 2)
+        rc = cart_change(c->db, c->customer.id, product_id, op == 1 ? 1 : -1, &q, &limited);
+    else
+        rc = ERR_INVALID;
+    if (rc == ERR_CONFLICT || limited)
+        ui_answer_key(c, "cart_no_more", false);
+    else if (rc == ERR_NOTFOUND)
+        ui_answer_key(c, "product_gone", false);
+    else if (rc && rc != ERR_INVALID)
+        return rc;
+    return cart(c, page);
+}
+
+static const char *status_text(struct bot_ctx *c, enum order_status s)
+{
+    char key[40];
+    snprintf(key, sizeof key, "status_%s", order_status_name(s));
+    return text_get(c->lang, arena_strdup(c->arena, key));
+}
+
+static const char *date_str(struct bot_ctx *c, int64_t t)
+{
+    char out[32];
+    clock_format_iso(t, out, sizeof out);
+    out[10] = '\0'; /* the day is enough in a list */
+    return arena_strdup(c->arena, out);
+}
+
+static int orders(struct bot_ctx *c, int64_t page)
+{
+    struct order *list;
+    int n;
+    int64_t total;
+    int rc = order_list(c->db, c->arena, c->customer.id, 0, 1, &list, &n, &total);
+    if (rc)
+        return rc;
+    struct page_view v;
+    paginator_view(&v, total, page, c->settings->page_size);
+    if ((rc = order_list(c->db, c->arena, c->customer.id, v.offset, v.limit, &list, &n, &total)))
+        return rc;
+    struct buf text = BUF_INIT;
+    struct tg_keyboard *kb = keyboard(c);
+    text_render(&text, c->lang, total ? "orders_title" : "orders_empty", NULL);
+    for (int i = 0; i < n; i++) {
+        struct buf label = BUF_INIT;
+        buf_addf(&label, "#%lld · %s · %s · ", (long long)list[i].id,
+                 date_str(c, list[i].created_at), status_text(c, list[i].status));
+        money_format(&label, list[i].total, list[i].currency);
+        char data[64];
+        snprintf(data, sizeof data, "od:%lld:%lld", (long long)list[i].id, (long long)v.page);
+        tg_keyboard_callback(kb, label.data, data);
+        tg_keyboard_row(kb);
+        buf_release(&label);
+    }
+    paginator_nav(kb, &v, "o:", "n");
+    tg_keyboard_row(kb);
+    button(kb, c, "btn_menu", "m");
+    return show(c, &text, kb);
+}
+
+static int order_detail(struct bot_ctx *c, int64_t id, int64_t page)
+{
+    struct order o;
+    int rc = order_get(c->db, c->arena, id, c->customer.id, &o);
+    if (rc == ERR_NOTFOUND) {
+        ui_answer_key(c, "order_not_found", true);
+        return orders(c, page);
+    }
+    if (rc)
+        return rc;
+    struct buf text = BUF_INIT;
+    text_render(&text, c->lang, "order_title", "id", num(c, o.id), "date",
+                date_str(c, o.created_at), "status", status_text(c, o.status), NULL);
+    for (int i = 0; i < o.item_count; i++) {
+        struct buf price = BUF_INIT;
+        money_format(&price, o.items[i].price * o.items[i].quantity, o.currency);
+        text_render(&text, c->lang, "order_item", "name", o.items[i].name, "qty",
+                    num(c, o.items[i].quantity), "sum", price.data, NULL);
+        buf_release(&price);
+    }
+    struct buf total = BUF_INIT;
+    money_format(&total, o.total, o.currency);
+    text_render(&text, c->lang, "order_footer", "total", total.data, "name", o.contact_name,
+                "phone", o.phone, "address", o.address, NULL);
+    buf_release(&total);
+    struct tg_keyboard *kb = keyboard(c);
+    char data[64];
+    if (o.status == ORDER_AWAITING_PAYMENT && o.reserved_until > clock_now()) {
+        snprintf(data, sizeof data, "op:%lld", (long long)o.id);
+        button(kb, c, "btn_pay", data);
+        snprintf(data, sizeof data, "ox:%lld:%lld", (long long)o.id, (long long)page);
+        button(kb, c, "btn_cancel_order", data);
+        tg_keyboard_row(kb);
+    }
+    snprintf(data, sizeof data, "o:%lld", (long long)page);
+    button(kb, c, "btn_back", data);
+    button(kb, c, "btn_menu", "m");
+    return show(c, &text, kb);
+}
+
+static int faq_page(struct bot_ctx *c, int64_t page)
+{
+    struct faq *list;
+    int n;
+    int64_t total;
+    int rc = faq_list(c->db, c->arena, 0, 1, &list, &n, &total);
+    if (rc)
+        return rc;
+    struct page_view v;
+    paginator_view(&v, total, page, c->settings->page_size);
+    if ((rc = faq_list(c->db, c->arena, v.offset, v.limit, &list, &n, &total)))
+        return rc;
+    struct buf text = BUF_INIT;
+    struct tg_keyboard *kb = keyboard(c);
+    text_render(&text, c->lang, total ? "faq_title" : "faq_empty", NULL);
+    for (int i = 0; i < n; i++) {
+        char label[160], data[64];
+        paginator_label(label, sizeof label, list[i].question, LABEL_CHARS);
+        snprintf(data, sizeof data, "fq:%lld:%lld", (long long)list[i].id, (long long)v.page);
+        tg_keyboard_callback(kb, label, data);
+        tg_keyboard_row(kb);
+    }
+    paginator_nav(kb, &v, "f:", "n");
+    tg_keyboard_row(kb);
+    tg_keyboard_switch_inline(kb, text_get(c->lang, "btn_search"), "");
+    button(kb, c, "btn_menu", "m");
+    return show(c, &text, kb);
+}
+
+static int faq_answer(struct bot_ctx *c, int64_t id, int64_t page)
+{
+    struct faq f;
+    int rc = faq_get(c->db, c->arena, id, &f);
+    if (rc == ERR_NOTFOUND) {
+        ui_answer_key(c, "faq_gone", true);
+        return faq_page(c, page);
+    }
+    if (rc)
+        return rc;
+    struct buf text = BUF_INIT;
+    text_render(&text, c->lang, "faq_entry", "question", f.question, "answer", f.answer, NULL);
+    struct tg_keyboard *kb = keyboard(c);
+    char data[64];
+    snprintf(data, sizeof data, "f:%lld", (long long)page);
+    button(kb, c, "btn_back", data);
+    button(kb, c, "btn_menu", "m");
+    return show(c, &text, kb);
+}
+
+int handlers_callback(struct bot_ctx *c, const char *data)
+{
+    int64_t a[4];
+    int rc;
+    if (!data)
+        rc = ERR_INVALID;
+    else if (!strcmp(data, "m"))
+        rc = handlers_menu(c);
+    else if (!strcmp(data, "h"))
+        rc = help(c);
+    else if (!strcmp(data, "n"))
+        rc = 0; /* the page indicator: nothing to do but stop the spinner */
+    else if (handlers_parse(data, "c", a, 2))
+        rc = catalog(c, a[0], a[1]);
+    else if (handlers_parse(data, "p", a, 4))
+        rc = product(c, a[0], a[1], a[2], a[3], false);
+    else if (handlers_parse(data, "q", a, 4))
+        rc = product(c, a[0], a[1], a[2], a[3], true);
+    else if (handlers_parse(data, "a", a, 4))
+        rc = add_to_cart(c, a[0], a[1], a[2], a[3]);
+    else if (handlers_parse(data, "k", a, 1))
+        rc = cart(c, a[0]);
+    else if (handlers_parse(data, "ki", a, 3))
+        rc = cart_item(c, a[0], a[1], a[2]);
+    else if (!strcmp(data, "kc")) {
+        rc = cart_clear(c->db, c->customer.id);
+        ui_answer_key(c, "cart_cleared", false);
+        rc = rc ? rc : cart(c, 0);
+    } else if (!strcmp(data, "ko"))
+        rc = checkout_start(c);
+    else if (handlers_parse(data, "o", a, 1))
+        rc = orders(c, a[0]);
+    else if (handlers_parse(data, "od", a, 2))
+        rc = order_detail(c, a[0], a[1]);
+    else if (handlers_parse(data, "op", a, 1))
+        rc = checkout_pay_again(c, a[0]);
+    else if (handlers_parse(data, "ox", a, 2)) {
+        rc = order_set_status(c->db, a[0], c->customer.id, ORDER_CANCELLED);
+        ui_answer_key(c, rc ? "order_not_cancelled" : "order_cancelled", rc != 0);
+        rc = order_detail(c, a[0], a[1]);
+    } else if (handlers_parse(data, "f", a, 1))
+        rc = faq_page(c, a[0]);
+    else if (handlers_parse(data, "fq", a, 2))
+        rc = faq_answer(c, a[0], a[1]);
+    else if (handlers_parse(data, "x", a, 1))
+        rc = checkout_button(c, a[0]);
+    else
+        rc = ERR_INVALID;
+    if (rc == ERR_INVALID) {
+        /* forged or outdated: say so politely and offer the menu */
+        ui_answer_key(c, "button_outdated", false);
+        rc = handlers_menu(c);
+    }
+    ui_answer(c, NULL, false);
+    return rc;
+}
+
+/* /start with a deep link "p_<id>" from an inline result opens that product. */
+static int start(struct bot_ctx *c, const char *args)
+{
+    int64_t id;
+    if (args && !strncmp(args, "p_", 2) && parse_int64(args + 2, &id) == 0 && id > 0)
+        return product(c, id, 1, 0, 0, false);
+    struct buf text = BUF_INIT;
+    text_render(&text, c->lang, "welcome", "name", c->from->first_name, NULL);
+    struct tg_keyboard *remove = tg_keyboard_remove();
+    ui_send(c, text.data, remove); /* also clears a reply keyboard left from a checkout */
+    tg_keyboard_free(remove);
+    buf_release(&text);
+    return handlers_menu(c);
+}
+
+int handlers_message(struct bot_ctx *c, const struct tg_message *m)
+{
+    const char *cmd = m->command;
+    if (cmd && (!m->command_bot || !c->settings->bot_username ||
+                !strcmp(m->command_bot, c->settings->bot_username))) {
+        if (!strcmp(cmd, "/start"))
+            return start(c, m->command_args);
+        if (!strcmp(cmd, "/menu"))
+            return handlers_menu(c);
+        if (!strcmp(cmd, "/help"))
+            return help(c);
+        if (!strcmp(cmd, "/catalog"))
+            return catalog(c, 0, 0);
+        if (!strcmp(cmd, "/cart"))
+            return cart(c, 0);
+        if (!strcmp(cmd, "/orders"))
+            return orders(c, 0);
+        if (!strcmp(cmd, "/faq"))
+            return faq_page(c, 0);
+    }
+    /* anything else outside a checkout: a hint and the menu, not silence */
+    struct buf text = BUF_INIT;
+    text_render(&text, c->lang, "unknown_message", NULL);
+    ui_send(c, text.data, NULL);
+    buf_release(&text);
+    return handlers_menu(c);
+}
+
+int handlers_inline(struct bot_ctx *c, const struct tg_inline_query *q)
+{
+    int64_t offset = 0;
+    if (q->offset && *q->offset &&
+        (parse_int64(q->offset, &offset) || offset < 0 || offset > 10000))
+        offset = 0;
+    enum { PER_KIND = 25 };
+    struct faq *faqs;
+    struct catalog_entry *products;
+    int nf = 0, np = 0;
+    int rc = faq_search(c->db, c->arena, q->query ? q->query : "", offset, PER_KIND, &faqs, &nf);
+    if (!rc && q->query && *q->query)
+        rc = catalog_search(c->db, c->arena, q->query, offset, PER_KIND, &products, &np);
+    if (rc)
+        return rc;
+    struct tg_inline_result results[2 * PER_KIND];
+    int n = 0;
+    for (int i = 0; i < nf; i++) {
+        struct buf msg = BUF_INIT;
+        text_render(&msg, c->lang, "faq_entry", "question", faqs[i].question, "answer",
+                    faqs[i].answer, NULL);
+        char desc[160];
+        paginator_label(desc, sizeof desc, faqs[i].answer, 60);
+        results[n++] = (struct tg_inline_result){
+            .type = TG_INLINE_ARTICLE,
+            .id = arena_sprintf(c->arena, "f%lld", (long long)faqs[i].id),
+            .title = faqs[i].question,
+            .description = arena_strdup(c->arena, desc),
+            .parse_mode = TG_PARSE_HTML,
+            .message_text = arena_strdup(c->arena, msg.data),
+        };
+        buf_release(&msg);
+    }
+    struct tg_keyboard *open[PER_KIND] = {0};
+    for (int i = 0; i < np; i++) {
+        struct product p;
+        if (catalog_product(c->db, c->arena, products[i].id, &p))
+            continue;
+        struct buf msg = BUF_INIT;
+        product_caption(&msg, c, &p, 0);
+        const char *price = money_str(c, p.price);
+        open[i] = tg_keyboard_inline();
+        if (c->settings->bot_username)
+            tg_keyboard_url(open[i], text_get(c->lang, "btn_open_in_bot"),
+                            arena_sprintf(c->arena, "https://t.me/%s?start=p_%lld",
+                                          c->settings->bot_username, (long long)p.id));
+        results[n++] = (struct tg_inline_result){
+            .type = TG_INLINE_ARTICLE,
+            .id = arena_sprintf(c->arena, "p%lld", (long long)p.id),
+            .title = p.name,
+            .description = price,
+            .parse_mode = TG_PARSE_HTML,
+            .message_text = arena_strdup(c->arena, msg.data),
+            .reply_markup = c->settings->bot_username ? open[i] : NULL,
+        };
+        buf_release(&msg);
+    }
+    bool more = nf == PER_KIND || np == PER_KIND;
+    struct tg_inline_answer answer = {
+        .cache_time = 10,
+        .is_personal = false,
+        .next_offset = more ? arena_sprintf(c->arena, "%lld", (long long)(offset + PER_KIND)) : "",
+    };
+    rc = tg_answer_inline_query(c->tg, q->id, results, (size_t)n, &answer);
+    for (int i = 0; i < PER_KIND; i++)
+        tg_keyboard_free(open[i]);
+    return ui_check(c, rc);
+}

@@ -1,0 +1,53 @@
+#include "bot/paginator.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/utf8.h"
+#include "core/banned.h"
+
+void paginator_view(struct page_view *out, int64_t total, int64_t page, int page_size)
+{
+    if (page_size < 1 || page_size > PAGINATOR_MAX_SIZE)
+        page_size = PAGINATOR_DEFAULT_SIZE;
+    if (total < 0)
+        total = 0;
+    out->pages = total ? (total + page_size - 1) / page_size : 1;
+    if (page >= out->pages)
+        page = out->pages - 1;
+    if (page < 0)
+        page = 0;
+    out->page = page;
+    out->offset = page * page_size;
+    out->limit = page_size;
+}
+
+void paginator_nav(struct tg_keyboard *kb, const struct page_view *v, const char *prefix,
+                   const char *noop_data)
+{
+    if (v->pages <= 1)
+        return;
+    char data[80], label[32];
+    tg_keyboard_row(kb);
+    /* the ends wrap around: from the last page ▶ goes to the first */
+    int64_t back = v->page > 0 ? v->page - 1 : v->pages - 1;
+    int64_t next = v->page + 1 < v->pages ? v->page + 1 : 0;
+    snprintf(data, sizeof data, "%s%lld", prefix, (long long)back);
+    tg_keyboard_callback(kb, "◀", data);
+    snprintf(label, sizeof label, "%lld/%lld", (long long)v->page + 1, (long long)v->pages);
+    tg_keyboard_callback(kb, label, noop_data);
+    snprintf(data, sizeof data, "%s%lld", prefix, (long long)next);
+    tg_keyboard_callback(kb, "▶", data);
+}
+
+void paginator_label(char *out, size_t size, const char *text, size_t max_chars)
+{
+    size_t len = strlen(text);
+    size_t keep = utf8_prefix_chars(text, len, max_chars);
+    if (keep < len) {
+        keep = utf8_prefix_chars(text, len, max_chars > 1 ? max_chars - 1 : 0);
+        snprintf(out, size, "%.*s…", (int)keep, text);
+    } else {
+        snprintf(out, size, "%s", text);
+    }
+}
