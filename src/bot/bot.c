@@ -61,11 +61,6 @@ struct bot {
     double max_ms;
 };
 
-static int64_t now_us(void)
-{
-    return clock_mono_ms() * 1000; /* ms resolution is what the clock module offers */
-}
-
 /* The user an update comes from: its worker is chosen by it. */
 static int64_t update_user(const json_t *update)
 {
@@ -82,7 +77,7 @@ static int64_t update_user(const json_t *update)
 
 static void record(struct bot *b, int64_t received_us, bool failed, bool duplicate)
 {
-    int64_t us = now_us() - received_us;
+    int64_t us = clock_mono_us() - received_us;
     if (us < 0)
         us = 0;
     size_t bucket = (size_t)(us / LATENCY_BUCKET_US);
@@ -280,7 +275,8 @@ static void enqueue(struct bot *b, json_t *update)
     pthread_mutex_lock(&w->lock);
     while (w->count == QUEUE_CAPACITY)
         pthread_cond_wait(&w->wake, &w->lock);
-    w->queue[(w->head + w->count) % QUEUE_CAPACITY] = (struct job){json_incref(update), now_us()};
+    w->queue[(w->head + w->count) % QUEUE_CAPACITY] =
+        (struct job){json_incref(update), clock_mono_us()};
     w->count++;
     pthread_cond_broadcast(&w->wake);
     pthread_mutex_unlock(&w->lock);

@@ -410,10 +410,14 @@ static void notify_admins(struct bot_ctx *c, int64_t order_id, const char *atten
                 arena_sprintf(c->arena, "%lld", (long long)o.id), "total", total.data, "name",
                 o.contact_name, "phone", o.phone, "address", o.address, "user",
                 c->from->username ? c->from->username : c->from->first_name, NULL);
-    for (int i = 0; i < o.item_count; i++)
+    for (int i = 0; i < o.item_count; i++) {
+        struct buf sum = BUF_INIT;
+        money_format(&sum, o.items[i].price * o.items[i].quantity, o.currency);
         text_render(&text, lang, "order_item", "name", o.items[i].name, "qty",
-                    arena_sprintf(c->arena, "%lld", (long long)o.items[i].quantity), "sum", "",
-                    NULL);
+                    arena_sprintf(c->arena, "%lld", (long long)o.items[i].quantity), "sum",
+                    sum.data, NULL);
+        buf_release(&sum);
+    }
     if (attention)
         text_render(&text, lang, "admin_attention", "what", attention, NULL);
     for (size_t i = 0; i < c->settings->admin_chat_count; i++)
