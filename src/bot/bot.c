@@ -51,7 +51,8 @@ struct bot {
     struct worker *workers;
     int nworkers;
     pthread_t poller, sweeper;
-    bool polling;
+    bool polling;         /* the poller thread runs */
+    bool sweeping;        /* the sweeper thread runs */
     pthread_mutex_t lock; /* guards everything below */
     pthread_cond_t changed;
     bool stop;
@@ -299,8 +300,8 @@ int bot_drain(struct bot *b, int64_t timeout_ms)
     int64_t deadline = clock_mono_ms() + timeout_ms;
     pthread_mutex_lock(&b->lock);
     while (b->pending > 0 && clock_mono_ms() < deadline) {
-        pthread_mutex_unlock(&b->lock);
-        pthread_mutex_lock(&b->lock);
+        /* the condition variable runs on the wall clock: wait in short slices so a clock
+         * jump cannot stretch the monotonic deadline */
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += 10 * 1000000L;
@@ -440,7 +441,7 @@ static int introduce(struct bot *b, struct buf *err)
         if ((rc = tg_set_my_commands(tg, cmds, 6, langs[l])))
             buf_setf(err, "setMyCommands failed: %s", tg_client_result(tg)->description);
     }
-    if (!rc && b->polling && (rc = tg_delete_webhook(tg, false)))
+    if (!rc && b->opt.long_polling && (rc = tg_delete_webhook(tg, false)))
         buf_setf(err, "deleteWebhook failed: %s", tg_client_result(tg)->description);
     tg_client_free(tg);
     return rc;
@@ -486,7 +487,6 @@ int bot_start(struct bot **out, const struct bot_options *opt, struct buf *err)
     b->api_url = xstrdup(opt->api_url);
     b->token = xstrdup(opt->token);
     b->settings = opt->settings;
-    b->polling = opt->long_polling;
     pthread_mutex_init(&b->lock, NULL);
     pthread_cond_init(&b->changed, NULL);
     if ((rc = introduce(b, err))) {
@@ -501,11 +501,13 @@ int bot_start(struct bot **out, const struct bot_options *opt, struct buf *err)
         if (rc && b->workers[i].gate == NULL) /* the thread did not start: nothing to join */
             b->nworkers = i;
     }
-    if (!rc && pthread_create(&b->sweeper, NULL, sweeper_main, b))
-        rc = ERR_INTERNAL;
-    if (!rc && b->polling && pthread_create(&b->poller, NULL, poller_main, b)) {
-        b->polling = false;
-        rc = ERR_INTERNAL;
+    if (!rc) {
+        b->sweeping = pthread_create(&b->sweeper, NULL, sweeper_main, b) == 0;
+        rc = b->sweeping ? 0 : ERR_INTERNAL;
+    }
+    if (!rc && b->opt.long_polling) {
+        b->polling = pthread_create(&b->poller, NULL, poller_main, b) == 0;
+        rc = b->polling ? 0 : ERR_INTERNAL;
     }
     if (rc) {
         if (!err->len)
@@ -522,14 +524,12 @@ void bot_stop(struct bot *b)
     if (!b)
         return;
     pthread_mutex_lock(&b->lock);
-    bool started = b->workers != NULL;
     b->stop = true;
     pthread_mutex_unlock(&b->lock);
-    if (started) {
-        if (b->polling)
-            pthread_join(b->poller, NULL);
+    if (b->polling)
+        pthread_join(b->poller, NULL);
+    if (b->sweeping)
         pthread_join(b->sweeper, NULL);
-    }
     for (int i = 0; i < b->nworkers; i++) {
         struct worker *w = &b->workers[i];
         pthread_mutex_lock(&w->lock);
