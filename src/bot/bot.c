@@ -51,9 +51,10 @@ struct bot {
     struct worker *workers;
     int nworkers;
     pthread_t poller, sweeper;
-    bool polling;         /* the poller thread runs */
-    bool sweeping;        /* the sweeper thread runs */
-    pthread_mutex_t lock; /* guards everything below */
+    bool polling;             /* the poller thread runs */
+    bool sweeping;            /* the sweeper thread runs */
+    atomic_bool cancel_calls; /* ends the poller's long poll at once on stop */
+    pthread_mutex_t lock;     /* guards everything below */
     pthread_cond_t changed;
     bool stop;
     int64_t pending; /* submitted, not yet handled */
@@ -337,7 +338,8 @@ static void *poller_main(void *arg)
     struct bot *b = arg;
     struct tg_client *tg;
     struct buf err = BUF_INIT;
-    struct tg_client_options copt = {.api_url = b->api_url, .token = b->token};
+    struct tg_client_options copt = {
+        .api_url = b->api_url, .token = b->token, .cancel = &b->cancel_calls};
     if (tg_client_new(&tg, &copt, &err)) {
         log_error("bot: %s", err.data);
         buf_release(&err);
@@ -376,13 +378,18 @@ static void *poller_main(void *arg)
         offset = batch.next_offset;
         tg_updates_release(&batch);
     }
-    /* tell Telegram what was handled, so a restart does not see it again */
-    if (offset) {
+    /* tell Telegram what was handled, so a restart does not see it again; the poller's own
+     * client is cancelled by now, so a short-lived one does it */
+    struct tg_client *last = NULL;
+    struct tg_client_options last_opt = {
+        .api_url = b->api_url, .token = b->token, .timeout_ms = 5000};
+    if (offset && tg_client_new(&last, &last_opt, &err) == 0) {
         struct tg_updates rest;
         struct tg_get_updates confirm = {offset, 1, 0, allowed};
-        if (tg_get_updates(tg, &rest, &confirm) == 0)
+        if (tg_get_updates(last, &rest, &confirm) == 0)
             tg_updates_release(&rest);
     }
+    tg_client_free(last);
     tg_client_free(tg);
     buf_release(&err);
     return NULL;
@@ -526,6 +533,7 @@ void bot_stop(struct bot *b)
     pthread_mutex_lock(&b->lock);
     b->stop = true;
     pthread_mutex_unlock(&b->lock);
+    atomic_store(&b->cancel_calls, true);
     if (b->polling)
         pthread_join(b->poller, NULL);
     if (b->sweeping)

@@ -31,6 +31,7 @@ struct tg_client {
     struct buf url;   /* url_prefix + the current method */
     int64_t timeout_ms;
     int64_t connect_timeout_ms;
+    const atomic_bool *cancel;
     json_t *reply;      /* the last parsed reply, kept so results can be borrowed */
     struct arena arena; /* objects returned by the last call */
     struct buf parse_error;
@@ -88,6 +89,7 @@ int tg_client_new(struct tg_client **out, const struct tg_client_options *opt, s
     buf_addf(&prefix, "%.*s/bot%s/", (int)url_len, api_url, opt->token);
     c->url_prefix = buf_detach(&prefix, NULL);
     c->timeout_ms = opt->timeout_ms > 0 ? opt->timeout_ms : DEFAULT_TIMEOUT_MS;
+    c->cancel = opt->cancel;
     c->connect_timeout_ms =
         opt->connect_timeout_ms > 0 ? opt->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
     buf_init(&c->url, 0);
@@ -370,6 +372,7 @@ static int perform(struct tg_client *c, struct request *r, const json_t **out_re
     struct tg_http_request req = {
         .connect_timeout_ms = c->connect_timeout_ms,
         .timeout_ms = c->timeout_ms + r->extra_timeout_ms,
+        .cancel = c->cancel,
     };
     buf_reset(&c->url);
     buf_addf(&c->url, "%s%s", c->url_prefix, r->method);

@@ -34,6 +34,7 @@
 #ifndef TGSHOP_TG_CLIENT_H
 #define TGSHOP_TG_CLIENT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -56,6 +57,7 @@ struct tg_client_options {
     int64_t timeout_ms;         /* one call, connection included; 0 = 30000 */
     int64_t connect_timeout_ms; /* 0 = 10000 */
     size_t max_reply_bytes;     /* larger replies fail as TG_SERVER; 0 = 8 MiB */
+    const atomic_bool *cancel;  /* NULL, or a flag that ends calls in progress when set */
 };
 
 /* Creates a client (no connection is made yet). ERR_INVALID with one line in err for a

@@ -82,6 +82,14 @@ static curl_mime *build_form(CURL *curl, const struct tg_http_request *req)
     return form;
 }
 
+/* libcurl calls this about once a second, and on every chunk: a non-zero answer aborts. */
+static int on_progress(void *cancel, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    return atomic_load((const atomic_bool *)cancel) ? 1 : 0;
+}
+
 int tg_http_post(struct tg_http *h, long *out_status, const struct tg_http_request *req)
 {
     CURL *curl = h->curl;
@@ -105,6 +113,11 @@ int tg_http_post(struct tg_http *h, long *out_status, const struct tg_http_reque
     bad |= curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_reply_data) != CURLE_OK;
     bad |= curl_easy_setopt(curl, CURLOPT_WRITEDATA, &h->reply) != CURLE_OK;
     bad |= curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, h->error) != CURLE_OK;
+    if (req->cancel) {
+        bad |= curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress) != CURLE_OK;
+        bad |= curl_easy_setopt(curl, CURLOPT_XFERINFODATA, (void *)req->cancel) != CURLE_OK;
+        bad |= curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L) != CURLE_OK;
+    }
     if (req->json) {
         bad |= curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h->json_headers) != CURLE_OK;
         bad |= curl_easy_setopt(curl, CURLOPT_POSTFIELDS, req->json) != CURLE_OK;
@@ -134,7 +147,9 @@ int tg_http_post(struct tg_http *h, long *out_status, const struct tg_http_reque
         snprintf(h->error, sizeof h->error, "the reply is larger than %zu bytes", h->reply.max);
         rc = ERR_TOOBIG;
     } else {
-        if (!h->error[0])
+        if (cc == CURLE_ABORTED_BY_CALLBACK)
+            snprintf(h->error, sizeof h->error, "cancelled");
+        else if (!h->error[0])
             snprintf(h->error, sizeof h->error, "%s", curl_easy_strerror(cc));
         rc = cc == CURLE_OPERATION_TIMEDOUT ? ERR_TIMEOUT : ERR_NETWORK;
     }

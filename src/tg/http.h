@@ -11,6 +11,7 @@
 #define TGSHOP_TG_HTTP_H
 
 #include <curl/curl.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,6 +34,9 @@ struct tg_http_request {
     size_t nparts;
     int64_t connect_timeout_ms;
     int64_t timeout_ms; /* the whole exchange */
+    /* When set and it becomes true, the exchange is abandoned within about a second
+     * (ERR_NETWORK, "cancelled"): lets a long poll end at once on shutdown. */
+    const atomic_bool *cancel;
 };
 
 struct tg_http {
