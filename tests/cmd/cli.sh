@@ -97,8 +97,12 @@ else
     not_ok "the sandbox does not answer at '$url'"
 fi
 kill -TERM $pid
+stop_started=$(date +%s)
 status=0
 wait $pid || status=$?
 [ $status -eq 0 ] && ok "run stops cleanly on SIGTERM" || { not_ok "run exited $status"; cat run.err; }
+stop_took=$(($(date +%s) - stop_started))
+# the bot's long poll (25 s) must not hold the shutdown
+[ $stop_took -le 5 ] && ok "run stopped in ${stop_took}s" || not_ok "run took ${stop_took}s to stop"
 
 finish
