@@ -15,8 +15,12 @@ build:
 run: build
 	./$(BUILD)/tgshop run
 
+# The optimised build is compiled too: -O2 finds warnings (maybe-uninitialized, ...) that
+# the debug build does not, and `make run` must never be the first to meet them.
 test:
 	@scripts/bootstrap test
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
 	@cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DTGSHOP_SANITIZE=ON >/dev/null
 	@cmake --build $(TEST_BUILD) -j $(JOBS)
 	cd $(TEST_BUILD) && ctest --output-on-failure -j $(JOBS)

@@ -547,8 +547,8 @@ static int send_invoice(struct call *c)
     const char *currency = param(c, "currency");
     if (strlen(currency) != 3 || strspn(currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != 3)
         return fail(c, 400, "Bad Request: CURRENCY_INVALID");
-    json_int_t total;
-    size_t price_count;
+    json_int_t total = 0;
+    size_t price_count = 0; /* set by parse_prices; zeroed for the optimiser */
     if (parse_prices(c, &total, &price_count))
         return -1;
     bool stars = !strcmp(currency, "XTR");
