@@ -140,8 +140,18 @@ static int dispatch(struct worker *w, struct bot_ctx *c, const struct tg_update 
 
     enum gate_flood flood = gate_flood(w->gate, c->from->id, clock_mono_ms());
     if (flood != GATE_PASS) {
-        if (flood == GATE_DROP_WARN)
+        /* the one warning of a burst: a toast for a button, a message for typed text (else
+         * a burst that starts with messages would use it up unseen) */
+        if (flood == GATE_DROP_WARN && u->type == TG_UPDATE_CALLBACK_QUERY) {
             ui_answer_key(c, "slow_down", false);
+        } else if (flood == GATE_DROP_WARN && u->type == TG_UPDATE_MESSAGE) {
+            struct buf text = BUF_INIT;
+            text_render(&text, c->lang, "slow_down", NULL);
+            ui_send(c, text.data, NULL);
+            buf_release(&text);
+        }
+        /* the rest of the burst costs no API call at all: the client's spinner times out */
+        c->callback_id = NULL;
         return 0;
     }
     if (c->customer.is_banned) {

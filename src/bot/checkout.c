@@ -279,11 +279,15 @@ static bool is_cancel_word(struct bot_ctx *c, const char *text)
     return !strcmp(text, text_get(c->lang, "btn_cancel")) || !strcmp(text, "Отмена");
 }
 
-/* Collected text must be one line of reasonable length. */
-static bool acceptable(const char *text, size_t min, size_t max)
+/* Collected text must be of reasonable length, without control characters; only an address
+ * may span lines. */
+static bool acceptable(const char *text, size_t min, size_t max, bool multiline)
 {
     if (!text)
         return false;
+    for (const char *p = text; *p; p++)
+        if ((unsigned char)*p < 0x20 && !(multiline && *p == '\n'))
+            return false;
     size_t len = strlen(text), chars = utf8_count(text, len);
     return chars >= min && chars <= max;
 }
@@ -292,7 +296,7 @@ static int step(struct bot_ctx *c, const char *state, json_t *data, const struct
 {
     const char *text = m->text;
     if (!strcmp(state, STATE_NAME)) {
-        if (!acceptable(text, NAME_MIN, NAME_MAX) || m->command)
+        if (!acceptable(text, NAME_MIN, NAME_MAX, false) || m->command)
             return prompt(c, "checkout_bad_name");
         json_object_set_new(data, "name", json_string(text));
         int rc = fsm_set(c->db, c->from->id, STATE_PHONE, data);
@@ -313,7 +317,7 @@ static int step(struct bot_ctx *c, const char *state, json_t *data, const struct
         return rc ? rc : ask_address(c);
     }
     if (!strcmp(state, STATE_ADDRESS)) {
-        if (!acceptable(text, ADDRESS_MIN, ADDRESS_MAX) || m->command)
+        if (!acceptable(text, ADDRESS_MIN, ADDRESS_MAX, true) || m->command)
             return prompt(c, "checkout_bad_address");
         json_object_set_new(data, "address", json_string(text));
         int rc = fsm_set(c->db, c->from->id, STATE_CONFIRM, data);
@@ -406,10 +410,14 @@ static void notify_admins(struct bot_ctx *c, int64_t order_id, const char *atten
     struct buf text = BUF_INIT, total = BUF_INIT;
     const char *lang = c->settings->default_language;
     money_format(&total, o.total, o.currency);
+    /* "@name" only for a real username: staff would write to whoever owns "@<first name>" */
+    const char *user =
+        c->from->username
+            ? arena_sprintf(c->arena, "@%s", c->from->username)
+            : arena_sprintf(c->arena, "%s, id %lld", c->from->first_name, (long long)c->from->id);
     text_render(&text, lang, "admin_new_order", "id",
                 arena_sprintf(c->arena, "%lld", (long long)o.id), "total", total.data, "name",
-                o.contact_name, "phone", o.phone, "address", o.address, "user",
-                c->from->username ? c->from->username : c->from->first_name, NULL);
+                o.contact_name, "phone", o.phone, "address", o.address, "user", user, NULL);
     for (int i = 0; i < o.item_count; i++) {
         struct buf sum = BUF_INIT;
         money_format(&sum, o.items[i].price * o.items[i].quantity, o.currency);

@@ -110,6 +110,20 @@ static int help(struct bot_ctx *c)
     return show(c, &text, kb);
 }
 
+/* A short notice: an alert on the pressed button, or a message when the customer came by a
+ * command or a deep link (an old inline result, a shared link), which has no button to answer. */
+static void notice(struct bot_ctx *c, const char *key)
+{
+    if (c->update->type == TG_UPDATE_CALLBACK_QUERY) {
+        ui_answer_key(c, key, true);
+        return;
+    }
+    struct buf text = BUF_INIT;
+    text_render(&text, c->lang, key, NULL);
+    ui_send(c, text.data, NULL);
+    buf_release(&text);
+}
+
 /* A catalogue level: subcategories, then products, a page at a time. */
 static int catalog(struct bot_ctx *c, int64_t category_id, int64_t page)
 {
@@ -236,7 +250,7 @@ static int product(struct bot_ctx *c, int64_t id, int64_t qty, int64_t cat, int6
     struct product p;
     int rc = catalog_product(c->db, c->arena, id, &p);
     if (rc == ERR_NOTFOUND) {
-        ui_answer_key(c, "product_gone", true);
+        notice(c, "product_gone");
         return catalog(c, cat, page);
     }
     if (rc)
@@ -362,6 +376,12 @@ static int cart_item(struct bot_ctx *c, int64_t product_id, int64_t op, int64_t 
     int64_t q;
     bool limited = false;
     int rc;
+    if (!quantity_in_cart(c, product_id)) {
+        /* a line removed meanwhile (an older cart message) or a forged id: "+" must not put
+         * it back */
+        ui_answer_key(c, "cart_not_in_cart", false);
+        return cart(c, page);
+    }
     if (op == 3)
         rc = cart_remove(c->db, c->customer.id, product_id);
     else if (op == 1 || op == 2)

@@ -1,5 +1,6 @@
 #include "bot/paginator.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -42,12 +43,23 @@ void paginator_nav(struct tg_keyboard *kb, const struct page_view *v, const char
 
 void paginator_label(char *out, size_t size, const char *text, size_t max_chars)
 {
+    static const char ellipsis[] = "…";
+    const size_t ell = sizeof ellipsis - 1;
+    if (!size)
+        return;
     size_t len = strlen(text);
     size_t keep = utf8_prefix_chars(text, len, max_chars);
-    if (keep < len) {
+    bool cut = keep < len;
+    if (cut)
         keep = utf8_prefix_chars(text, len, max_chars > 1 ? max_chars - 1 : 0);
-        snprintf(out, size, "%.*s…", (int)keep, text);
-    } else {
-        snprintf(out, size, "%s", text);
+    /* a buffer too small for the label cuts it too, but between characters: half a character
+     * is invalid UTF-8, and Telegram refuses the whole keyboard for it */
+    if (keep + (cut ? ell : 0) > size - 1) {
+        cut = size - 1 >= ell;
+        keep = utf8_prefix_bytes(text, keep, size - 1 - (cut ? ell : 0));
     }
+    memcpy(out, text, keep);
+    if (cut)
+        memcpy(out + keep, ellipsis, ell);
+    out[keep + (cut ? ell : 0)] = '\0';
 }
