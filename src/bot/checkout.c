@@ -176,15 +176,29 @@ static int confirm(struct bot_ctx *c, json_t *data)
     struct order_contact contact = {field(data, "name"), field(data, "phone"),
                                     field(data, "address"), NULL};
     struct buf why = BUF_INIT;
+    struct checkout_problem problem;
     int64_t order_id = 0;
     int rc = order_checkout(c->db, c->customer.id, &contact, c->settings->currency,
-                            c->settings->reserve_seconds, &order_id, &why);
+                            c->settings->reserve_seconds, &order_id, &why, &problem);
     if (rc == ERR_CONFLICT || rc == ERR_INVALID) {
         /* out of stock, off sale, empty cart: tell why and go back to the cart */
+        static const char *const keys[] = {
+            [CHECKOUT_BAD_CONTACT] = "checkout_problem_contact",
+            [CHECKOUT_EMPTY_CART] = "checkout_problem_empty",
+            [CHECKOUT_TOO_MANY_LINES] = "checkout_problem_too_many",
+            [CHECKOUT_TOO_LARGE] = "checkout_problem_too_large",
+            [CHECKOUT_OFF_SALE] = "checkout_problem_off_sale",
+            [CHECKOUT_SHORT] = "checkout_problem_short",
+        };
+        log_info("checkout of customer %lld refused: %s", (long long)c->customer.id, why.data);
         fsm_clear(c->db, c->from->id);
         ui_answer(c, NULL, false);
         struct buf text = BUF_INIT;
-        text_render(&text, c->lang, "checkout_failed", "reason", why.data, NULL);
+        text_render(&text, c->lang, "checkout_failed", NULL);
+        if (problem.kind != CHECKOUT_FINE)
+            text_render(&text, c->lang, keys[problem.kind], "product", problem.product, "count",
+                        arena_sprintf(c->arena, "%lld", (long long)problem.available), NULL);
+        text_render(&text, c->lang, "checkout_failed_tail", NULL);
         struct tg_keyboard *kb = tg_keyboard_inline();
         tg_keyboard_callback(kb, text_get(c->lang, "btn_cart"), "k:0");
         ui_send(c, text.data, kb);

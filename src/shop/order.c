@@ -1,5 +1,6 @@
 #include "shop/order.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -108,7 +109,25 @@ struct checkout {
     int64_t reserved_until;
     int64_t order_id;
     struct buf *why;
+    struct checkout_problem *problem;
 };
+
+/* Records why the checkout is refused, in both forms; returns rc. */
+static int refuse(struct checkout *c, int rc, int kind, const char *product, int64_t available,
+                  const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static int refuse(struct checkout *c, int rc, int kind, const char *product, int64_t available,
+                  const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    buf_reset(c->why);
+    buf_vaddf(c->why, fmt, ap);
+    va_end(ap);
+    c->problem->kind = kind;
+    snprintf(c->problem->product, sizeof c->problem->product, "%s", product ? product : "");
+    c->problem->available = available;
+    return rc;
+}
 
 struct cart_row {
     int64_t product_id, quantity, price, stock;
@@ -168,22 +187,18 @@ static int run_checkout(struct db *db, void *ctx)
     db_rows_free(rows);
     if (rc < 0)
         return rc;
-    if (too_many) {
-        buf_setf(c->why, "the cart has more than 100 different products");
-        return ERR_INVALID;
-    }
-    if (!n) {
-        buf_setf(c->why, "the cart is empty");
-        return ERR_INVALID;
-    }
+    if (too_many)
+        return refuse(c, ERR_INVALID, CHECKOUT_TOO_MANY_LINES, NULL, 0,
+                      "the cart has more than 100 different products");
+    if (!n)
+        return refuse(c, ERR_INVALID, CHECKOUT_EMPTY_CART, NULL, 0, "the cart is empty");
     int64_t total = 0;
     for (int i = 0; i < n; i++) {
         int64_t line;
         if (__builtin_mul_overflow(lines[i].price, lines[i].quantity, &line) ||
-            __builtin_add_overflow(total, line, &total)) {
-            buf_setf(c->why, "the order total is too large");
-            return ERR_INVALID;
-        }
+            __builtin_add_overflow(total, line, &total))
+            return refuse(c, ERR_INVALID, CHECKOUT_TOO_LARGE, NULL, 0,
+                          "the order total is too large");
     }
     for (int i = 0; i < n; i++) {
         struct arena a;
@@ -192,10 +207,9 @@ static int run_checkout(struct db *db, void *ctx)
         rc =
             lines[i].active ? catalog_product(db, &a, lines[i].product_id, &visible) : ERR_NOTFOUND;
         arena_release(&a);
-        if (rc == ERR_NOTFOUND) {
-            buf_setf(c->why, "\"%s\" is no longer on sale", lines[i].name);
-            return ERR_CONFLICT;
-        }
+        if (rc == ERR_NOTFOUND)
+            return refuse(c, ERR_CONFLICT, CHECKOUT_OFF_SALE, lines[i].name, 0,
+                          "\"%s\" is no longer on sale", lines[i].name);
         if (rc)
             return rc;
         rc = db_exec(db,
@@ -205,10 +219,9 @@ static int run_checkout(struct db *db, void *ctx)
                      DB_INT(lines[i].quantity));
         if (rc)
             return rc;
-        if (db_changes(db) == 0) {
-            buf_setf(c->why, "only %lld of \"%s\" left", (long long)lines[i].stock, lines[i].name);
-            return ERR_CONFLICT;
-        }
+        if (db_changes(db) == 0)
+            return refuse(c, ERR_CONFLICT, CHECKOUT_SHORT, lines[i].name, lines[i].stock,
+                          "only %lld of \"%s\" left", (long long)lines[i].stock, lines[i].name);
     }
     const struct order_contact *k = c->contact;
     int64_t now = clock_now();
@@ -230,19 +243,25 @@ static int run_checkout(struct db *db, void *ctx)
 
 int order_checkout(struct db *db, int64_t customer_id, const struct order_contact *contact,
                    const char *currency, int64_t reserve_seconds, int64_t *out_order_id,
-                   struct buf *why)
+                   struct buf *why, struct checkout_problem *out_problem)
 {
+    struct checkout_problem unused;
+    struct checkout_problem *problem = out_problem ? out_problem : &unused;
+    memset(problem, 0, sizeof *problem);
     int rc;
     if ((rc = check_text("the name", contact->name, true, why)) ||
         (rc = check_text("the phone", contact->phone, true, why)) ||
         (rc = check_text("the address", contact->address, true, why)) ||
-        (rc = check_text("the comment", contact->comment, false, why)))
+        (rc = check_text("the comment", contact->comment, false, why))) {
+        problem->kind = CHECKOUT_BAD_CONTACT;
         return rc;
+    }
     if (reserve_seconds <= 0) {
         buf_setf(why, "the reservation time must be positive");
         return ERR_INVALID;
     }
-    struct checkout c = {customer_id, contact, currency, clock_now() + reserve_seconds, 0, why};
+    struct checkout c = {customer_id, contact, currency, clock_now() + reserve_seconds,
+                         0,           why,     problem};
     buf_reset(why);
     rc = db_transaction(db, run_checkout, &c);
     if (rc == 0)

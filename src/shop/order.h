@@ -72,12 +72,28 @@ struct order {
     int item_count;
 };
 
+/* Why a checkout was refused, so that the customer can be told in their language. */
+struct checkout_problem {
+    enum {
+        CHECKOUT_FINE,
+        CHECKOUT_BAD_CONTACT, /* a contact field is missing or too long */
+        CHECKOUT_EMPTY_CART,
+        CHECKOUT_TOO_MANY_LINES, /* more than 100 different products */
+        CHECKOUT_TOO_LARGE,      /* the total does not fit */
+        CHECKOUT_OFF_SALE,       /* product is no longer on sale */
+        CHECKOUT_SHORT,          /* only `available` of product are left */
+    } kind;
+    char product[201];
+    int64_t available;
+};
+
 /* Creates an order from the customer's cart at today's prices and reserves its stock.
  * ERR_INVALID: empty cart, contact fields missing or too long, absurd total.
- * ERR_CONFLICT: a product is short of stock or no longer on sale (why says which). */
+ * ERR_CONFLICT: a product is short of stock or no longer on sale.
+ * why gets the reason in English (for logs); *out_problem (may be NULL) the same as data. */
 int order_checkout(struct db *db, int64_t customer_id, const struct order_contact *contact,
                    const char *currency, int64_t reserve_seconds, int64_t *out_order_id,
-                   struct buf *why);
+                   struct buf *why, struct checkout_problem *out_problem);
 
 /* 0 when Telegram may charge tg_user_id `amount` in `currency` for the order; otherwise a
  * reason in why and ERR_NOTFOUND (no such order of this user), ERR_CONFLICT (already paid),

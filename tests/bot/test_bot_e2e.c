@@ -679,7 +679,7 @@ static void test_order_pages(void **state)
         add_to_cart(&s, fx.coffees[i], 1);
         struct order_contact contact = {"Ola", "+79001234567", "Somewhere 1", NULL};
         struct buf why = BUF_INIT;
-        if (order_checkout(shop.db, s.customer_id, &contact, "XTR", 1800, &ids[i], &why))
+        if (order_checkout(shop.db, s.customer_id, &contact, "XTR", 1800, &ids[i], &why, NULL))
             fail_msg("order_checkout: %s", why.data);
         buf_release(&why);
         cart_clear(shop.db, s.customer_id);
@@ -1222,7 +1222,8 @@ static void test_forged_callback_data(void **state)
     struct buf why = BUF_INIT;
     int64_t victim_order;
     assert_int_equal(
-        order_checkout(shop.db, v.customer_id, &contact, "XTR", 1800, &victim_order, &why), 0);
+        order_checkout(shop.db, v.customer_id, &contact, "XTR", 1800, &victim_order, &why, NULL),
+        0);
     buf_release(&why);
     assert_int_equal(stock_of(item), 45);
 

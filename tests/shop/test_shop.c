@@ -230,7 +230,7 @@ static int64_t checkout(struct fixture *f, int64_t customer_id)
 {
     struct buf why = BUF_INIT;
     int64_t order_id = 0;
-    int rc = order_checkout(f->db, customer_id, &contact, "XTR", 1800, &order_id, &why);
+    int rc = order_checkout(f->db, customer_id, &contact, "XTR", 1800, &order_id, &why, NULL);
     if (rc)
         fail_msg("checkout: %s", why.data);
     buf_release(&why);
@@ -242,7 +242,8 @@ static void checkout_reserves_all_or_nothing(void **state)
     struct fixture *f = *state;
     struct buf why = BUF_INIT;
     int64_t id;
-    assert_int_equal(order_checkout(f->db, f->ann, &contact, "XTR", 1800, &id, &why), ERR_INVALID);
+    assert_int_equal(order_checkout(f->db, f->ann, &contact, "XTR", 1800, &id, &why, NULL),
+                     ERR_INVALID);
     assert_string_equal(why.data, "the cart is empty");
     int64_t q;
     bool limited;
@@ -250,8 +251,13 @@ static void checkout_reserves_all_or_nothing(void **state)
     cart_add(f->db, f->ann, f->matcha, 2, &q, &limited);
     /* someone bought a matcha meanwhile: nothing may be reserved */
     db_exec(f->db, "UPDATE product SET stock = 1 WHERE id = ?", DB_INT(f->matcha));
-    assert_int_equal(order_checkout(f->db, f->ann, &contact, "XTR", 1800, &id, &why), ERR_CONFLICT);
+    struct checkout_problem problem;
+    assert_int_equal(order_checkout(f->db, f->ann, &contact, "XTR", 1800, &id, &why, &problem),
+                     ERR_CONFLICT);
     assert_string_equal(why.data, "only 1 of \"Matcha\" left");
+    assert_int_equal(problem.kind, CHECKOUT_SHORT);
+    assert_string_equal(problem.product, "Matcha");
+    assert_int_equal(problem.available, 1);
     assert_int_equal(stock_of(f->db, f->sencha), 10);
     assert_int_equal(stock_of(f->db, f->matcha), 1);
     int64_t orders = -1;
@@ -260,7 +266,8 @@ static void checkout_reserves_all_or_nothing(void **state)
 
     struct order_contact missing = contact;
     missing.phone = "";
-    assert_int_equal(order_checkout(f->db, f->ann, &missing, "XTR", 1800, &id, &why), ERR_INVALID);
+    assert_int_equal(order_checkout(f->db, f->ann, &missing, "XTR", 1800, &id, &why, NULL),
+                     ERR_INVALID);
     assert_string_equal(why.data, "the phone is missing");
 
     cart_set(f->db, f->ann, f->matcha, 1, &q, &limited);
@@ -525,7 +532,7 @@ static void *race(void *arg)
         r->refused = db_error(db)->kind == DB_E_NONE;
         r->failed = !r->refused;
     } else {
-        int rc = order_checkout(db, c.id, &contact, "XTR", 600, &order_id, &why);
+        int rc = order_checkout(db, c.id, &contact, "XTR", 600, &order_id, &why, NULL);
         if (rc == ERR_CONFLICT) {
             r->refused = 1;
         } else if (rc) {
