@@ -123,6 +123,10 @@ int checkout_start(struct bot_ctx *c)
         ui_answer_key(c, "cart_empty_alert", true);
         return 0;
     }
+    if (s.unavailable) { /* say it now, not after the customer typed name, phone, address */
+        ui_answer_key(c, "cart_remove_unavailable", true);
+        return 0;
+    }
     ui_answer(c, NULL, false);
     return ask_name(c);
 }

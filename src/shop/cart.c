@@ -148,7 +148,8 @@ int cart_summarize(struct db *db, int64_t customer_id, struct cart_summary *out)
     int rc = db_query(db, &rows,
                       "SELECT count(*), COALESCE(sum(c.quantity), 0), "
                       "COALESCE(sum(CASE WHEN p.is_active = 1 THEN c.quantity * p.price ELSE 0 "
-                      "END), 0) FROM cart_item c JOIN product p ON p.id = c.product_id "
+                      "END), 0), COALESCE(sum(1 - p.is_active), 0) "
+                      "FROM cart_item c JOIN product p ON p.id = c.product_id "
                       "WHERE c.customer_id = ?",
                       DB_INT(customer_id));
     if (rc)
@@ -158,6 +159,7 @@ int cart_summarize(struct db *db, int64_t customer_id, struct cart_summary *out)
         out->lines = db_int(rows, 0);
         out->items = db_int(rows, 1);
         out->total = db_int(rows, 2);
+        out->unavailable = db_int(rows, 3);
         rc = 0;
     }
     db_rows_free(rows);

@@ -30,8 +30,9 @@ struct cart_line {
 
 struct cart_summary {
     int64_t lines;
-    int64_t items; /* sum of quantities */
-    int64_t total; /* at today's prices, available lines only */
+    int64_t items;       /* sum of quantities */
+    int64_t total;       /* at today's prices, available lines only */
+    int64_t unavailable; /* lines whose product is no longer on sale */
 };
 
 /* Adds quantity to the line (creating it). *out_quantity gets the line's new quantity. */

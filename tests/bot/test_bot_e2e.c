@@ -1416,15 +1416,21 @@ static void test_product_goes_away_while_looking(void **state)
     assert_contains(msg_text(shopper_screen(&s)), expect("catalog_root"));
     shopper_free(&s);
 
-    /* in the cart, then taken off sale: the cart says so, the checkout tells why */
+    /* in the cart, then taken off sale: the cart says so, and checkout does not start */
     shopper_with_cart(&s, 2001103, "Vera", p2, 1);
     exec1("UPDATE product SET is_active = 0 WHERE id = ?", p2);
     shopper_say(&s, "/cart");
     assert_contains(msg_text(shopper_screen(&s)), expect("cart_unavailable"));
+    struct toast refused = shopper_press_data(&s, "ko");
+    assert_string_equal(refused.text, expect("cart_remove_unavailable"));
+    assert_string_equal(fsm_state(&s), "");
+    /* taken off sale while the customer was typing: the confirmation tells why */
+    exec1("UPDATE product SET is_active = 1 WHERE id = ?", p2);
     shopper_press_data(&s, "ko");
     shopper_say(&s, "Vera Doe");
     shopper_say(&s, "+7 900 000 00 00");
     shopper_say(&s, "Sadovaya street 5");
+    exec1("UPDATE product SET is_active = 0 WHERE id = ?", p2);
     shopper_press_data(&s, "x:1");
     screen = shopper_screen(&s);
     assert_contains(msg_text(screen), expect("checkout_failed"));
