@@ -116,6 +116,19 @@ static void profile_of(const struct tg_user *u, struct tg_profile *out)
     *out = (struct tg_profile){u->id, u->username, u->first_name, u->last_name, u->language_code};
 }
 
+/* FNV-1a over what customer_touch stores, to notice a changed profile. */
+static uint64_t profile_hash(const struct tg_profile *p)
+{
+    const char *fields[] = {p->username, p->first_name, p->last_name, p->language_code};
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
+        for (const char *s = fields[i] ? fields[i] : ""; *s; s++)
+            h = (h ^ (unsigned char)*s) * 1099511628211ull;
+        h = (h ^ 0xff) * 1099511628211ull; /* field separator: ("ab","") != ("a","b") */
+    }
+    return h;
+}
+
 /* The middlewares and the router for one parsed update. */
 static int dispatch(struct worker *w, struct bot_ctx *c, const struct tg_update *u)
 {
@@ -123,6 +136,7 @@ static int dispatch(struct worker *w, struct bot_ctx *c, const struct tg_update 
     c->lang = texts_lang(c->from->language_code, b->settings.default_language);
     if (u->type == TG_UPDATE_MY_CHAT_MEMBER) {
         enum tg_member_status s = u->my_chat_member->new_member.status;
+        gate_forget_touch(w->gate, c->from->id);
         if (s == TG_MEMBER_KICKED || s == TG_MEMBER_MEMBER)
             return customer_set_blocked(c->db, c->from->id, s == TG_MEMBER_KICKED);
         return 0;
@@ -132,7 +146,11 @@ static int dispatch(struct worker *w, struct bot_ctx *c, const struct tg_update 
 
     struct tg_profile profile;
     profile_of(c->from, &profile);
-    int rc = customer_touch(c->db, c->arena, &profile, &c->customer);
+    int rc = ERR_NOTFOUND;
+    if (!gate_touch_due(w->gate, c->from->id, profile_hash(&profile), clock_mono_ms()))
+        rc = customer_by_tg_id(c->db, c->arena, c->from->id, &c->customer);
+    if (rc == ERR_NOTFOUND || (rc == 0 && c->customer.is_blocked)) /* new, or back */
+        rc = customer_touch(c->db, c->arena, &profile, &c->customer);
     if (rc)
         return rc;
     if (u->type == TG_UPDATE_MESSAGE && u->message->successful_payment)

@@ -23,6 +23,8 @@ struct slot {
     int64_t ban_notice_ms;
     int64_t gate_until_ms;
     bool gate_ok;
+    int64_t touched_ms;
+    uint64_t profile_hash;
 };
 
 struct gate {
@@ -69,6 +71,22 @@ enum gate_flood gate_flood(struct gate *g, int64_t user_id, int64_t now_ms)
     s->tokens -= 1;
     s->flood_warned = false;
     return GATE_PASS;
+}
+
+bool gate_touch_due(struct gate *g, int64_t user_id, uint64_t profile_hash, int64_t now_ms)
+{
+    enum { TOUCH_EVERY_MS = 60000 };
+    struct slot *s = slot_of(g, user_id, now_ms);
+    if (s->touched_ms && s->profile_hash == profile_hash && now_ms - s->touched_ms < TOUCH_EVERY_MS)
+        return false;
+    s->touched_ms = now_ms;
+    s->profile_hash = profile_hash;
+    return true;
+}
+
+void gate_forget_touch(struct gate *g, int64_t user_id)
+{
+    slot_of(g, user_id, 0)->touched_ms = 0;
 }
 
 bool gate_ban_notice_due(struct gate *g, int64_t user_id, int64_t now_ms)

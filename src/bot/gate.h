@@ -33,6 +33,12 @@ enum gate_flood {
     GATE_DROP,      /* over the limit: drop silently */
 };
 enum gate_flood gate_flood(struct gate *g, int64_t user_id, int64_t now_ms);
+/* Whether the customer's stored profile should be refreshed now: true when the profile
+ * (hash of names and language) changed or a minute has passed since the last refresh (and
+ * records it). Between refreshes a read is enough: most updates then write nothing. */
+bool gate_touch_due(struct gate *g, int64_t user_id, uint64_t profile_hash, int64_t now_ms);
+/* Forgets the last refresh (the user blocked or unblocked the bot). */
+void gate_forget_touch(struct gate *g, int64_t user_id);
 /* For a banned customer: true when the polite message is due (and records it). */
 bool gate_ban_notice_due(struct gate *g, int64_t user_id, int64_t now_ms);
 /* Checks the mandatory channels (fresh when `recheck`). True when the user may go on; when

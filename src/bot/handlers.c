@@ -124,6 +124,55 @@ static void notice(struct bot_ctx *c, const char *key)
     buf_release(&text);
 }
 
+/* The pages of the three lists below, fetched through paginator_fetch. */
+struct level_page {
+    struct bot_ctx *c;
+    int64_t category_id;
+    struct catalog_entry *list;
+    int count;
+    int64_t total;
+};
+
+static int fetch_level(void *ctx, int64_t offset, int limit, int64_t *out_total)
+{
+    struct level_page *p = ctx;
+    int rc = catalog_level(p->c->db, p->c->arena, p->category_id, offset, limit, &p->list,
+                           &p->count, &p->total);
+    *out_total = p->total;
+    return rc;
+}
+
+struct order_page {
+    struct bot_ctx *c;
+    struct order *list;
+    int count;
+    int64_t total;
+};
+
+static int fetch_orders(void *ctx, int64_t offset, int limit, int64_t *out_total)
+{
+    struct order_page *p = ctx;
+    int rc = order_list(p->c->db, p->c->arena, p->c->customer.id, offset, limit, &p->list,
+                        &p->count, &p->total);
+    *out_total = p->total;
+    return rc;
+}
+
+struct faq_list_page {
+    struct bot_ctx *c;
+    struct faq *list;
+    int count;
+    int64_t total;
+};
+
+static int fetch_faq(void *ctx, int64_t offset, int limit, int64_t *out_total)
+{
+    struct faq_list_page *p = ctx;
+    int rc = faq_list(p->c->db, p->c->arena, offset, limit, &p->list, &p->count, &p->total);
+    *out_total = p->total;
+    return rc;
+}
+
 /* A catalogue level: subcategories, then products, a page at a time. */
 static int catalog(struct bot_ctx *c, int64_t category_id, int64_t page)
 {
@@ -133,16 +182,14 @@ static int catalog(struct bot_ctx *c, int64_t category_id, int64_t page)
         category_id = 0;
         page = 0;
     }
+    struct level_page lp = {c, category_id, NULL, 0, 0};
     struct page_view v;
-    struct catalog_entry *list;
-    int n;
-    int64_t total;
-    int rc = catalog_level(c->db, c->arena, category_id, 0, 1, &list, &n, &total);
+    int rc = paginator_fetch(&v, page, c->settings->page_size, fetch_level, &lp);
     if (rc)
         return rc;
-    paginator_view(&v, total, page, c->settings->page_size);
-    if ((rc = catalog_level(c->db, c->arena, category_id, v.offset, v.limit, &list, &n, &total)))
-        return rc;
+    struct catalog_entry *list = lp.list;
+    int n = lp.count;
+    int64_t total = lp.total;
     struct buf text = BUF_INIT;
     if (category_id) {
         text_render(&text, c->lang, "catalog_category", "name", cat.name, "description",
@@ -414,16 +461,14 @@ static const char *date_str(struct bot_ctx *c, int64_t t)
 
 static int orders(struct bot_ctx *c, int64_t page)
 {
-    struct order *list;
-    int n;
-    int64_t total;
-    int rc = order_list(c->db, c->arena, c->customer.id, 0, 1, &list, &n, &total);
+    struct order_page op = {c, NULL, 0, 0};
+    struct page_view v;
+    int rc = paginator_fetch(&v, page, c->settings->page_size, fetch_orders, &op);
     if (rc)
         return rc;
-    struct page_view v;
-    paginator_view(&v, total, page, c->settings->page_size);
-    if ((rc = order_list(c->db, c->arena, c->customer.id, v.offset, v.limit, &list, &n, &total)))
-        return rc;
+    struct order *list = op.list;
+    int n = op.count;
+    int64_t total = op.total;
     struct buf text = BUF_INIT;
     struct tg_keyboard *kb = keyboard(c);
     text_render(&text, c->lang, total ? "orders_title" : "orders_empty", NULL);
@@ -486,16 +531,14 @@ static int order_detail(struct bot_ctx *c, int64_t id, int64_t page)
 
 static int faq_page(struct bot_ctx *c, int64_t page)
 {
-    struct faq *list;
-    int n;
-    int64_t total;
-    int rc = faq_list(c->db, c->arena, 0, 1, &list, &n, &total);
+    struct faq_list_page fp = {c, NULL, 0, 0};
+    struct page_view v;
+    int rc = paginator_fetch(&v, page, c->settings->page_size, fetch_faq, &fp);
     if (rc)
         return rc;
-    struct page_view v;
-    paginator_view(&v, total, page, c->settings->page_size);
-    if ((rc = faq_list(c->db, c->arena, v.offset, v.limit, &list, &n, &total)))
-        return rc;
+    struct faq *list = fp.list;
+    int n = fp.count;
+    int64_t total = fp.total;
     struct buf text = BUF_INIT;
     struct tg_keyboard *kb = keyboard(c);
     text_render(&text, c->lang, total ? "faq_title" : "faq_empty", NULL);

@@ -23,6 +23,25 @@ void paginator_view(struct page_view *out, int64_t total, int64_t page, int page
     out->limit = page_size;
 }
 
+int paginator_fetch(struct page_view *out, int64_t page, int page_size,
+                    int (*fetch)(void *ctx, int64_t offset, int limit, int64_t *out_total),
+                    void *ctx)
+{
+    enum { PAGE_MAX = 1000000 }; /* keeps page * size far from overflow */
+    if (page < 0)
+        page = 0;
+    if (page > PAGE_MAX)
+        page = PAGE_MAX;
+    /* as if the list were long enough: the offset the customer asked for */
+    paginator_view(out, (page + 1) * (int64_t)PAGINATOR_MAX_SIZE, page, page_size);
+    int64_t asked = out->offset, total = 0;
+    int rc = fetch(ctx, out->offset, out->limit, &total);
+    if (rc)
+        return rc;
+    paginator_view(out, total, page, page_size);
+    return out->offset == asked ? 0 : fetch(ctx, out->offset, out->limit, &total);
+}
+
 void paginator_nav(struct tg_keyboard *kb, const struct page_view *v, const char *prefix,
                    const char *noop_data)
 {

@@ -32,6 +32,14 @@ struct page_view {
  * default. */
 void paginator_view(struct page_view *out, int64_t total, int64_t page, int page_size);
 
+/* Fetches the page to show with one query in the usual case: fetch(ctx, offset, limit,
+ * &total) loads a page and tells the list's size; when the requested page lies past the end
+ * (items were removed meanwhile) the last page is fetched instead. out gets the page shown.
+ * Returns fetch's error, if any. */
+int paginator_fetch(struct page_view *out, int64_t page, int page_size,
+                    int (*fetch)(void *ctx, int64_t offset, int limit, int64_t *out_total),
+                    void *ctx);
+
 /* Adds the navigation row (nothing for a single page). prefix + page number must fit the
  * 64 bytes of callback_data: keep prefixes under 40 bytes. noop_data is the callback data of
  * the page indicator button. */

@@ -4,7 +4,8 @@
 #include "core/err.h"
 #include "core/banned.h"
 
-#define CUSTOMER_COLUMNS "id, tg_id, username, first_name, language_code, phone, is_banned"
+#define CUSTOMER_COLUMNS                                                                           \
+    "id, tg_id, username, first_name, language_code, phone, is_banned, is_blocked"
 
 static void fill(struct customer *out, struct db_rows *rows, struct arena *a)
 {
@@ -15,6 +16,7 @@ static void fill(struct customer *out, struct db_rows *rows, struct arena *a)
     out->language_code = db_text_dup(rows, 4, a);
     out->phone = db_text_dup(rows, 5, a);
     out->is_banned = db_int(rows, 6) != 0;
+    out->is_blocked = db_int(rows, 7) != 0;
 }
 
 /* Reads the one customer row of rows and frees them. */

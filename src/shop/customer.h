@@ -29,6 +29,7 @@ struct customer {
     char *language_code;
     char *phone;
     bool is_banned;
+    bool is_blocked; /* the user blocked the bot, as far as we know */
 };
 
 /* Registers the user or refreshes the stored profile and last_seen_at; clears is_blocked
