@@ -432,7 +432,7 @@ static int parse_options(int argc, char **argv, struct options *o)
     *o = (struct options){.customers = 2000,
                           .concurrency = 600,
                           .think_ms = 200,
-                          .workers = 4,
+                          .workers = 8,
                           .ramp_ms = 2000,
                           .step_timeout_ms = 30000,
                           .poll_us = 250,

@@ -68,7 +68,7 @@ static json_t *report(struct bot *b)
 int main(int argc, char **argv)
 {
     static const struct option options[] = {{"workers", required_argument, NULL, 'w'}, {0}};
-    int64_t workers = 4;
+    int64_t workers = 8;
     int c;
     while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
         if (c != 'w' || parse_int64(optarg, &workers) || workers < 1 || workers > 32) {

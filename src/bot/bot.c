@@ -20,6 +20,7 @@
 
 enum {
     QUEUE_CAPACITY = 1024,
+    WINDOW = 100, /* polled updates in flight: getUpdates returns at most 100 */
     MAX_WORKERS = 32,
     LATENCY_BUCKET_US = 50,
     LATENCY_BUCKETS = 4000, /* 50 µs steps up to 200 ms; slower ones land in the last */
@@ -28,6 +29,8 @@ enum {
 struct job {
     json_t *update;
     int64_t received_us;
+    bool polled; /* from getUpdates: its completion moves the confirmation window */
+    int64_t update_id;
 };
 
 struct worker {
@@ -58,6 +61,13 @@ struct bot {
     pthread_cond_t changed;
     bool stop;
     int64_t pending; /* submitted, not yet handled */
+    /* Polled updates not yet confirmed to Telegram, oldest first, and whether each is
+     * handled: the lowest unhandled id is the offset to poll with, so a crash re-delivers
+     * exactly what was not handled (processed_update skips what was). */
+    int64_t window_ids[WINDOW];
+    bool window_done[WINDOW];
+    size_t window_head, window_count;
+    uint64_t polled_done; /* polled updates handled so far */
     uint64_t updates, failures, duplicates;
     uint32_t latency[LATENCY_BUCKETS];
     double max_ms;
@@ -77,9 +87,27 @@ static int64_t update_user(const json_t *update)
     return 0;
 }
 
-static void record(struct bot *b, int64_t received_us, bool failed, bool duplicate)
+/* Marks a polled update handled and drops the handled ones from the window's front.
+ * Called with b->lock held. */
+static void window_done(struct bot *b, int64_t update_id)
 {
-    int64_t us = clock_mono_us() - received_us;
+    for (size_t i = 0; i < b->window_count; i++) {
+        size_t at = (b->window_head + i) % WINDOW;
+        if (b->window_ids[at] == update_id) {
+            b->window_done[at] = true;
+            break;
+        }
+    }
+    while (b->window_count && b->window_done[b->window_head]) {
+        b->window_head = (b->window_head + 1) % WINDOW;
+        b->window_count--;
+    }
+    b->polled_done++;
+}
+
+static void record(struct bot *b, const struct job *job, bool failed, bool duplicate)
+{
+    int64_t us = clock_mono_us() - job->received_us;
     if (us < 0)
         us = 0;
     size_t bucket = (size_t)(us / LATENCY_BUCKET_US);
@@ -95,6 +123,8 @@ static void record(struct bot *b, int64_t received_us, bool failed, bool duplica
         if ((double)us / 1000.0 > b->max_ms)
             b->max_ms = (double)us / 1000.0;
     }
+    if (job->polled)
+        window_done(b, job->update_id);
     b->pending--;
     pthread_cond_broadcast(&b->changed);
     pthread_mutex_unlock(&b->lock);
@@ -271,7 +301,7 @@ static void handle(struct worker *w, struct job *job)
     buf_release(&err);
     json_decref(job->update);
     arena_reset(&w->arena);
-    record(w->bot, job->received_us, failed, duplicate);
+    record(w->bot, job, failed, duplicate);
 }
 
 static void *worker_main(void *arg)
@@ -294,19 +324,27 @@ static void *worker_main(void *arg)
     }
 }
 
-/* Queues update (a reference is taken) for its user's worker; waits while that queue is full. */
-static void enqueue(struct bot *b, json_t *update)
+/* Queues update (a reference is taken) for its user's worker; waits while that queue is full.
+ * A polled update also enters the confirmation window. */
+static void enqueue(struct bot *b, json_t *update, bool polled)
 {
     int64_t user = update_user(update);
+    int64_t update_id = json_integer_value(json_object_get(update, "update_id"));
     struct worker *w = &b->workers[(uint64_t)(user < 0 ? -user : user) % (uint64_t)b->nworkers];
     pthread_mutex_lock(&b->lock);
     b->pending++;
+    if (polled) { /* room is guaranteed: a poll returns at most WINDOW - window_count new */
+        size_t at = (b->window_head + b->window_count) % WINDOW;
+        b->window_ids[at] = update_id;
+        b->window_done[at] = false;
+        b->window_count++;
+    }
     pthread_mutex_unlock(&b->lock);
     pthread_mutex_lock(&w->lock);
     while (w->count == QUEUE_CAPACITY)
         pthread_cond_wait(&w->wake, &w->lock);
     w->queue[(w->head + w->count) % QUEUE_CAPACITY] =
-        (struct job){json_incref(update), clock_mono_us()};
+        (struct job){json_incref(update), clock_mono_us(), polled, update_id};
     w->count++;
     pthread_cond_broadcast(&w->wake);
     pthread_mutex_unlock(&w->lock);
@@ -319,27 +357,31 @@ int bot_submit(struct bot *b, const char *json, size_t len)
         json_decref(update);
         return ERR_INVALID;
     }
-    enqueue(b, update);
+    enqueue(b, update, false);
     json_decref(update);
     return 0;
+}
+
+/* Waits on b->changed for at most 10 ms; called with b->lock held. The condition variable runs
+ * on the wall clock: short slices keep a clock jump from stretching monotonic deadlines. */
+static void wait_changed(struct bot *b)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += 10 * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&b->changed, &b->lock, &ts);
 }
 
 int bot_drain(struct bot *b, int64_t timeout_ms)
 {
     int64_t deadline = clock_mono_ms() + timeout_ms;
     pthread_mutex_lock(&b->lock);
-    while (b->pending > 0 && clock_mono_ms() < deadline) {
-        /* the condition variable runs on the wall clock: wait in short slices so a clock
-         * jump cannot stretch the monotonic deadline */
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 10 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&b->changed, &b->lock, &ts);
-    }
+    while (b->pending > 0 && clock_mono_ms() < deadline)
+        wait_changed(b);
     int rc = b->pending > 0 ? ERR_TIMEOUT : 0;
     pthread_mutex_unlock(&b->lock);
     return rc;
@@ -374,7 +416,9 @@ static void *poller_main(void *arg)
         return NULL;
     }
     enum { FETCH, BACKOFF } state = FETCH;
-    int64_t offset = 0, backoff_ms = 1000;
+    int64_t next_new = 0, backoff_ms = 1000, offset = 0;
+    bool nothing_new = false;
+    uint64_t done_at_poll = 0;
     static const char *const allowed[] = {
         "message", "callback_query", "inline_query", "pre_checkout_query", "my_chat_member", NULL};
     while (!stopping(b)) {
@@ -384,8 +428,21 @@ static void *poller_main(void *arg)
             state = FETCH;
             continue;
         }
+        /* Poll from the oldest unhandled update: Telegram returns the ones in flight again
+         * (skipped below) and what is new after them. While some are in flight it answers at
+         * once, so after a poll that brought nothing new wait for one of them to finish. */
+        pthread_mutex_lock(&b->lock);
+        while (!b->stop && b->window_count &&
+               (b->window_count == WINDOW || (nothing_new && b->polled_done == done_at_poll)))
+            wait_changed(b);
+        offset = b->window_count ? b->window_ids[b->window_head] : next_new;
+        int timeout_s = b->window_count ? 0 : b->opt.poll_timeout_s;
+        done_at_poll = b->polled_done;
+        pthread_mutex_unlock(&b->lock);
+        if (stopping(b))
+            break;
         struct tg_updates batch;
-        struct tg_get_updates req = {offset, 100, b->opt.poll_timeout_s, allowed};
+        struct tg_get_updates req = {offset, WINDOW, timeout_s, allowed};
         if (tg_get_updates(tg, &batch, &req)) {
             const struct tg_result *r = tg_client_result(tg);
             if (stopping(b))
@@ -399,13 +456,22 @@ static void *poller_main(void *arg)
         backoff_ms = 1000;
         size_t i;
         json_t *update;
-        json_array_foreach(batch.items, i, update) enqueue(b, update);
-        /* confirm only what is done: a crash now re-delivers the batch, and processed_update
-         * makes the re-delivery harmless */
-        bot_drain(b, 60000);
-        offset = batch.next_offset;
+        nothing_new = true;
+        json_array_foreach(batch.items, i, update)
+        {
+            int64_t id = json_integer_value(json_object_get(update, "update_id"));
+            if (id < next_new)
+                continue; /* in flight or handled: not new */
+            enqueue(b, update, true);
+            next_new = id + 1;
+            nothing_new = false;
+        }
         tg_updates_release(&batch);
     }
+    /* the oldest update not handled yet: everything below it is done */
+    pthread_mutex_lock(&b->lock);
+    offset = b->window_count ? b->window_ids[b->window_head] : next_new;
+    pthread_mutex_unlock(&b->lock);
     /* tell Telegram what was handled, so a restart does not see it again; the poller's own
      * client is cancelled by now, so a short-lived one does it */
     struct tg_client *last = NULL;
@@ -511,7 +577,7 @@ int bot_start(struct bot **out, const struct bot_options *opt, struct buf *err)
     struct bot *b = xcalloc(1, sizeof *b);
     b->opt = *opt;
     if (b->opt.workers <= 0)
-        b->opt.workers = 4;
+        b->opt.workers = 8;
     if (b->opt.workers > MAX_WORKERS)
         b->opt.workers = MAX_WORKERS;
     if (b->opt.poll_timeout_s <= 0)

@@ -5,11 +5,12 @@
  * Each worker owns a database connection, a Telegram client, an arena freed
  * after each update and its middleware memory (gate.h).
  *
- * The polling loop is a small state machine: fetch a batch of updates, hand
- * them to the workers, wait until the batch is done, confirm it with the next
- * offset, and back off after errors (a 429's retry_after, 1..30 s for network
- * and server errors). A re-delivered update is recognised by the
- * processed_update table and skipped.
+ * The polling loop is a small state machine: fetch updates, hand them to the
+ * workers, fetch again while they work, and back off after errors (a 429's
+ * retry_after, 1..30 s for network and server errors). It polls with the
+ * offset of the oldest update not handled yet, so Telegram forgets only what
+ * is done: a crash re-delivers the rest, and the processed_update table makes
+ * a re-delivered update that was handled after all harmless.
  *
  * A background thread cancels unpaid reservations when they expire (shop/order.h)
  * and forgets processed updates older than two days.
@@ -31,7 +32,7 @@ struct bot_options {
     const char *api_url; /* TELEGRAM_API_URL */
     const char *token;
     struct bot_settings settings; /* bot_username is filled from getMe */
-    int workers;                  /* 0 = 4 */
+    int workers;                  /* 0 = 8 */
     bool long_polling;            /* false: updates arrive through bot_submit() */
     int poll_timeout_s;           /* getUpdates long-poll timeout; 0 = 25 */
     int expiry_interval_s;        /* how often reservations are swept; 0 = 30 */

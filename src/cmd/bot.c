@@ -9,7 +9,7 @@
 int cmd_bot(int argc, char **argv, struct cmd_env *env)
 {
     static const struct option options[] = {{"workers", required_argument, NULL, 'w'}, {0}};
-    int64_t workers = 4;
+    int64_t workers = 8;
     int c;
     while ((c = cmd_getopt(env, argc, argv, ":", options)) != -1) {
         if (c == '?')

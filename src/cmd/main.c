@@ -27,12 +27,12 @@ static const struct command commands[] = {
      "tried in a browser without Telegram.\n\n"
      "  --no-demo                   do not seed the demo catalogue\n"
      "  --sandbox-listen HOST:PORT  where the sandbox listens (default 127.0.0.1:8081)\n"
-     "  --workers N                 threads handling updates (1-32, default 4)\n"},
+     "  --workers N                 threads handling updates (1-32, default 8)\n"},
     {"bot", cmd_bot, NEED_MIGRATED, "run the Telegram bot (long polling)",
      "tgshop bot [--workers N]\n\n"
      "Runs the bot with BOT_TOKEN against TELEGRAM_API_URL, long polling for updates,\n"
      "until Ctrl-C.\n\n"
-     "  --workers N   threads handling updates (1-32, default 4)\n"},
+     "  --workers N   threads handling updates (1-32, default 8)\n"},
     {"migrate", cmd_migrate, NEED_DB, "apply database schema migrations",
      "tgshop migrate [--status]\n\n"
      "Applies the schema migrations built into this binary that the database does\n"

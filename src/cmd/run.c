@@ -76,7 +76,7 @@ int cmd_run(int argc, char **argv, struct cmd_env *env)
     bool demo = true;
     char *sandbox_host = NULL;
     int sandbox_port = 8081;
-    int64_t workers = 4;
+    int64_t workers = 8;
     int c, status = EXIT_OK;
     while (status == EXIT_OK && (c = cmd_getopt(env, argc, argv, ":", options)) != -1) {
         if (c == 'd') {
