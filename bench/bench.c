@@ -431,7 +431,7 @@ static int parse_options(int argc, char **argv, struct options *o)
     };
     *o = (struct options){.customers = 2000,
                           .concurrency = 600,
-                          .think_ms = 200,
+                          .think_ms = 300,
                           .workers = 8,
                           .ramp_ms = 2000,
                           .step_timeout_ms = 30000,

@@ -20,7 +20,8 @@
 
 enum {
     QUEUE_CAPACITY = 1024,
-    WINDOW = 100, /* polled updates in flight: getUpdates returns at most 100 */
+    WINDOW = 100,        /* polled updates in flight: getUpdates returns at most 100 */
+    IDLE_REPOLL_MS = 20, /* re-poll pause while updates are in flight and none came in */
     MAX_WORKERS = 32,
     LATENCY_BUCKET_US = 50,
     LATENCY_BUCKETS = 4000, /* 50 µs steps up to 200 ms; slower ones land in the last */
@@ -67,7 +68,6 @@ struct bot {
     int64_t window_ids[WINDOW];
     bool window_done[WINDOW];
     size_t window_head, window_count;
-    uint64_t polled_done; /* polled updates handled so far */
     uint64_t updates, failures, duplicates;
     uint32_t latency[LATENCY_BUCKETS];
     double max_ms;
@@ -102,7 +102,6 @@ static void window_done(struct bot *b, int64_t update_id)
         b->window_head = (b->window_head + 1) % WINDOW;
         b->window_count--;
     }
-    b->polled_done++;
 }
 
 static void record(struct bot *b, const struct job *job, bool failed, bool duplicate)
@@ -418,7 +417,6 @@ static void *poller_main(void *arg)
     enum { FETCH, BACKOFF } state = FETCH;
     int64_t next_new = 0, backoff_ms = 1000, offset = 0;
     bool nothing_new = false;
-    uint64_t done_at_poll = 0;
     static const char *const allowed[] = {
         "message", "callback_query", "inline_query", "pre_checkout_query", "my_chat_member", NULL};
     while (!stopping(b)) {
@@ -430,14 +428,15 @@ static void *poller_main(void *arg)
         }
         /* Poll from the oldest unhandled update: Telegram returns the ones in flight again
          * (skipped below) and what is new after them. While some are in flight it answers at
-         * once, so after a poll that brought nothing new wait for one of them to finish. */
+         * once, so after a poll that brought nothing new, wait until they are all done (then
+         * long-poll) or a short while has passed. */
         pthread_mutex_lock(&b->lock);
+        int64_t patience_until = clock_mono_ms() + (nothing_new ? IDLE_REPOLL_MS : 0);
         while (!b->stop && b->window_count &&
-               (b->window_count == WINDOW || (nothing_new && b->polled_done == done_at_poll)))
+               (b->window_count == WINDOW || clock_mono_ms() < patience_until))
             wait_changed(b);
         offset = b->window_count ? b->window_ids[b->window_head] : next_new;
         int timeout_s = b->window_count ? 0 : b->opt.poll_timeout_s;
-        done_at_poll = b->polled_done;
         pthread_mutex_unlock(&b->lock);
         if (stopping(b))
             break;
