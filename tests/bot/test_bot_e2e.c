@@ -1489,7 +1489,7 @@ static void test_flood_is_slowed_down(void **state)
     shop_settle();
     int answered = 0, slow_down = 0;
     for (int i = 0; i < PRESSES; i++) {
-        snprintf(path, sizeof path, "/sandbox/api/queries/%s", ids[i]);
+        snprintf(path, sizeof path, "/sandbox/api/queries/%.31s", ids[i]);
         json_t *q = sandbox_api(200, "GET", path, NULL);
         answered += !strcmp(json_string_value(json_object_get(q, "status")), "answered");
         const char *text = json_string_value(json_object_get(json_object_get(q, "answer"), "text"));
