@@ -275,6 +275,14 @@ static bool context_for(struct worker *w, struct bot_ctx *c, const struct tg_upd
     return false;
 }
 
+/* A successful payment: money was taken, so its handling must not be lost to a passing database
+ * failure. It skips the processed_update claim (applying a payment is idempotent by its charge
+ * id) and is tried again a few times. */
+static bool is_payment(const struct tg_update *u)
+{
+    return u->type == TG_UPDATE_MESSAGE && u->message->successful_payment;
+}
+
 static void handle(struct worker *w, struct job *job)
 {
     struct tg_update u;
@@ -283,18 +291,25 @@ static void handle(struct worker *w, struct job *job)
     if (tg_update_from_json(&u, &w->arena, job->update, &err)) {
         log_warn("update %lld skipped: %s", (long long)u.update_id, err.data);
         failed = true;
-    } else if (!first_delivery(w, u.update_id)) {
+    } else if (!is_payment(&u) && !first_delivery(w, u.update_id)) {
         duplicate = true;
     } else {
         struct bot_ctx c;
-        if (context_for(w, &c, &u)) {
+        int attempts = is_payment(&u) ? 4 : 1;
+        for (int attempt = 1; attempt <= attempts && context_for(w, &c, &u); attempt++) {
             int rc = dispatch(w, &c, &u);
             ui_answer(&c, NULL, false); /* no button keeps spinning, whatever happened */
-            if (rc) {
-                failed = true;
-                log_warn("update %lld (%s) failed: %s; %s", (long long)u.update_id, u.type_name,
-                         err_str(rc), db_errmsg(w->db));
-            }
+            failed = rc != 0;
+            if (!rc)
+                break;
+            log_warn("update %lld (%s) failed: %s; %s", (long long)u.update_id, u.type_name,
+                     err_str(rc), db_errmsg(w->db));
+            if (attempt < attempts)
+                clock_sleep_ms(250LL << attempt); /* 0.5, 1, 2 s: let the database recover */
+            else if (is_payment(&u))
+                log_error("payment %s for update %lld could not be applied; apply it by hand",
+                          u.message->successful_payment->telegram_payment_charge_id,
+                          (long long)u.update_id);
         }
     }
     buf_release(&err);
@@ -329,10 +344,10 @@ static void enqueue(struct bot *b, json_t *update, bool polled)
 {
     int64_t user = update_user(update);
     int64_t update_id = json_integer_value(json_object_get(update, "update_id"));
-    struct worker *w = &b->workers[(uint64_t)(user < 0 ? -user : user) % (uint64_t)b->nworkers];
+    struct worker *w = &b->workers[(uint64_t)user % (uint64_t)b->nworkers];
     pthread_mutex_lock(&b->lock);
     b->pending++;
-    if (polled) { /* room is guaranteed: a poll returns at most WINDOW - window_count new */
+    if (polled) { /* the poller checked there is room */
         size_t at = (b->window_head + b->window_count) % WINDOW;
         b->window_ids[at] = update_id;
         b->window_done[at] = false;
@@ -461,6 +476,11 @@ static void *poller_main(void *arg)
             int64_t id = json_integer_value(json_object_get(update, "update_id"));
             if (id < next_new)
                 continue; /* in flight or handled: not new */
+            pthread_mutex_lock(&b->lock);
+            bool full = b->window_count == WINDOW;
+            pthread_mutex_unlock(&b->lock);
+            if (full)  /* Telegram forgot some in flight (a restart confirmed them): fetch the */
+                break; /* rest next time rather than overwrite the window */
             enqueue(b, update, true);
             next_new = id + 1;
             nothing_new = false;
@@ -597,9 +617,7 @@ int bot_start(struct bot **out, const struct bot_options *opt, struct buf *err)
     b->workers = xcalloc((size_t)b->opt.workers, sizeof *b->workers);
     for (int i = 0; i < b->opt.workers && !rc; i++) {
         rc = start_worker(b, &b->workers[i], err);
-        b->nworkers = i + 1;
-        if (rc && b->workers[i].gate == NULL) /* the thread did not start: nothing to join */
-            b->nworkers = i;
+        b->nworkers = rc ? i : i + 1; /* the workers whose thread runs: bot_stop joins them */
     }
     if (!rc) {
         b->sweeping = pthread_create(&b->sweeper, NULL, sweeper_main, b) == 0;

@@ -10,7 +10,9 @@
  * retry_after, 1..30 s for network and server errors). It polls with the
  * offset of the oldest update not handled yet, so Telegram forgets only what
  * is done: a crash re-delivers the rest, and the processed_update table makes
- * a re-delivered update that was handled after all harmless.
+ * a re-delivered update that was handled after all harmless. Successful
+ * payments are idempotent by their charge id instead, and retried when the
+ * database fails.
  *
  * A background thread cancels unpaid reservations when they expire (shop/order.h)
  * and forgets processed updates older than two days.

@@ -470,7 +470,7 @@ int payment_successful(struct bot_ctx *c, const struct tg_message *m)
     }
     if (rc && rc != ERR_CONFLICT && rc != ERR_NOTFOUND) {
         buf_release(&why);
-        return rc; /* a database failure: the update is retried */
+        return rc; /* a database failure: bot.c tries a payment again */
     }
     const char *id = arena_sprintf(c->arena, "%lld", (long long)p.order_id);
     struct buf text = BUF_INIT;

@@ -736,7 +736,7 @@ int handlers_inline(struct bot_ctx *c, const struct tg_inline_query *q)
     bool more = nf == PER_KIND || np == PER_KIND;
     struct tg_inline_answer answer = {
         .cache_time = 10,
-        .is_personal = false,
+        .is_personal = true, /* rendered in the asker's language */
         .next_offset = more ? arena_sprintf(c->arena, "%lld", (long long)(offset + PER_KIND)) : "",
     };
     rc = tg_answer_inline_query(c->tg, q->id, results, (size_t)n, &answer);

@@ -35,7 +35,7 @@ static int apply_update(struct db *db, void *ctx)
     if (wanted > CART_QUANTITY_MAX)
         wanted = CART_QUANTITY_MAX;
     u->limited = false;
-    if (wanted > stock) {
+    if (wanted > stock && wanted > current) { /* only growing is capped: "−" always works */
         if (stock <= 0)
             return ERR_CONFLICT; /* out of stock: the line stays as it was */
         wanted = stock;

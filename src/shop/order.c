@@ -384,8 +384,15 @@ static int run_apply(struct db *db, void *ctx)
     const struct payment *p = x->p;
     buf_reset(x->why);
     x->outcome = PAYMENT_APPLIED;
+    /* Lock the order row first (a no-op write): a concurrent expiry or cancel then either
+     * finished before (and we see it below) or waits and finds the order paid. Without it,
+     * PostgreSQL could cancel and release the stock between our read and our write. */
+    int rc =
+        db_exec(db, "UPDATE orders SET updated_at = updated_at WHERE id = ?", DB_INT(p->order_id));
+    if (rc)
+        return rc;
     struct payable o;
-    int rc = read_payable(db, p->order_id, &o);
+    rc = read_payable(db, p->order_id, &o);
     if (rc)
         return rc;
     if (!strcmp(o.charge_id, p->charge_id)) {

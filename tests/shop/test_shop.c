@@ -214,6 +214,16 @@ static void cart_quantities_never_exceed_stock(void **state)
     /* Bob's cart is his own */
     assert_int_equal(cart_summarize(f->db, f->bob, &s), 0);
     assert_int_equal(s.lines, 0);
+    /* stock fell below the line: "−" still takes one off, "+" stays at the stock */
+    db_exec(f->db, "UPDATE product SET stock = 3 WHERE id = ?", DB_INT(f->sencha));
+    assert_int_equal(cart_change(f->db, f->ann, f->sencha, -1, &q, &limited), 0);
+    assert_int_equal(q, 8);
+    assert_false(limited);
+    assert_int_equal(cart_change(f->db, f->ann, f->sencha, +1, &q, &limited), 0);
+    assert_int_equal(q, 3);
+    assert_true(limited);
+    db_exec(f->db, "UPDATE product SET stock = 10 WHERE id = ?", DB_INT(f->sencha));
+    assert_int_equal(cart_set(f->db, f->ann, f->sencha, 9, &q, &limited), 0);
     /* down to zero removes the line */
     assert_int_equal(cart_change(f->db, f->ann, f->matcha, -2, &q, &limited), 0);
     assert_int_equal(q, 0);
