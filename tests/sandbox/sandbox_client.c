@@ -123,3 +123,22 @@ void test_create_user(long long id, const char *first_name)
     assert_int_equal(status, 200);
     json_decref(u);
 }
+
+int test_teardown(void **state)
+{
+    (void)state;
+    test_stop();
+    return 0;
+}
+
+int test_reset(void **state)
+{
+    (void)state;
+    int status;
+    json_decref(test_user(&status, "POST", "/sandbox/api/reset", "{}"));
+    assert_int_equal(status, 200);
+    sandbox_set_rate_limits(test_sb, 0, 0);
+    struct sandbox_faults none = {0};
+    sandbox_set_faults(test_sb, &none);
+    return 0;
+}

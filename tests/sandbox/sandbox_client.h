@@ -16,6 +16,9 @@ extern const char TEST_TOKEN[];
 /* Starts test_sb with opt (token and port filled in); asserts success. */
 void test_start(struct sandbox_options *opt);
 void test_stop(void);
+/* cmocka fixtures: test_stop(), and a reset of the sandbox (state, rate limits, faults). */
+int test_teardown(void **state);
+int test_reset(void **state);
 
 /* POSTs body with content_type to url; returns the parsed JSON answer (or NULL) and the status. */
 json_t *test_http(const char *url, const char *content_type, const char *body, size_t len,

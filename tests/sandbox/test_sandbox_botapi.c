@@ -25,25 +25,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    test_stop();
-    return 0;
-}
-
-static int reset(void **state)
-{
-    (void)state;
-    int status;
-    json_decref(test_user(&status, "POST", "/sandbox/api/reset", "{}"));
-    assert_int_equal(status, 200);
-    sandbox_set_rate_limits(test_sb, 0, 0);
-    struct sandbox_faults none = {0};
-    sandbox_set_faults(test_sb, &none);
-    return 0;
-}
-
 /* status is read through a pointer because the call that sets it is an argument too. */
 static void expect_error(json_t *answer, const long *status, long want_status,
                          const char *description)
@@ -443,19 +424,19 @@ int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup(test_wrong_token_and_unknown_method, reset),
-        cmocka_unit_test_setup(test_updates_offset_confirms, reset),
-        cmocka_unit_test_setup(test_long_poll_wakes_up_on_user_message, reset),
-        cmocka_unit_test_setup(test_second_long_poll_ends_the_first, reset),
-        cmocka_unit_test_setup(test_edits_and_deletes, reset),
-        cmocka_unit_test_setup(test_limits, reset),
-        cmocka_unit_test_setup(test_rate_limit_answers_429, reset),
-        cmocka_unit_test_setup(test_injected_faults, reset),
-        cmocka_unit_test_setup(test_blocked_user_gets_403, reset),
-        cmocka_unit_test_setup(test_bad_input_gets_telegram_errors, reset),
-        cmocka_unit_test_setup(test_send_photo_upload_and_file_id, reset),
+        cmocka_unit_test_setup(test_wrong_token_and_unknown_method, test_reset),
+        cmocka_unit_test_setup(test_updates_offset_confirms, test_reset),
+        cmocka_unit_test_setup(test_long_poll_wakes_up_on_user_message, test_reset),
+        cmocka_unit_test_setup(test_second_long_poll_ends_the_first, test_reset),
+        cmocka_unit_test_setup(test_edits_and_deletes, test_reset),
+        cmocka_unit_test_setup(test_limits, test_reset),
+        cmocka_unit_test_setup(test_rate_limit_answers_429, test_reset),
+        cmocka_unit_test_setup(test_injected_faults, test_reset),
+        cmocka_unit_test_setup(test_blocked_user_gets_403, test_reset),
+        cmocka_unit_test_setup(test_bad_input_gets_telegram_errors, test_reset),
+        cmocka_unit_test_setup(test_send_photo_upload_and_file_id, test_reset),
     };
-    int failed = cmocka_run_group_tests(tests, setup, teardown);
+    int failed = cmocka_run_group_tests(tests, setup, test_teardown);
     curl_global_cleanup();
     return failed;
 }

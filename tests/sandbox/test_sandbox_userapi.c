@@ -30,22 +30,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    test_stop();
-    return 0;
-}
-
-static int reset(void **state)
-{
-    (void)state;
-    int status;
-    json_decref(test_user(&status, "POST", "/sandbox/api/reset", "{}"));
-    assert_int_equal(status, 200);
-    return 0;
-}
-
 /* The first update of the given type, confirming everything before it (new reference). */
 static json_t *next_update(const char *type)
 {
@@ -423,16 +407,16 @@ int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup(test_payment_accepted, reset),
-        cmocka_unit_test_setup(test_payment_declined_by_bot, reset),
-        cmocka_unit_test_setup(test_payment_answered_too_late, reset),
-        cmocka_unit_test_setup(test_callback_answer_reaches_user, reset),
-        cmocka_unit_test_setup(test_inline_query_results, reset),
-        cmocka_unit_test_setup(test_channel_membership, reset),
-        cmocka_unit_test_setup(test_webhook_delivery_with_secret_and_retry, reset),
-        cmocka_unit_test_setup(test_user_api_errors, reset),
+        cmocka_unit_test_setup(test_payment_accepted, test_reset),
+        cmocka_unit_test_setup(test_payment_declined_by_bot, test_reset),
+        cmocka_unit_test_setup(test_payment_answered_too_late, test_reset),
+        cmocka_unit_test_setup(test_callback_answer_reaches_user, test_reset),
+        cmocka_unit_test_setup(test_inline_query_results, test_reset),
+        cmocka_unit_test_setup(test_channel_membership, test_reset),
+        cmocka_unit_test_setup(test_webhook_delivery_with_secret_and_retry, test_reset),
+        cmocka_unit_test_setup(test_user_api_errors, test_reset),
     };
-    int failed = cmocka_run_group_tests(tests, setup, teardown);
+    int failed = cmocka_run_group_tests(tests, setup, test_teardown);
     curl_global_cleanup();
     return failed;
 }
