@@ -55,6 +55,9 @@ if [ ! -f "$NODE_DIR/node_modules/playwright-core/package.json" ]; then
 fi
 ok "chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}'), node $(node --version)"
 
+# created here: the background job opens them only after the loop below may have started
+: >"$WORK/sandbox.out"
+: >"$WORK/sandbox.err"
 "$TGSHOP_BIN" sandbox --listen 127.0.0.1:0 --token "$TOKEN" --chat-rate 0 \
     >"$WORK/sandbox.out" 2>"$WORK/sandbox.err" </dev/null &
 SANDBOX_PID=$!
