@@ -92,32 +92,11 @@ static int64_t message_id(json_t *msg)
     return json_integer_value(json_object_get(msg, "message_id"));
 }
 
-/* The first inline button of msg whose callback_data starts with prefix (and whose text starts
- * with text_prefix when given); NULL when none. */
-static const char *button(json_t *msg, const char *prefix, const char *text_prefix)
+/* The callback_data of the inline buttons of msg whose callback_data starts with prefix (and
+ * whose text starts with text_prefix when given), in order, at most max; returns how many. */
+static size_t matching_buttons(json_t *msg, const char *prefix, const char *text_prefix,
+                               const char **found, size_t max)
 {
-    size_t i, k;
-    json_t *row, *b;
-    json_array_foreach(json_object_get(json_object_get(msg, "reply_markup"), "inline_keyboard"), i,
-                       row)
-    {
-        json_array_foreach(row, k, b)
-        {
-            const char *data = json_string_value(json_object_get(b, "callback_data"));
-            const char *text = json_string_value(json_object_get(b, "text"));
-            if (data && !strncmp(data, prefix, strlen(prefix)) &&
-                (!text_prefix || (text && !strncmp(text, text_prefix, strlen(text_prefix)))))
-                return data;
-        }
-    }
-    return NULL;
-}
-
-/* The callback_data of a random button matching prefix/text_prefix, or NULL. */
-static const char *random_button(struct customer *c, json_t *msg, const char *prefix,
-                                 const char *text_prefix)
-{
-    const char *found[64];
     size_t n = 0, i, k;
     json_t *row, *b;
     json_array_foreach(json_object_get(json_object_get(msg, "reply_markup"), "inline_keyboard"), i,
@@ -127,11 +106,27 @@ static const char *random_button(struct customer *c, json_t *msg, const char *pr
         {
             const char *data = json_string_value(json_object_get(b, "callback_data"));
             const char *text = json_string_value(json_object_get(b, "text"));
-            if (n < 64 && data && !strncmp(data, prefix, strlen(prefix)) &&
+            if (n < max && data && !strncmp(data, prefix, strlen(prefix)) &&
                 (!text_prefix || (text && !strncmp(text, text_prefix, strlen(text_prefix)))))
                 found[n++] = data;
         }
     }
+    return n;
+}
+
+/* The first matching button's callback_data; NULL when none. */
+static const char *button(json_t *msg, const char *prefix, const char *text_prefix)
+{
+    const char *found;
+    return matching_buttons(msg, prefix, text_prefix, &found, 1) ? found : NULL;
+}
+
+/* The callback_data of a random matching button, or NULL. */
+static const char *random_button(struct customer *c, json_t *msg, const char *prefix,
+                                 const char *text_prefix)
+{
+    const char *found[64];
+    size_t n = matching_buttons(msg, prefix, text_prefix, found, 64);
     return n ? found[rand_r(&c->rng) % n] : NULL;
 }
 

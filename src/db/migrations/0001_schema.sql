@@ -1,6 +1,7 @@
 -- The complete tgshop schema (DESIGN §6). Runs on SQLite and PostgreSQL alike:
 -- see src/db/migrate.h for the placeholders. Money is BIGINT minor units,
--- times are BIGINT UTC seconds, flags are SMALLINT 0/1.
+-- times are BIGINT UTC seconds, flags are SMALLINT 0/1. Prices are at most 10^12 minor units
+-- and line quantities at most 999, so no sum of an order or a cart can overflow 64 bits.
 
 CREATE TABLE admin_user (
     id {{ID}},
@@ -63,7 +64,7 @@ CREATE TABLE product (
     category_id BIGINT NOT NULL REFERENCES category (id) ON DELETE RESTRICT,
     name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
     description TEXT NOT NULL DEFAULT '',
-    price BIGINT NOT NULL CHECK (price >= 0),
+    price BIGINT NOT NULL CHECK (price BETWEEN 0 AND 1000000000000),
     stock BIGINT NOT NULL DEFAULT 0 CHECK (stock >= 0),
     photo_path TEXT,
     photo_file_id TEXT,               -- Telegram's file_id once the photo was uploaded
@@ -79,8 +80,8 @@ CREATE TABLE cart_item (
     id {{ID}},
     customer_id BIGINT NOT NULL REFERENCES customer (id) ON DELETE CASCADE,
     product_id BIGINT NOT NULL REFERENCES product (id) ON DELETE CASCADE,
-    quantity BIGINT NOT NULL CHECK (quantity > 0),
-    price_at_add BIGINT NOT NULL CHECK (price_at_add >= 0),  -- to show price changes
+    quantity BIGINT NOT NULL CHECK (quantity BETWEEN 1 AND 999),
+    price_at_add BIGINT NOT NULL CHECK (price_at_add BETWEEN 0 AND 1000000000000),  -- to show price changes
     added_at BIGINT NOT NULL DEFAULT {{NOW}},
     UNIQUE (customer_id, product_id)
 );
@@ -117,8 +118,8 @@ CREATE TABLE order_item (
     order_id BIGINT NOT NULL REFERENCES orders (id) ON DELETE CASCADE,
     product_id BIGINT REFERENCES product (id) ON DELETE SET NULL,
     name TEXT NOT NULL,                       -- snapshot at order time
-    price BIGINT NOT NULL CHECK (price >= 0), -- snapshot at order time
-    quantity BIGINT NOT NULL CHECK (quantity > 0)
+    price BIGINT NOT NULL CHECK (price BETWEEN 0 AND 1000000000000), -- snapshot
+    quantity BIGINT NOT NULL CHECK (quantity BETWEEN 1 AND 999)
 );
 CREATE INDEX order_item_order_idx ON order_item (order_id);
 CREATE INDEX order_item_product_idx ON order_item (product_id);
