@@ -30,7 +30,7 @@ struct sandbox {
     int port;
     char *url;
     pthread_t webhook_thread, timer_thread;
-    bool threads_started;
+    bool webhook_started, timer_started;
 };
 
 /* One HTTP request being received. */
@@ -324,9 +324,16 @@ int sandbox_start(struct sandbox **out, const struct sandbox_options *opt, struc
     bool v6 = strchr(host, ':') != NULL;
     buf_addf(&url, "http://%s%s%s:%d", v6 ? "[" : "", host, v6 ? "]" : "", sb->port);
     sb->url = buf_detach(&url, NULL);
-    pthread_create(&sb->webhook_thread, NULL, webhook_run, &sb->world);
-    pthread_create(&sb->timer_thread, NULL, run_timer, &sb->world);
-    sb->threads_started = true;
+    int e = pthread_create(&sb->webhook_thread, NULL, webhook_run, &sb->world);
+    sb->webhook_started = e == 0;
+    if (!e)
+        e = pthread_create(&sb->timer_thread, NULL, run_timer, &sb->world);
+    sb->timer_started = sb->webhook_started && e == 0;
+    if (e) {
+        buf_addf(err, "cannot start the sandbox's threads: %s", strerror(e));
+        sandbox_stop(sb); /* joins only the threads that run */
+        return ERR_IO;
+    }
     *out = sb;
     return 0;
 }
@@ -340,10 +347,10 @@ void sandbox_stop(struct sandbox *sb)
     pthread_cond_broadcast(&sb->world.changed);
     pthread_mutex_unlock(&sb->world.lock);
     MHD_stop_daemon(sb->daemon);
-    if (sb->threads_started) {
+    if (sb->webhook_started)
         pthread_join(sb->webhook_thread, NULL);
+    if (sb->timer_started)
         pthread_join(sb->timer_thread, NULL);
-    }
     world_release(&sb->world);
     free(sb->url);
     free(sb);
