@@ -1453,6 +1453,55 @@ static void test_product_goes_away_while_looking(void **state)
     shopper_free(&s);
 }
 
+/* The checkout summary shows the total the order is created with: a line whose product went
+ * off sale (here: its category two levels up) is marked and not counted, and confirming is
+ * refused for exactly that line. */
+static void test_summary_total_is_the_order_total(void **state)
+{
+    (void)state;
+    int64_t counter = category(fx.lab, "Counter", 2);
+    int64_t corner = category(counter, "Corner", 1);
+    int64_t nook = category(corner, "Nook", 1);
+    int64_t kept = product(counter, "Kept tea", 700, 10, NULL);
+    int64_t small = product(counter, "Small tea", 300, 10, NULL);
+    int64_t hidden = product(nook, "Hidden tea", 500, 10, NULL);
+    struct shopper s;
+    shopper_with_cart(&s, 2009901, "Tom", kept, 2);
+    add_to_cart(&s, small, 1);
+    add_to_cart(&s, hidden, 1);
+    checkout_until(&s, "co_address");
+    exec1("UPDATE category SET is_active = 0 WHERE id = ?", corner);
+    shopper_say(&s, "Tverskaya street 7");
+    assert_string_equal(fsm_state(&s), "co_confirm");
+    const char *summary = msg_text(shopper_screen(&s));
+    assert_contains(summary, "Hidden tea");
+    assert_contains(summary, expect("cart_unavailable"));
+    assert_contains(summary, money(2 * 700 + 300));
+    assert_not_contains(summary, money(2 * 700 + 300 + 500));
+    /* confirming is refused, naming the line the summary marked */
+    shopper_press_data(&s, "x:1");
+    const char *failed = msg_text(shopper_screen(&s));
+    assert_contains(failed, expect("checkout_failed"));
+    assert_contains(failed, "Hidden tea");
+    assert_int_equal(orders_of(&s), 0);
+    assert_int_equal(stock_of(kept), 10);
+
+    /* without that line: the summary's total is the order's and the invoice's */
+    assert_int_equal(cart_remove(shop.db, s.customer_id, hidden), 0);
+    checkout_until(&s, "co_confirm");
+    summary = msg_text(shopper_screen(&s));
+    assert_not_contains(summary, expect("cart_unavailable"));
+    assert_contains(summary, money(2 * 700 + 300));
+    shopper_press_data(&s, "x:1");
+    struct order o;
+    assert_int_equal(order_get(shop.db, &shop.arena, last_order(&s), s.customer_id, &o), 0);
+    assert_int_equal(o.total, 2 * 700 + 300);
+    json_t *invoice = json_object_get(invoice_of(&s), "invoice");
+    assert_int_equal(json_integer_value(json_object_get(invoice, "total_amount")), o.total);
+    exec1("UPDATE category SET is_active = 1 WHERE id = ?", corner);
+    shopper_free(&s);
+}
+
 /* ---- anti-flood, languages --------------------------------------------------------------- */
 
 static int64_t answer_calls(void)
@@ -1561,6 +1610,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_forged_callback_data),
         cmocka_unit_test(test_absurd_quantities),
         cmocka_unit_test(test_product_goes_away_while_looking),
+        cmocka_unit_test(test_summary_total_is_the_order_total),
         cmocka_unit_test(test_flood_is_slowed_down),
         cmocka_unit_test(test_russian_customer),
     };
