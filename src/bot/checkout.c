@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "core/parse.h"
 #include "core/utf8.h"
+#include "core/util.h"
 #include "shop/cart.h"
 #include "shop/customer.h"
 #include "shop/money.h"
@@ -214,7 +215,8 @@ static int confirm(struct bot_ctx *c, json_t *data)
         };
         log_info("checkout of customer %lld refused: %s", (long long)c->customer.id, why.data);
         buf_release(&why);
-        if ((unsigned)problem.kind >= ARRAY_SIZE(keys))
+        if (problem.kind != CHECKOUT_FINE &&
+            ((unsigned)problem.kind >= ARRAY_SIZE(keys) || !keys[problem.kind]))
             BUG("checkout problem %d has no text", (int)problem.kind);
         if ((rc = fsm_clear(c->db, c->from->id)))
             return rc;
@@ -237,7 +239,7 @@ static int confirm(struct bot_ctx *c, json_t *data)
     if (rc)
         return rc;
     /* the order exists: a failure below must not hide it, the customer sees it in "My orders" */
-    if ((rc = fsm_clear(c->db, c->from->id)))
+    if (fsm_clear(c->db, c->from->id))
         log_warn("checkout state of user %lld not cleared: %s", (long long)c->from->id,
                  db_errmsg(c->db));
     if (customer_set_phone(c->db, c->customer.id, contact.phone))

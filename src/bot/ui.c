@@ -11,10 +11,8 @@ int ui_check(struct bot_ctx *c, int rc)
     const struct tg_result *r = tg_client_result(c->tg);
     if (rc && r->kind == TG_FORBIDDEN &&
         (r->reason == TG_REASON_BLOCKED || r->reason == TG_REASON_DEACTIVATED)) {
+        customer_set_blocked(c->db, c->from->id, true);
         log_info("user %lld blocked the bot", (long long)c->from->id);
-        if (customer_set_blocked(c->db, c->from->id, true))
-            log_warn("user %lld not marked as blocked: %s", (long long)c->from->id,
-                     db_errmsg(c->db));
     } else if (rc && r->kind != TG_FLOOD) {
         log_warn("telegram: %s", r->description);
     }
@@ -46,9 +44,8 @@ int ui_send_to(struct bot_ctx *c, int64_t chat_id, const char *html)
 /* Deletes the pressed message; failure is fine (too old, already gone). */
 static void delete_pressed(struct bot_ctx *c)
 {
-    if (c->message_id && tg_delete_message(c->tg, c->chat_id, c->message_id))
-        log_debug("message %lld not deleted: %s", (long long)c->message_id,
-                  tg_client_result(c->tg)->description);
+    if (c->message_id)
+        tg_delete_message(c->tg, c->chat_id, c->message_id);
     c->message_id = 0;
 }
 
@@ -107,9 +104,7 @@ void ui_answer(struct bot_ctx *c, const char *text, bool alert)
     if (!c->callback_id)
         return;
     struct tg_callback_answer answer = {text, alert, NULL, 0};
-    /* too late (the query expired) or lost: the spinner stops by itself */
-    if (tg_answer_callback_query(c->tg, c->callback_id, text ? &answer : NULL))
-        log_debug("button not answered: %s", tg_client_result(c->tg)->description);
+    tg_answer_callback_query(c->tg, c->callback_id, text ? &answer : NULL);
     c->callback_id = NULL;
 }
 

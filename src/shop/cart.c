@@ -148,10 +148,12 @@ int cart_read(struct db *db, struct arena *a, int64_t customer_id, struct cart_l
                           DB_INT(customer_id));
     if (rc)
         return rc;
+    if (!count)
+        return 0;
     if (count > INT_MAX / 2)
         return ERR_TOOBIG;
     int limit = (int)count;
-    struct cart_line *lines = arena_calloc(a, limit ? (size_t)limit : 1, sizeof *lines);
+    struct cart_line *lines = arena_calloc(a, (size_t)limit, sizeof *lines);
     struct db_rows *rows;
     rc = db_query(db, &rows,
                   "SELECT c.product_id, p.name, c.quantity, p.price, c.price_at_add, p.stock "
