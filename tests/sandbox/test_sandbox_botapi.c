@@ -355,6 +355,13 @@ static void test_fault_rules_per_method(void **state)
     assert_non_null(strstr(DESC(refused), "status"));
     json_decref(refused);
     expect_error(test_bot(&status, "getMe", "{}"), &status, 401, "Unauthorized");
+    /* a reset forgets the rules */
+    json_decref(test_user(&ustatus, "POST", "/sandbox/api/reset", "{}"));
+    rules = test_user(&ustatus, "GET", "/sandbox/api/faults", NULL);
+    assert_int_equal(json_array_size(rules), 0);
+    json_decref(rules);
+    json_decref(test_bot(&status, "getMe", "{}"));
+    assert_int_equal(status, 200);
 }
 
 static json_t *flood_state(void)
