@@ -56,6 +56,9 @@ log=$(cat run.err)
 contains "the 429 is logged with its retry_after" "$log" \
     "deleteWebhook failed (Too Many Requests: retry after 1); retrying in 1 s"
 contains "setMyCommands is a warning" "$log" "warn  setMyCommands failed (Internal Server Error)"
+violations=$(api "$URL/sandbox/api/flood" | sed -n 's/.*"violations":\([0-9]*\).*/\1/p')
+[ "$violations" = 0 ] && ok "the retry waited for retry_after (no flood violation)" ||
+    not_ok "flood violations: '$violations'"
 
 api -X POST "$URL/sandbox/api/users" -d '{"id":4242,"first_name":"Ann"}' >/dev/null
 api -X POST "$URL/sandbox/api/users/4242/messages" -d '{"text":"/start"}' >/dev/null
