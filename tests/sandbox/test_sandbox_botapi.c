@@ -89,6 +89,11 @@ static void test_updates_offset_confirms(void **state)
     json_t *none = test_bot(&status, "getUpdates", "{\"offset\":%lld}", (long long)first_id + 3);
     assert_int_equal(json_array_size(RESULT(none)), 0);
     json_decref(none);
+    /* update 2 came three times, update 3 twice: three fetches were repeats */
+    int ustatus;
+    json_t *stats = test_user(&ustatus, "GET", "/sandbox/api/stats", NULL);
+    assert_int_equal(json_integer_value(json_object_get(stats, "updates_refetched")), 3);
+    json_decref(stats);
 }
 
 static void *poll_updates(void *arg)
