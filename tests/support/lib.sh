@@ -54,6 +54,38 @@ lacks() {
     esac
 }
 
+# wait_for SECONDS CMD...: polls CMD until it succeeds or the deadline passes
+wait_for() {
+    local deadline=$(($(date +%s) + $1))
+    shift
+    until "$@"; do
+        [ "$(date +%s)" -ge $deadline ] && return 1
+        sleep 0.1
+    done
+}
+
+# stop PID NAME: SIGTERM, then the exit status must be 0 within 10 s
+stop() {
+    kill -TERM "$1"
+    local status=0
+    wait_for 10 sh -c "! kill -0 $1 2>/dev/null" || not_ok "$2 did not stop in 10 s"
+    wait "$1" || status=$?
+    [ $status -eq 0 ] && ok "$2 stops cleanly (exit 0)" || not_ok "$2 exited $status"
+}
+
+# free_port: prints a TCP port on 127.0.0.1 that nothing listens on
+free_port() {
+    local port
+    for _ in $(seq 1 50); do
+        port=$((20000 + RANDOM % 30000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "$port"
+            return 0
+        fi
+    done
+    return 1
+}
+
 # a one-line count for the log, then the exit status
 finish() {
     echo "$passed passed, $failed failed"
