@@ -7,8 +7,8 @@
 #include "cmd/cmd.h"
 #include "core/parse.h"
 #include "core/xalloc.h"
+#include "media/demo_pictures.h"
 #include "sandbox/sandbox.h"
-#include "shop/demo.h"
 #include "core/banned.h"
 
 /* Prints what the shop runs with; secrets are never printed. */
@@ -37,11 +37,10 @@ static void print_configuration(const struct cmd_env *env, const char *telegram)
 
 static int seed_demo(struct cmd_env *env)
 {
-    struct demo_options opt = {env->cfg.media_dir, env->cfg.currency, NULL};
     struct demo_report report;
     struct buf err = BUF_INIT;
     int status = EXIT_OK;
-    if (demo_seed(env->db, &opt, &report, &err))
+    if (media_demo_seed(env->db, env->cfg.media_dir, env->cfg.currency, NULL, &report, &err))
         status = cmd_fail(env, "cannot seed the demo catalogue: %s", err.data);
     else if (!report.skipped)
         printf("Seeded the demo catalogue: %d categories, %d products, %d FAQ entries "
