@@ -21,12 +21,21 @@ enum {
     TELEGRAM_SIDES_SUM = 10000, /* width + height of a photo */
     TELEGRAM_RATIO = 20,        /* longer side : shorter side */
     NAME_BYTES = 16,            /* random bytes of a stored name: 32 hex digits */
+    GD_WARNING_LEVEL = 4,       /* gd_errors.h's GD_WARNING (syslog's LOG_WARNING); that header
+                                   pulls in syslog.h, whose LOG_* names clash with core/log.h */
 };
 
-/* libgd reports decoder trouble on stderr by default; hostile uploads would fill it. */
+/* Warnings and errors libgd reported on this thread since the last decode began. libjpeg
+ * reports a truncated or corrupt file as a "recoverable error" and still returns a picture
+ * (grey where the data was missing), so for JPEG any of them refuses the upload. (libpng's
+ * warnings are about metadata such as a known-bad sRGB profile: harmless.) */
+static _Thread_local int gd_complaints;
+
+/* libgd reports on stderr by default; hostile uploads would fill it. */
 static void log_gd(int priority, const char *fmt, va_list ap)
 {
-    (void)priority;
+    if (priority <= GD_WARNING_LEVEL)
+        gd_complaints++;
     struct buf line = BUF_INIT;
     buf_vaddf(&line, fmt, ap);
     while (line.len && line.data[line.len - 1] == '\n')
@@ -93,12 +102,18 @@ static gdImagePtr decode(const void *data, size_t len, const struct image_info *
                          struct buf *err)
 {
     gdImagePtr im;
-    if (!strcmp(info->mime, "image/jpeg"))
+    gd_complaints = 0;
+    if (!strcmp(info->mime, "image/jpeg")) {
         im = gdImageCreateFromJpegPtrEx((int)len, (void *)data, 0);
-    else if (!strcmp(info->mime, "image/png"))
+        if (im && gd_complaints) {
+            gdImageDestroy(im);
+            im = NULL;
+        }
+    } else if (!strcmp(info->mime, "image/png")) {
         im = gdImageCreateFromPngPtr((int)len, (void *)data);
-    else
+    } else {
         im = gdImageCreateFromWebpPtr((int)len, (void *)data);
+    }
     if (im && (gdImageSX(im) != info->width || gdImageSY(im) != info->height)) {
         gdImageDestroy(im);
         im = NULL;
