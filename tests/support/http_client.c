@@ -1,0 +1,143 @@
+#include "http_client.h"
+
+#include <curl/curl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cmocka.h>
+
+#include "core/xalloc.h"
+
+static size_t collect(char *data, size_t size, size_t count, void *out)
+{
+    buf_add(out, data, size * count);
+    return size * count;
+}
+
+void test_client_init(struct test_client *c, const char *base_url)
+{
+    c->curl = curl_easy_init();
+    assert_non_null(c->curl);
+    c->base_url = xstrdup(base_url);
+    c->extra_header = NULL;
+    curl_easy_setopt(c->curl, CURLOPT_COOKIEFILE, ""); /* the in-memory cookie engine */
+}
+
+void test_client_release(struct test_client *c)
+{
+    curl_easy_cleanup(c->curl);
+    free(c->base_url);
+    c->curl = NULL;
+    c->base_url = NULL;
+}
+
+void test_client_clear_cookies(struct test_client *c)
+{
+    curl_easy_setopt(c->curl, CURLOPT_COOKIELIST, "ALL");
+}
+
+void test_response_release(struct test_response *r)
+{
+    buf_release(&r->headers);
+    buf_release(&r->body);
+    r->status = 0;
+}
+
+long test_request(struct test_client *c, struct test_response *out, const char *method,
+                  const char *path, const char *content_type, const char *body, size_t len)
+{
+    CURL *curl = c->curl;
+    test_response_release(out);
+    struct buf url = BUF_INIT, type = BUF_INIT;
+    buf_addf(&url, "%s%s", c->base_url, path);
+    struct curl_slist *headers = curl_slist_append(NULL, "Expect:");
+    if (content_type) {
+        buf_addf(&type, "Content-Type: %s", content_type);
+        headers = curl_slist_append(headers, type.data);
+    }
+    if (c->extra_header)
+        headers = curl_slist_append(headers, c->extra_header);
+    curl_easy_setopt(curl, CURLOPT_URL, url.data);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L); /* send ../ as it is: traversal tests */
+    if (!strcmp(method, "GET") || !strcmp(method, "HEAD")) {
+        curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L); /* resets NOBODY: set it after */
+        curl_easy_setopt(curl, CURLOPT_NOBODY, !strcmp(method, "HEAD") ? 1L : 0L);
+        curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, NULL);
+    } else {
+        curl_easy_setopt(curl, CURLOPT_NOBODY, 0L);
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body ? body : "");
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? len : 0));
+        curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, strcmp(method, "POST") ? method : NULL);
+    }
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &out->body);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, collect);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &out->headers);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
+    CURLcode rc = curl_easy_perform(curl);
+    if (rc != CURLE_OK)
+        fail_msg("%s %s: %s", method, url.data, curl_easy_strerror(rc));
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &out->status);
+    curl_slist_free_all(headers);
+    buf_release(&url);
+    buf_release(&type);
+    return out->status;
+}
+
+long test_get(struct test_client *c, struct test_response *out, const char *path)
+{
+    return test_request(c, out, "GET", path, NULL, NULL, 0);
+}
+
+long test_post_form(struct test_client *c, struct test_response *out, const char *path,
+                    const char *form)
+{
+    return test_request(c, out, "POST", path, "application/x-www-form-urlencoded", form,
+                        strlen(form));
+}
+
+/* The n-th value of header name (n < 0: none, only count them); *count = how many there are. */
+static const char *nth_header(const struct test_response *r, const char *name, int n, int *count)
+{
+    static char value[8192];
+    size_t nlen = strlen(name);
+    const char *p = r->headers.data;
+    *count = 0;
+    while (*p) {
+        const char *eol = strstr(p, "\r\n");
+        size_t len = eol ? (size_t)(eol - p) : strlen(p);
+        if (len > nlen && !strncasecmp(p, name, nlen) && p[nlen] == ':') {
+            if ((*count)++ == n) {
+                const char *v = p + nlen + 1;
+                while (*v == ' ')
+                    v++;
+                size_t vlen = len - (size_t)(v - p);
+                if (vlen >= sizeof value)
+                    vlen = sizeof value - 1;
+                memcpy(value, v, vlen);
+                value[vlen] = '\0';
+                return value;
+            }
+        }
+        p += len + (eol ? 2 : 0);
+    }
+    return NULL;
+}
+
+const char *test_header(const struct test_response *r, const char *name)
+{
+    int count;
+    return nth_header(r, name, 0, &count);
+}
+
+int test_header_count(const struct test_response *r, const char *name)
+{
+    int count;
+    nth_header(r, name, -1, &count);
+    return count;
+}
