@@ -106,6 +106,11 @@ static void asset(struct http_request *req, struct http_response *res)
     http_serve_embedded(req, res, assets, http_param(req, "*"), 3600);
 }
 
+static void fresh_asset(struct http_request *req, struct http_response *res)
+{
+    http_serve_embedded(req, res, assets, http_param(req, "*"), 0);
+}
+
 static void media(struct http_request *req, struct http_response *res)
 {
     http_serve_file(req, res, media_dir, http_param(req, "*"), 60);
@@ -118,11 +123,12 @@ static void error_page(struct http_request *req, struct http_response *res)
 }
 
 static const struct http_route routes[] = {
-    {"GET", "/hello", hello, 0, NULL},        {"GET", "/items/{id}", item, 0, NULL},
-    {"DELETE", "/items/{id}", item, 0, NULL}, {"POST", "/echo", echo, 0, NULL},
-    {"POST", "/bot*", tail, 0, NULL},         {"GET", "/cookie", cookies, 0, NULL},
-    {"GET", "/stream", stream, 0, NULL},      {"GET", "/forbidden", forbidden, 0, NULL},
-    {"GET", "/static/*", asset, 0, NULL},     {"GET", "/media/*", media, 0, NULL},
+    {"GET", "/hello", hello, 0, NULL},         {"GET", "/items/{id}", item, 0, NULL},
+    {"DELETE", "/items/{id}", item, 0, NULL},  {"POST", "/echo", echo, 0, NULL},
+    {"POST", "/bot*", tail, 0, NULL},          {"GET", "/cookie", cookies, 0, NULL},
+    {"GET", "/stream", stream, 0, NULL},       {"GET", "/forbidden", forbidden, 0, NULL},
+    {"GET", "/static/*", asset, 0, NULL},      {"GET", "/media/*", media, 0, NULL},
+    {"GET", "/fresh/*", fresh_asset, 0, NULL},
 };
 
 static int setup(void **state)
@@ -312,7 +318,12 @@ static void static_assets(void **state)
     client.extra_header = etag;
     assert_int_equal(test_get(&client, &resp, "/static/site.css"), 304);
     assert_int_equal(resp.body.len, 0);
+    /* max-age 0: never used unchecked, revalidated with the same ETag */
+    assert_int_equal(test_get(&client, &resp, "/fresh/site.css"), 304);
+    assert_string_equal(test_header(&resp, "Cache-Control"), "no-cache");
     client.extra_header = NULL;
+    assert_int_equal(test_get(&client, &resp, "/fresh/site.css"), 200);
+    assert_string_equal(test_header(&resp, "Cache-Control"), "no-cache");
     assert_int_equal(test_get(&client, &resp, "/static/missing.css"), 404);
     assert_int_equal(test_get(&client, &resp, "/static/secret.txt.bak"), 404); /* unknown type */
 
