@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/parse.h"
 #include "core/xalloc.h"
+#include "http/urlencoded.h"
 #include "core/banned.h"
 
 enum {
@@ -613,35 +614,12 @@ static void request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes %XX in place (the path, query names and values), except %00: a NUL would cut
  * the string short of what a later check looks at, so it stays as the three characters. */
 static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
 {
     (void)cls, (void)conn;
-    char *w = s;
-    for (const char *r = s; *r; r++) {
-        int hi, lo;
-        if (r[0] == '%' && (hi = hex_digit(r[1])) >= 0 && (lo = hex_digit(r[2])) >= 0 &&
-            (hi || lo)) {
-            *w++ = (char)(hi * 16 + lo);
-            r += 2;
-        } else {
-            *w++ = *r;
-        }
-    }
-    *w = '\0';
-    return (size_t)(w - s);
+    return http_url_decode(s, s, strlen(s), false);
 }
 
 static void log_mhd(void *cls, const char *fmt, va_list ap)
