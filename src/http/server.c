@@ -587,6 +587,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         return MHD_YES;
     }
     if (st->post) {
+        /* the end of the body: the post processor hands over what it still holds, and a
+         * form cut short or malformed ("--XX\r\nbroken") is refused with 400 */
+        if (MHD_destroy_post_processor(st->post) != MHD_YES && !st->error)
+            st->error = 400;
+        st->post = NULL;
         close_field(st);
         close_upload(st);
     }

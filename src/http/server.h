@@ -23,8 +23,9 @@
  *    is read; a chunked body passing the cap closes the connection.
  *  - urlencoded and multipart bodies are parsed (MHD_PostProcessor) into req->form; file
  *    parts stream into temporary files (req->uploads), removed after the response. A file
- *    part bigger than max_upload is marked too_big and its bytes are dropped. Any other
- *    body is kept as it is in req->body (JSON).
+ *    part bigger than max_upload is marked too_big and its bytes are dropped. A form cut
+ *    short or malformed is answered 400 before any handler runs. Any other body is kept
+ *    as it is in req->body (JSON).
  *  - Every response carries the security headers (CSP without inline scripts or styles,
  *    X-Content-Type-Options, X-Frame-Options and frame-ancestors, Referrer-Policy).
  *  - Errors found by the server itself (404, 405, 413, 400 for a malformed form) go to
