@@ -98,29 +98,96 @@ static int check_header(const void *data, size_t len, const struct media_limits 
     return 0;
 }
 
+/* A TIFF number of n bytes (2 or 4) in the byte order the TIFF header chose. */
+static unsigned long tiff_number(const unsigned char *p, int n, bool little)
+{
+    unsigned long v = 0;
+    for (int i = 0; i < n; i++)
+        v |= (unsigned long)p[little ? i : n - 1 - i] << (8 * i);
+    return v;
+}
+
+/* The Orientation tag (1-8) of the EXIF block t[0, len) (a TIFF header and IFD0); 1 when
+ * there is none or the block is unreadable. */
+static int exif_orientation(const unsigned char *t, size_t len)
+{
+    if (len < 8 || !((t[0] == 'I' && t[1] == 'I') || (t[0] == 'M' && t[1] == 'M')))
+        return 1;
+    bool little = t[0] == 'I';
+    unsigned long ifd = tiff_number(t + 4, 4, little);
+    if (tiff_number(t + 2, 2, little) != 42 || ifd > len - 2)
+        return 1;
+    unsigned long entries = tiff_number(t + ifd, 2, little);
+    for (unsigned long k = 0; k < entries && ifd + 2 + 12 * (k + 1) <= len; k++) {
+        const unsigned char *e = t + ifd + 2 + 12 * k;
+        if (tiff_number(e, 2, little) == 0x0112 && tiff_number(e + 2, 2, little) == 3) {
+            unsigned long v = tiff_number(e + 8, 2, little);
+            return v >= 1 && v <= 8 ? (int)v : 1;
+        }
+    }
+    return 1;
+}
+
+/* The EXIF orientation of a JPEG (its APP1 "Exif" segment before the scan), 1 = as stored. */
+static int jpeg_orientation(const unsigned char *d, size_t len)
+{
+    for (size_t i = 2; i + 4 <= len && d[i] == 0xff && d[i + 1] != 0xda;) {
+        size_t seg = (size_t)d[i + 2] << 8 | d[i + 3];
+        if (seg < 2 || i + 2 + seg > len)
+            break;
+        if (d[i + 1] == 0xe1 && seg >= 8 && !memcmp(d + i + 4, "Exif\0\0", 6))
+            return exif_orientation(d + i + 10, seg - 8);
+        i += 2 + seg;
+    }
+    return 1;
+}
+
+/* im turned upright as the EXIF orientation says (a phone photo taken sideways): the stored
+ * copy loses the tag, so its pixels must stand right. Returns im or its replacement. */
+static gdImagePtr apply_orientation(gdImagePtr im, int orientation)
+{
+    /* counter-clockwise degrees, then a flip: 0 none, 'h' horizontal, 'v' vertical */
+    static const struct {
+        int angle;
+        char flip;
+    } turns[9] = {{0, 0},    {0, 0},   {0, 'h'},   {180, 0}, {0, 'v'},
+                  {90, 'v'}, {270, 0}, {270, 'v'}, {90, 0}};
+    if (turns[orientation].angle) {
+        gdImagePtr turned = gdImageRotateInterpolated(im, (float)turns[orientation].angle, 0);
+        if (!turned)
+            return im; /* out of memory: stored as it lies rather than not at all */
+        gdImageDestroy(im);
+        im = turned;
+    }
+    if (turns[orientation].flip == 'h')
+        gdImageFlipHorizontal(im);
+    else if (turns[orientation].flip == 'v')
+        gdImageFlipVertical(im);
+    return im;
+}
+
 static gdImagePtr decode(const void *data, size_t len, const struct image_info *info,
                          struct buf *err)
 {
     gdImagePtr im;
+    bool jpeg = !strcmp(info->mime, "image/jpeg");
     gd_complaints = 0;
-    if (!strcmp(info->mime, "image/jpeg")) {
+    if (jpeg)
         im = gdImageCreateFromJpegPtrEx((int)len, (void *)data, 0);
-        if (im && gd_complaints) {
-            gdImageDestroy(im);
-            im = NULL;
-        }
-    } else if (!strcmp(info->mime, "image/png")) {
+    else if (!strcmp(info->mime, "image/png"))
         im = gdImageCreateFromPngPtr((int)len, (void *)data);
-    } else {
+    else
         im = gdImageCreateFromWebpPtr((int)len, (void *)data);
-    }
-    if (im && (gdImageSX(im) != info->width || gdImageSY(im) != info->height)) {
+    if (im && ((jpeg && gd_complaints) || gdImageSX(im) != info->width ||
+               gdImageSY(im) != info->height)) {
         gdImageDestroy(im);
         im = NULL;
     }
-    if (!im)
+    if (!im) {
         buf_setf(err, "the picture is damaged or incomplete: it does not decode");
-    return im;
+        return NULL;
+    }
+    return jpeg ? apply_orientation(im, jpeg_orientation(data, len)) : im;
 }
 
 /* src scaled to fit in a side × side box (never enlarged), on white. NULL when out of memory. */

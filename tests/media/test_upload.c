@@ -304,6 +304,67 @@ static void metadata_and_polyglots_are_stripped(void **state)
     buf_release(&err);
 }
 
+/* A JPEG 200 × 100, red on the left and blue on the right, tagged with an EXIF orientation
+ * (big-endian TIFF, one IFD0 entry). */
+static void make_turned_jpeg(int orientation, struct buf *out)
+{
+    gdImagePtr im = gdImageCreateTrueColor(200, 100);
+    gdImageFilledRectangle(im, 0, 0, 99, 99, gdTrueColor(220, 0, 0));
+    gdImageFilledRectangle(im, 100, 0, 199, 99, gdTrueColor(0, 0, 220));
+    encode(im, JPEG, out);
+    gdImageDestroy(im);
+    char exif[] = "Exif\0\0MM\0\x2a\0\0\0\x08"         /* TIFF header, IFD0 at 8 */
+                  "\0\x01"                             /* one entry */
+                  "\x01\x12\0\x03\0\0\0\x01\0\x00\0\0" /* Orientation, SHORT, 1 */
+                  "\0\0\0\0";                          /* no next IFD */
+    exif[6 + 8 + 2 + 9] = (char)orientation;
+    insert_segment(out, 0xe1, exif, sizeof exif - 1);
+}
+
+static bool is_red(gdImagePtr im, int x, int y)
+{
+    int c = gdImageGetTrueColorPixel(im, x, y);
+    return gdTrueColorGetRed(c) > 150 && gdTrueColorGetBlue(c) < 80;
+}
+
+/* Phone photos taken sideways are stored upright: the EXIF tag that said so is gone. */
+static void exif_orientation_is_applied(void **state)
+{
+    (void)state;
+    static const struct {
+        int orientation, w, h;
+        int red_x, red_y; /* where the red half is in the stored picture */
+    } cases[] = {
+        {1, 200, 100, 20, 50},  /* as stored */
+        {3, 200, 100, 180, 50}, /* upside down */
+        {6, 100, 200, 50, 20},  /* turned: the left side becomes the top */
+        {8, 100, 200, 50, 180}, /* turned the other way */
+        {2, 200, 100, 180, 50}, /* mirrored */
+    };
+    struct buf media = BUF_INIT, file = BUF_INIT, err = BUF_INIT;
+    new_media_dir(&media);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        make_turned_jpeg(cases[i].orientation, &file);
+        struct media_image img;
+        if (store(&img, media.data, &file, NULL, &err))
+            fail_msg("orientation %d: %s", cases[i].orientation, err.data);
+        assert_int_equal(img.width, cases[i].w);
+        assert_int_equal(img.height, cases[i].h);
+        gdImagePtr im = load_jpeg(img.path);
+        assert_int_equal(gdImageSX(im), cases[i].w);
+        if (!is_red(im, cases[i].red_x, cases[i].red_y) ||
+            is_red(im, cases[i].w - 1 - cases[i].red_x, cases[i].h - 1 - cases[i].red_y))
+            fail_msg("orientation %d: the red half is not at %d,%d", cases[i].orientation,
+                     cases[i].red_x, cases[i].red_y);
+        gdImageDestroy(im);
+        assert_jpeg_size(img.thumb_path, cases[i].w, cases[i].h); /* small: not scaled */
+        media_image_release(&img);
+    }
+    buf_release(&media);
+    buf_release(&file);
+    buf_release(&err);
+}
+
 /* Sets the width and height in a JPEG's SOF0 segment, as a hostile file would declare. */
 static void forge_jpeg_size(struct buf *jpeg, unsigned w, unsigned h)
 {
@@ -450,6 +511,7 @@ int main(void)
         cmocka_unit_test(names_are_random_and_never_from_the_user),
         cmocka_unit_test(large_pictures_are_scaled_down_and_transparency_becomes_white),
         cmocka_unit_test(metadata_and_polyglots_are_stripped),
+        cmocka_unit_test(exif_orientation_is_applied),
         cmocka_unit_test(hostile_files_are_refused_and_leave_nothing),
         cmocka_unit_test(an_unwritable_media_dir_is_an_io_error),
     };
