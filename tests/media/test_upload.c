@@ -22,6 +22,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "media/upload.h"
+#include "testfile.h"
 
 static char media_root[256];
 static int media_counter;
@@ -69,24 +70,11 @@ static void make_file(int w, int h, enum kind kind, struct buf *out)
     gdImageDestroy(im);
 }
 
-static void read_file(const char *path, struct buf *out)
-{
-    buf_reset(out);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_add(out, chunk, n);
-    fclose(f);
-}
-
 /* The JPEG at path, decoded (destroy it). */
 static gdImagePtr load_jpeg(const char *path)
 {
     struct buf data = BUF_INIT;
-    read_file(path, &data);
+    testfile_read(&data, path);
     assert_memory_equal(data.data, "\xff\xd8\xff", 3);
     gdImagePtr im = gdImageCreateFromJpegPtr((int)data.len, data.data);
     if (!im)
@@ -263,7 +251,7 @@ static void insert_segment(struct buf *jpeg, unsigned char marker, const char *p
 static void assert_not_in(const char *path, const char *needle)
 {
     struct buf data = BUF_INIT;
-    read_file(path, &data);
+    testfile_read(&data, path);
     if (memmem(data.data, data.len, needle, strlen(needle)))
         fail_msg("%s still holds \"%s\"", path, needle);
     buf_release(&data);

@@ -24,6 +24,7 @@
 #include "shop/demo.h"
 #include "shop/faq.h"
 #include "testdb.h"
+#include "testfile.h"
 
 static const char *backend;
 static struct db
@@ -52,24 +53,11 @@ static bool exists(const char *path)
     return stat(path, &st) == 0;
 }
 
-static void read_file(const char *path, struct buf *out)
-{
-    buf_reset(out);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_add(out, chunk, n);
-    fclose(f);
-}
-
 /* The file at path is a JPEG of the demo's size. */
 static void assert_picture(const char *path)
 {
     struct buf data = BUF_INIT;
-    read_file(path, &data);
+    testfile_read(&data, path);
     assert_true(data.len > 1000);
     gdImagePtr im = gdImageCreateFromJpegPtr((int)data.len, data.data);
     if (!im)
@@ -325,9 +313,9 @@ static void pictures_are_deterministic_and_need_no_font(void **state)
     assert_int_equal(count(db, "SELECT count(*) FROM product WHERE price % 5 <> 0"), 0);
     for (int n = 1; n <= 30; n++) {
         buf_setf(&path, "%s/demo/product-%d.jpg", m1.data, n);
-        read_file(path.data, &a);
+        testfile_read(&a, path.data);
         buf_setf(&path, "%s/demo/product-%d.jpg", m2.data, n);
-        read_file(path.data, &b);
+        testfile_read(&b, path.data);
         assert_int_equal(a.len, b.len);
         assert_memory_equal(a.data, b.data, a.len);
     }
@@ -342,9 +330,9 @@ static void pictures_are_deterministic_and_need_no_font(void **state)
         buf_setf(&path, "%s/demo/product-%d.jpg", m3.data, n);
         assert_picture(path.data);
     }
-    read_file(path.data, &b); /* product-30 without text differs from the one with text */
+    testfile_read(&b, path.data); /* product-30 without text differs from the one with text */
     buf_setf(&path, "%s/demo/product-30.jpg", m1.data);
-    read_file(path.data, &a);
+    testfile_read(&a, path.data);
     assert_false(a.len == b.len && !memcmp(a.data, b.data, a.len));
 
     buf_release(&m1);
