@@ -73,24 +73,26 @@ static void add_fields(struct form *f, const struct http_fields *fields)
 static int add_upload(struct form *f, const struct http_upload *u)
 {
     char *data = arena_alloc(f->arena, (size_t)u->size + 1);
+    const char *why = NULL;
     int fd = open(u->path, O_RDONLY | O_CLOEXEC);
     size_t done = 0;
-    while (fd >= 0 && done < u->size) {
+    if (fd < 0)
+        why = strerror(errno);
+    while (!why && done < u->size) {
         ssize_t n = read(fd, data + done, (size_t)u->size - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        done += (size_t)n;
+        if (n < 0 && errno != EINTR)
+            why = strerror(errno);
+        else if (n == 0)
+            why = "shorter than received";
+        else if (n > 0)
+            done += (size_t)n;
     }
-    if (fd < 0 || done < u->size) {
-        log_error("sandbox: cannot read the upload file %s: %s", u->path,
-                  fd < 0 || errno ? strerror(errno) : "shorter than received");
-        if (fd >= 0)
-            close(fd);
+    if (fd >= 0)
+        close(fd);
+    if (why) {
+        log_error("sandbox: cannot read the upload file %s: %s", u->path, why);
         return ERR_IO;
     }
-    close(fd);
     form_add_file(f, u->field, data, done, u->filename, u->content_type);
     return 0;
 }
