@@ -1,5 +1,6 @@
 # Two `tgshop migrate` processes on one empty database at the same moment:
-# both succeed and every migration is applied exactly once. $1: sqlite or postgres.
+# both succeed and every migration is applied exactly once (by one or the other). $1: sqlite
+# or postgres.
 . "$TGSHOP_SOURCE_DIR/tests/support/lib.sh"
 T=$TGSHOP_BIN
 backend=${1:-sqlite}
@@ -30,9 +31,11 @@ for round in 1 2 3 4 5; do
     got=$(query "$count_sql")
     [ "$got" = "$expected $expected" ] && ok "round $round: each migration recorded once ($got)" \
         || not_ok "round $round: schema_migrations has '$got', wanted '$expected $expected'"
-    applied=$(cat a.out b.out | grep -c '^applied' || true)
-    [ "$applied" = 1 ] && ok "round $round: exactly one process applied the schema" \
-        || not_ok "round $round: $applied processes say they applied it"
+    # each migration is its own transaction: the two may share the work, never repeat it
+    applied=$(cat a.out b.out | sed -n 's/^applied \([0-9]*\) migration.*/\1/p' |
+        awk '{ n += $1 } END { print n + 0 }')
+    [ "$applied" = "$expected" ] && ok "round $round: the processes applied $expected migrations in all" \
+        || not_ok "round $round: the processes say they applied $applied migrations, wanted $expected"
     tables=$(query "SELECT count(*) FROM customer")
     [ "$tables" = 0 ] && ok "round $round: schema usable" || not_ok "round $round: $tables"
 done
