@@ -151,7 +151,7 @@ void http_response_cookie(struct http_response *res, const char *name, const cha
     struct buf c = BUF_INIT;
     buf_addf(&c, "%s=%s; Path=%s", name, value, opt->path ? opt->path : "/");
     if (opt->max_age < 0)
-        buf_adds(&c, "; Max-Age=0");
+        buf_adds(&c, "; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT");
     else if (opt->max_age > 0)
         buf_addf(&c, "; Max-Age=%lld", (long long)opt->max_age);
     if (opt->http_only)

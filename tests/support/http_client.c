@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -38,6 +39,37 @@ void test_client_release(struct test_client *c)
 void test_client_clear_cookies(struct test_client *c)
 {
     curl_easy_setopt(c->curl, CURLOPT_COOKIELIST, "ALL");
+}
+
+void test_client_set_cookie(struct test_client *c, const char *name, const char *value)
+{
+    struct buf line = BUF_INIT;
+    buf_addf(&line, "Set-Cookie: %s=%s; Path=/", name, value);
+    curl_easy_setopt(c->curl, CURLOPT_COOKIELIST, line.data);
+    buf_release(&line);
+}
+
+const char *test_client_cookie(struct test_client *c, const char *name)
+{
+    static char value[512];
+    struct curl_slist *cookies = NULL;
+    const char *found = NULL;
+    curl_easy_getinfo(c->curl, CURLINFO_COOKIELIST, &cookies);
+    /* Netscape format: domain, flag, path, secure, expiry, name, value (tab separated) */
+    for (struct curl_slist *l = cookies; l && !found; l = l->next) {
+        const char *field = l->data;
+        for (int i = 0; i < 5 && field; i++) {
+            field = strchr(field, '\t');
+            field = field ? field + 1 : NULL;
+        }
+        size_t n = strlen(name);
+        if (field && !strncmp(field, name, n) && field[n] == '\t') {
+            snprintf(value, sizeof value, "%s", field + n + 1);
+            found = value;
+        }
+    }
+    curl_slist_free_all(cookies);
+    return found;
 }
 
 void test_response_release(struct test_response *r)
