@@ -13,7 +13,9 @@
 struct test_client {
     void *curl;
     char *base_url;
-    const char *extra_header; /* one "Name: value" header added to every request, or NULL */
+    const char *extra_header; /* one "Name: value" header added to every request, or NULL;
+                                 "Expect: 100-continue" makes curl wait for the server's
+                                 go-ahead before sending a body, as for a refused big one */
 };
 
 struct test_response {
