@@ -47,6 +47,7 @@ struct request_state {
     size_t received;
     size_t cap;
     int error;               /* a status the server answers with instead of the handler */
+    const char *allow;       /* the methods of the path, for a 405 */
     struct http_field *open; /* the form field being received */
     struct buf field_value;
     struct http_upload *upload; /* the file being received */
@@ -152,7 +153,7 @@ void http_response_cookie(struct http_response *res, const char *name, const cha
     struct buf c = BUF_INIT;
     buf_addf(&c, "%s=%s; Path=%s", name, value, opt->path ? opt->path : "/");
     if (opt->max_age < 0)
-        buf_adds(&c, "; Max-Age=0");
+        buf_adds(&c, "; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT");
     else if (opt->max_age > 0)
         buf_addf(&c, "; Max-Age=%lld", (long long)opt->max_age);
     if (opt->http_only)
@@ -418,8 +419,7 @@ static struct request_state *request_begin(struct http_server *srv, struct MHD_C
     req->route = find_route(srv, method, path, &status, &allow);
     if (!req->route) {
         st->error = status;
-        if (allow.len)
-            http_fields_add(&req->params, &st->arena, "Allow", allow.data, allow.len);
+        st->allow = allow.len ? arena_strdup(&st->arena, allow.data) : NULL;
         buf_release(&allow);
         return st;
     }
@@ -536,9 +536,8 @@ static enum MHD_Result respond(struct http_server *srv, struct request_state *st
     res->arena = &st->arena;
     buf_init(&res->body, 0);
     if (st->error) {
-        const char *allow = http_fields_get(&req->params, "Allow");
-        if (st->error == 405 && allow)
-            http_response_header(res, "Allow", allow);
+        if (st->allow)
+            http_response_header(res, "Allow", st->allow);
         fill_error(srv, req, res, st->error);
     } else {
         req->body = st->body.data;

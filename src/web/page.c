@@ -146,8 +146,15 @@ void web_error(struct web_page *p, int status, const char *message)
 
 void web_db_error(struct web_page *p, const char *doing)
 {
-    log_error("admin: %s %s: database error while %s: %s", p->req->method, p->req->path, doing,
-              db_errmsg(p->db));
+    struct buf msg = BUF_INIT;
+    buf_addf(&msg, "database error while %s: %s", doing, db_errmsg(p->db));
+    web_internal_error(p, msg.data);
+    buf_release(&msg);
+}
+
+void web_internal_error(struct web_page *p, const char *message)
+{
+    log_error("admin: %s %s: %s", p->req->method, p->req->path, message);
     web_error(p, 500, "Something went wrong on our side; nothing was changed. Try again.");
 }
 

@@ -51,6 +51,8 @@ void web_redirect(struct web_page *p, const char *location, const char *flash);
 void web_error(struct web_page *p, int status, const char *message);
 /* Logs a database failure with what was being done and answers 500. */
 void web_db_error(struct web_page *p, const char *doing);
+/* Logs message (a domain function's error text) and answers 500. */
+void web_internal_error(struct web_page *p, const char *message);
 /* Adds a breadcrumb before the page's own title (href NULL = plain text). */
 void web_breadcrumb(struct web_page *p, const char *label, const char *href);
 

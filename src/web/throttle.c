@@ -90,12 +90,19 @@ static int64_t wait_for(struct throttle *t, const char *key, int limit, int64_t 
     return s->window_start + t->limits.window_s - now;
 }
 
+/* The keys of a username and an address; returns the time now. */
+static int64_t make_keys(char ukey[KEY_MAX], char ikey[KEY_MAX], const char *username,
+                         const char *ip)
+{
+    make_key(ukey, "u:", username);
+    make_key(ikey, "ip:", ip);
+    return clock_now();
+}
+
 int64_t throttle_check(struct throttle *t, const char *username, const char *ip)
 {
     char ukey[KEY_MAX], ikey[KEY_MAX];
-    make_key(ukey, "u:", username);
-    make_key(ikey, "ip:", ip);
-    int64_t now = clock_now();
+    int64_t now = make_keys(ukey, ikey, username, ip);
     pthread_mutex_lock(&t->lock);
     int64_t a = wait_for(t, ukey, t->limits.per_user, now);
     int64_t b = wait_for(t, ikey, t->limits.per_ip, now);
@@ -116,9 +123,7 @@ static void count(struct throttle *t, const char *key, int64_t now)
 void throttle_failure(struct throttle *t, const char *username, const char *ip)
 {
     char ukey[KEY_MAX], ikey[KEY_MAX];
-    make_key(ukey, "u:", username);
-    make_key(ikey, "ip:", ip);
-    int64_t now = clock_now();
+    int64_t now = make_keys(ukey, ikey, username, ip);
     pthread_mutex_lock(&t->lock);
     count(t, ukey, now);
     count(t, ikey, now);

@@ -73,6 +73,20 @@ static void pool_release(struct pool *pool)
     pthread_cond_destroy(&pool->returned);
 }
 
+static struct web_page page_for(struct web *app, struct http_request *req,
+                                struct http_response *res)
+{
+    return (struct web_page){
+        .req = req,
+        .res = res,
+        .arena = req->arena,
+        .opt = &app->opt,
+        .templates = app->templates,
+        .throttle = app->throttle,
+        .data = json_object(),
+    };
+}
+
 static void dispatch(struct http_request *req, struct http_response *res)
 {
     struct web *app = req->ctx;
@@ -81,17 +95,9 @@ static void dispatch(struct http_request *req, struct http_response *res)
         route->raw(req, res);
         return;
     }
-    struct web_page page = {
-        .req = req,
-        .res = res,
-        .arena = req->arena,
-        .opt = &app->opt,
-        .templates = app->templates,
-        .throttle = app->throttle,
-        .route = route,
-        .data = json_object(),
-    };
+    struct web_page page = page_for(app, req, res);
     struct web_page *p = &page;
+    p->route = route;
     struct buf err = BUF_INIT;
     p->db = pool_take(&app->pool, &err);
     if (!p->db) {
@@ -143,14 +149,7 @@ done:
 static void error_page(struct http_request *req, struct http_response *res)
 {
     struct web *app = req->ctx;
-    struct web_page page = {
-        .req = req,
-        .res = res,
-        .arena = req->arena,
-        .opt = &app->opt,
-        .templates = app->templates,
-        .data = json_object(),
-    };
+    struct web_page page = page_for(app, req, res);
     const char *message = res->status == 404   ? "There is no such page."
                           : res->status == 405 ? "This page does not accept that request."
                           : res->status == 413 ? "The request is too large."

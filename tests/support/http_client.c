@@ -2,8 +2,10 @@
 
 #include <curl/curl.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -40,6 +42,37 @@ void test_client_clear_cookies(struct test_client *c)
     curl_easy_setopt(c->curl, CURLOPT_COOKIELIST, "ALL");
 }
 
+void test_client_set_cookie(struct test_client *c, const char *name, const char *value)
+{
+    struct buf line = BUF_INIT;
+    buf_addf(&line, "Set-Cookie: %s=%s; Path=/", name, value);
+    curl_easy_setopt(c->curl, CURLOPT_COOKIELIST, line.data);
+    buf_release(&line);
+}
+
+const char *test_client_cookie(struct test_client *c, const char *name)
+{
+    static char value[512];
+    struct curl_slist *cookies = NULL;
+    const char *found = NULL;
+    curl_easy_getinfo(c->curl, CURLINFO_COOKIELIST, &cookies);
+    /* Netscape format: domain, flag, path, secure, expiry, name, value (tab separated) */
+    for (struct curl_slist *l = cookies; l && !found; l = l->next) {
+        const char *field = l->data;
+        for (int i = 0; i < 5 && field; i++) {
+            field = strchr(field, '\t');
+            field = field ? field + 1 : NULL;
+        }
+        size_t n = strlen(name);
+        if (field && !strncmp(field, name, n) && field[n] == '\t') {
+            snprintf(value, sizeof value, "%s", field + n + 1);
+            found = value;
+        }
+    }
+    curl_slist_free_all(cookies);
+    return found;
+}
+
 void test_response_release(struct test_response *r)
 {
     buf_release(&r->headers);
@@ -54,7 +87,9 @@ long test_request(struct test_client *c, struct test_response *out, const char *
     test_response_release(out);
     struct buf url = BUF_INIT, type = BUF_INIT;
     buf_addf(&url, "%s%s", c->base_url, path);
-    struct curl_slist *headers = curl_slist_append(NULL, "Expect:");
+    /* no "Expect: 100-continue" unless the test asks for it (bodies over a cap) */
+    bool expect = c->extra_header && !strncasecmp(c->extra_header, "Expect:", 7);
+    struct curl_slist *headers = expect ? NULL : curl_slist_append(NULL, "Expect:");
     if (content_type) {
         buf_addf(&type, "Content-Type: %s", content_type);
         headers = curl_slist_append(headers, type.data);

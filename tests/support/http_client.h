@@ -13,7 +13,9 @@
 struct test_client {
     void *curl;
     char *base_url;
-    const char *extra_header; /* one "Name: value" header added to every request, or NULL */
+    const char *extra_header; /* one "Name: value" header added to every request, or NULL;
+                                 "Expect: 100-continue" makes curl wait for the server's
+                                 go-ahead before sending a body, as for a refused big one */
 };
 
 struct test_response {
@@ -26,6 +28,10 @@ void test_client_init(struct test_client *c, const char *base_url);
 void test_client_release(struct test_client *c);
 /* Forgets every cookie (a new browser). */
 void test_client_clear_cookies(struct test_client *c);
+/* Puts a cookie name=value for the server's host into the jar, as if the server set it. */
+void test_client_set_cookie(struct test_client *c, const char *name, const char *value);
+/* The value of cookie name in the jar, in a static buffer, or NULL. */
+const char *test_client_cookie(struct test_client *c, const char *name);
 
 /* Each returns the status and fills out (released and refilled on every call). Fails the
  * test when the request cannot be made. method: "GET", "POST", "HEAD", ... */

@@ -158,9 +158,8 @@ void page_password(struct web_page *p)
     struct buf err = BUF_INIT;
     rc = admin_user_set_password(p->db, name, fresh, &err);
     if (rc) {
-        log_error("admin: %s", err.data);
+        web_internal_error(p, err.data);
         buf_release(&err);
-        web_db_error(p, "changing a password");
         return;
     }
     buf_release(&err);

@@ -33,8 +33,8 @@ static int load_days(struct web_page *p, int64_t first_day, struct day days[DAYS
                       "sum(CASE WHEN status <> 'cancelled' THEN 1 ELSE 0 END), "
                       "sum(CASE WHEN status IN " PAID_STATUSES " THEN 1 ELSE 0 END), "
                       "sum(CASE WHEN status IN " PAID_STATUSES " THEN total ELSE 0 END) "
-                      "FROM orders WHERE created_at >= ? GROUP BY (created_at - ?) / 86400",
-                      DB_INT(first_day), DB_INT(first_day), DB_INT(first_day));
+                      "FROM orders WHERE created_at >= ? GROUP BY 1",
+                      DB_INT(first_day), DB_INT(first_day));
     if (rc)
         return rc;
     while ((rc = db_next(rows)) > 0) {

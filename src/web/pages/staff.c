@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "core/err.h"
-#include "core/log.h"
 #include "core/parse.h"
 #include "web/routes.h"
 #include "core/banned.h"
@@ -99,9 +98,8 @@ void page_staff_create(struct web_page *p)
         if (rc == ERR_CONFLICT) {
             web_field_error(p, "username", "An account with this name already exists.");
         } else if (rc) {
-            log_error("admin: %s", err.data);
+            web_internal_error(p, err.data);
             buf_release(&err);
-            web_db_error(p, "creating an account");
             return;
         }
         buf_release(&err);
@@ -184,9 +182,8 @@ void page_staff_update(struct web_page *p)
     struct buf err = BUF_INIT;
     int rc = admin_user_set_flags(p->db, u.id, active, superuser, &err);
     if (rc) {
-        log_error("admin: %s", err.data);
+        web_internal_error(p, err.data);
         buf_release(&err);
-        web_db_error(p, "changing an account");
         return;
     }
     buf_release(&err);
@@ -213,9 +210,8 @@ void page_staff_reset_password(struct web_page *p)
     struct buf err = BUF_INIT;
     int rc = admin_user_set_password(p->db, u.username, http_form(p->req, "password"), &err);
     if (rc) {
-        log_error("admin: %s", err.data);
+        web_internal_error(p, err.data);
         buf_release(&err);
-        web_db_error(p, "setting a password");
         return;
     }
     buf_release(&err);
