@@ -117,6 +117,40 @@ const struct http_upload *http_upload(const struct http_request *req, const char
     return NULL;
 }
 
+int http_upload_read(const struct http_request *req, const struct http_upload *u, const char **out,
+                     size_t *out_len)
+{
+    *out = NULL;
+    *out_len = 0;
+    if (u->too_big)
+        return ERR_TOOBIG;
+    char *data = arena_alloc(req->arena, (size_t)u->size + 1);
+    const char *why = NULL;
+    int fd = open(u->path, O_RDONLY | O_CLOEXEC);
+    size_t done = 0;
+    if (fd < 0)
+        why = strerror(errno);
+    while (!why && done < u->size) {
+        ssize_t n = read(fd, data + done, (size_t)u->size - done);
+        if (n < 0 && errno != EINTR)
+            why = strerror(errno);
+        else if (n == 0)
+            why = "shorter than received";
+        else if (n > 0)
+            done += (size_t)n;
+    }
+    if (fd >= 0)
+        close(fd);
+    if (why) {
+        log_error("cannot read the upload file %s: %s", u->path, why);
+        return ERR_IO;
+    }
+    data[done] = '\0';
+    *out = data;
+    *out_len = done;
+    return 0;
+}
+
 /* ---- responses ---- */
 
 void http_response_header(struct http_response *res, const char *name, const char *value)

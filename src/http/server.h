@@ -132,6 +132,11 @@ const char *http_param(const struct http_request *req, const char *name);
 const char *http_query(const struct http_request *req, const char *name);
 const char *http_form(const struct http_request *req, const char *name);
 const struct http_upload *http_upload(const struct http_request *req, const char *field);
+/* Reads an upload's bytes into the request's arena (NUL-terminated, *out_len bytes) for code
+ * that wants them in memory (a picture to decode, the sandbox's sendPhoto). Returns 0,
+ * ERR_TOOBIG when it passed max_upload, or ERR_IO (logged) when its file cannot be read. */
+int http_upload_read(const struct http_request *req, const struct http_upload *u, const char **out,
+                     size_t *out_len);
 
 /* Streams a body: fill out with up to max bytes and return how many; 0 ends the body,
  * a negative value aborts the connection (the client sees a cut response). */

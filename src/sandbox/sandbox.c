@@ -1,12 +1,9 @@
 #include "sandbox/sandbox.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "core/arena.h"
 #include "core/embed.h"
@@ -69,34 +66,6 @@ static void add_fields(struct form *f, const struct http_fields *fields)
         form_add(f, fields->items[i].name, fields->items[i].value, fields->items[i].len);
 }
 
-/* Adds the bytes of an uploaded file (a temporary file of the HTTP server) to f. */
-static int add_upload(struct form *f, const struct http_upload *u)
-{
-    char *data = arena_alloc(f->arena, (size_t)u->size + 1);
-    const char *why = NULL;
-    int fd = open(u->path, O_RDONLY | O_CLOEXEC);
-    size_t done = 0;
-    if (fd < 0)
-        why = strerror(errno);
-    while (!why && done < u->size) {
-        ssize_t n = read(fd, data + done, (size_t)u->size - done);
-        if (n < 0 && errno != EINTR)
-            why = strerror(errno);
-        else if (n == 0)
-            why = "shorter than received";
-        else if (n > 0)
-            done += (size_t)n;
-    }
-    if (fd >= 0)
-        close(fd);
-    if (why) {
-        log_error("sandbox: cannot read the upload file %s: %s", u->path, why);
-        return ERR_IO;
-    }
-    form_add_file(f, u->field, data, done, u->filename, u->content_type);
-    return 0;
-}
-
 /* The Bot API call's parameters: the query, then the form and its files or a JSON body.
  * Returns 0, or the HTTP status to answer with and the description in rep. */
 static int read_params(struct form *f, const struct http_request *req, struct botapi_reply *rep)
@@ -104,14 +73,15 @@ static int read_params(struct form *f, const struct http_request *req, struct bo
     add_fields(f, &req->query);
     add_fields(f, &req->form);
     for (size_t i = 0; i < req->upload_count; i++) {
-        if (req->uploads[i].too_big) {
-            buf_adds(&rep->description, "Request Entity Too Large");
-            return 413;
+        const struct http_upload *u = &req->uploads[i];
+        const char *data;
+        size_t len;
+        int rc = http_upload_read(req, u, &data, &len);
+        if (rc) {
+            buf_adds(&rep->description, http_status_text(rc == ERR_TOOBIG ? 413 : 500));
+            return rc == ERR_TOOBIG ? 413 : 500;
         }
-        if (add_upload(f, &req->uploads[i])) {
-            buf_adds(&rep->description, "Internal Server Error");
-            return 500;
-        }
+        form_add_file(f, u->field, data, len, u->filename, u->content_type);
     }
     const char *type = req->content_type ? req->content_type : "";
     size_t type_len = strcspn(type, "; ");

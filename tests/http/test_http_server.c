@@ -19,6 +19,7 @@
 
 #include "core/clock.h"
 #include "core/embed.h"
+#include "core/err.h"
 #include "http/server.h"
 #include "http/static.h"
 #include "http_client.h"
@@ -54,14 +55,13 @@ static void echo(struct http_request *req, struct http_response *res)
         buf_addf(&res->body, "body=%s", req->body);
     for (size_t i = 0; i < req->upload_count; i++) {
         const struct http_upload *u = &req->uploads[i];
-        char head[8] = "";
-        int fd = open(u->path, O_RDONLY);
-        assert_true(fd >= 0);
-        ssize_t n = read(fd, head, sizeof head - 1);
-        close(fd);
-        head[n > 0 ? n : 0] = '\0';
-        buf_addf(&res->body, "file %s %s %llu %s %s;", u->field, u->filename,
-                 (unsigned long long)u->size, u->too_big ? "too-big" : "ok", head);
+        const char *data;
+        size_t len;
+        int rc = http_upload_read(req, u, &data, &len);
+        assert_int_equal(rc, u->too_big ? ERR_TOOBIG : 0);
+        assert_int_equal(len, u->too_big ? 0 : u->size);
+        buf_addf(&res->body, "file %s %s %llu %s %.7s;", u->field, u->filename,
+                 (unsigned long long)u->size, u->too_big ? "too-big" : "ok", rc ? "" : data);
     }
 }
 
