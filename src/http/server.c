@@ -22,6 +22,8 @@ enum {
     DEFAULT_MAX_BODY = 1 << 20,
     DEFAULT_MAX_UPLOAD = 10 << 20,
     POST_BUFFER = 16 * 1024,
+    DISCARD_EXTRA = 1 << 20,
+    DISCARD_MAX = 64 << 20,
     STREAM_BLOCK = 64 * 1024,
 };
 
@@ -45,8 +47,10 @@ struct request_state {
     struct MHD_PostProcessor *post;
     struct buf body;
     size_t received;
+    size_t discard_limit; /* bytes read and dropped after a refusal, so the browser sees it */
     size_t cap;
     int error;               /* a status the server answers with instead of the handler */
+    bool answer_now;         /* refused before the body: answer without reading it */
     const char *allow;       /* the methods of the path, for a 405 */
     struct http_field *open; /* the form field being received */
     struct buf field_value;
@@ -468,8 +472,14 @@ static struct request_state *request_begin(struct http_server *srv, struct MHD_C
     st->upload_dir = srv->upload_dir;
     const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
     int64_t declared = 0;
+    st->discard_limit = 2 * st->cap + DISCARD_EXTRA;
+    if (st->discard_limit > DISCARD_MAX)
+        st->discard_limit = DISCARD_MAX;
     if (length && !parse_int64(length, &declared) && declared > (int64_t)st->cap) {
+        /* a browser does not read an answer before it has sent its body: for a body not
+         * much bigger than the cap, read and drop it first; a far bigger one is cut off */
         st->error = 413;
+        st->answer_now = declared > (int64_t)st->discard_limit;
         return st;
     }
     buf_init(&st->body, st->cap);
@@ -581,6 +591,8 @@ static enum MHD_Result respond(struct http_server *srv, struct request_state *st
             fill_error(srv, req, res, res->status);
     }
     bool streamed = res->stream != NULL;
+    log_debug("%s http: %s %s %s -> %d", srv->opt.name ? srv->opt.name : "", req->client_ip,
+              req->method, req->path, res->status);
     enum MHD_Result rc = send_response(srv, req->conn, res);
     if (!streamed) {
         buf_release(&res->body);
@@ -599,18 +611,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     if (!st) {
         st = *con_cls = request_begin(srv, conn, path, method);
         /* refused before the body: answer now, MHD closes the connection unread */
-        return st->error ? respond(srv, st) : MHD_YES;
+        bool refused = st->error && (st->answer_now || st->error != 413);
+        return refused ? respond(srv, st) : MHD_YES;
     }
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (st->error)
-            return st->error == 413 ? MHD_NO : MHD_YES; /* 413: stop reading, close */
         st->received += n;
-        if (st->received > st->cap) {
+        if (!st->error && st->received > st->cap)
             st->error = 413;
-            return MHD_NO;
-        }
+        if (st->error) /* drop the rest; past the limit, close the connection */
+            return st->received > st->discard_limit ? MHD_NO : MHD_YES;
         if (st->post) {
             if (MHD_post_process(st->post, upload_data, n) != MHD_YES && !st->error)
                 st->error = 400;

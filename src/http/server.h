@@ -19,8 +19,9 @@
  *  - Every request has its own arena (req->arena), freed when the response is sent:
  *    everything in the request and everything a handler allocates from it dies then.
  *  - Bodies are capped: max_body for JSON/raw bodies and urlencoded forms, max_upload for
- *    multipart ones. A larger declared Content-Length is refused with 413 before the body
- *    is read; a chunked body passing the cap closes the connection.
+ *    multipart ones. A bigger body gets 413: up to about twice the cap it is read and
+ *    dropped first (browsers read the answer only after sending), beyond that the answer
+ *    comes at once and the connection closes.
  *  - urlencoded and multipart bodies are parsed (MHD_PostProcessor) into req->form; file
  *    parts stream into temporary files (req->uploads), removed after the response. A file
  *    part bigger than max_upload is marked too_big and its bytes are dropped. A form cut
