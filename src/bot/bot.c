@@ -8,11 +8,13 @@
 #include "bot/checkout.h"
 #include "bot/gate.h"
 #include "bot/handlers.h"
+#include "bot/router.h"
 #include "bot/texts.h"
 #include "bot/ui.h"
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/util.h"
 #include "core/xalloc.h"
 #include "shop/customer.h"
 #include "shop/order.h"
@@ -81,7 +83,7 @@ static int64_t update_user(const json_t *update)
     static const char *const kinds[] = {
         "message",        "callback_query", "inline_query",        "pre_checkout_query",
         "my_chat_member", "edited_message", "chosen_inline_result"};
-    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
+    for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
         json_t *obj = json_object_get(update, kinds[i]);
         if (obj)
             return json_integer_value(json_object_get(json_object_get(obj, "from"), "id"));
@@ -152,7 +154,7 @@ static uint64_t profile_hash(const struct tg_profile *p)
 {
     const char *fields[] = {p->username, p->first_name, p->last_name, p->language_code};
     uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
+    for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
         for (const char *s = fields[i] ? fields[i] : ""; *s; s++)
             h = (h ^ (unsigned char)*s) * 1099511628211ull;
         h = (h ^ 0xff) * 1099511628211ull; /* field separator: ("ab","") != ("a","b") */
@@ -191,45 +193,46 @@ static int dispatch(struct worker *w, struct bot_ctx *c, const struct tg_update 
     if (flood != GATE_PASS) {
         /* the one warning of a burst: a toast for a button, a message for typed text (else
          * a burst that starts with messages would use it up unseen) */
+        rc = 0;
         if (flood == GATE_DROP_WARN && u->type == TG_UPDATE_CALLBACK_QUERY) {
             ui_answer_key(c, "slow_down", false);
         } else if (flood == GATE_DROP_WARN && u->type == TG_UPDATE_MESSAGE) {
             struct buf text = BUF_INIT;
             text_render(&text, c->lang, "slow_down", NULL);
-            ui_send(c, text.data, NULL);
+            rc = ui_send(c, text.data, NULL);
             buf_release(&text);
         }
         /* the rest of the burst costs no API call at all: the client's spinner times out */
         c->callback_id = NULL;
-        return 0;
+        return rc;
     }
     if (c->customer.is_banned) {
+        rc = 0;
         if (gate_ban_notice_due(w->gate, c->from->id, clock_mono_ms())) {
             struct buf text = BUF_INIT;
             text_render(&text, c->lang, "banned", NULL);
-            ui_send(c, text.data, NULL);
+            rc = ui_send(c, text.data, NULL);
             buf_release(&text);
         }
         ui_answer(c, NULL, false);
-        return 0;
+        return rc;
     }
     if (u->type == TG_UPDATE_INLINE_QUERY) /* public FAQ and catalogue: no gate */
         return handlers_inline(c, u->inline_query);
 
+    enum route pressed = ROUTE_NOOP;
+    int64_t args[ROUTER_ARGS_MAX];
     bool recheck = u->type == TG_UPDATE_CALLBACK_QUERY && u->callback_query->data &&
-                   !strcmp(u->callback_query->data, "s");
+                   router_parse(u->callback_query->data, &pressed, args) == 0 &&
+                   pressed == ROUTE_SUBSCRIBED;
     if (!gate_subscribed(w->gate, c, recheck)) {
         if (recheck)
             ui_answer_key(c, "gate_still_missing", true);
         ui_answer(c, NULL, false);
         return 0;
     }
-    if (recheck) {
-        ui_answer_key(c, "gate_thanks", false);
-        return handlers_menu(c);
-    }
-    if (u->type == TG_UPDATE_CALLBACK_QUERY)
-        return handlers_callback(c, u->callback_query->data);
+    if (u->type == TG_UPDATE_CALLBACK_QUERY) /* the re-check's thanks come from its route */
+        return router_callback(c, u->callback_query->data);
     bool consumed;
     rc = checkout_message(c, u->message, &consumed);
     return rc || consumed ? rc : handlers_message(c, u->message);
@@ -537,8 +540,9 @@ static void *sweeper_main(void *arg)
             log_warn("reservation sweep failed: %s", db_errmsg(db));
         else if (expired)
             log_info("%d unpaid order%s expired; stock returned", expired, expired == 1 ? "" : "s");
-        db_exec(db, "DELETE FROM processed_update WHERE processed_at < ?",
-                DB_INT(clock_now() - 2 * 86400));
+        if (db_exec(db, "DELETE FROM processed_update WHERE processed_at < ?",
+                    DB_INT(clock_now() - 2 * 86400)))
+            log_warn("old update ids not removed: %s", db_errmsg(db));
         pause_unless_stopping(b, b->opt.expiry_interval_s * 1000LL);
     }
     db_close(db);

@@ -9,6 +9,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/utf8.h"
+#include "core/util.h"
 #include "media/file.h"
 #include "core/banned.h"
 
@@ -186,7 +187,7 @@ static void draw_texts(struct painter *p, gdImagePtr im, const struct demo_pictu
     double size = 0;
     if (!split_words(d->name, &w))
         return; /* a name too long for the picture: the caption says it */
-    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0] && n == 0; i++) {
+    for (size_t i = 0; i < ARRAY_SIZE(sizes) && n == 0; i++) {
         size = sizes[i];
         n = wrap(p, size, d->name, &w, MEDIA_DEMO_SIZE - 2 * TEXT_MARGIN, lines);
         if (n < 0)

@@ -13,6 +13,7 @@
 #include "core/err.h"
 #include "core/image.h"
 #include "core/log.h"
+#include "core/util.h"
 #include "media/file.h"
 #include "core/banned.h"
 
@@ -288,7 +289,7 @@ int media_store_upload(struct media_image *out, const char *media_dir, const cha
 void media_image_remove(const struct media_image *img)
 {
     const char *paths[] = {img->path, img->thumb_path};
-    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+    for (size_t i = 0; i < ARRAY_SIZE(paths); i++)
         if (paths[i] && unlink(paths[i]) != 0 && errno != ENOENT)
             log_warn("media: cannot remove %s: %s", paths[i], strerror(errno));
 }

@@ -9,6 +9,7 @@
 #include "core/embed.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/util.h"
 #include "core/xalloc.h"
 #include "http/server.h"
 #include "http/static.h"
@@ -196,7 +197,7 @@ int sandbox_start(struct sandbox **out, const struct sandbox_options *opt, struc
         .listen_host = opt->listen_host,
         .listen_port = opt->listen_port,
         .routes = routes,
-        .route_count = sizeof routes / sizeof routes[0],
+        .route_count = ARRAY_SIZE(routes),
         .ctx = sb,
         .on_error = answer_error,
         .max_body = sb->world.opt.max_body,

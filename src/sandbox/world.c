@@ -574,7 +574,7 @@ struct sb_photo *world_add_photo(struct world *w, int width, int height, const c
         json_array_append_new(
             p->sizes, json_pack("{s:s, s:s, s:i, s:i, s:I}", "file_id", file_id, "file_unique_id",
                                 unique_id, "width", sw ? sw : 1, "height", sh ? sh : 1, "file_size",
-                                (json_int_t)(len ? (size_t)(len * scale * scale) + 1
+                                (json_int_t)(len ? (size_t)((double)len * scale * scale) + 1
                                                  : (size_t)(sw * sh / 8 + 1))));
         free(file_id);
         free(unique_id);
