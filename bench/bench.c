@@ -36,8 +36,8 @@
 #include "db/db.h"
 #include "db/migrate.h"
 #include "journey.h"
-#include "sandbox/sandbox.h"
 #include "media/demo_pictures.h"
+#include "sandbox/sandbox.h"
 #include "core/banned.h"
 
 enum {
