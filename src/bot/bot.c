@@ -14,6 +14,7 @@
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/util.h"
 #include "core/xalloc.h"
 #include "shop/customer.h"
@@ -292,10 +293,12 @@ static void handle(struct worker *w, struct job *job)
 {
     struct tg_update u;
     struct buf err = BUF_INIT;
-    bool failed = false, duplicate = false;
+    bool failed = false, duplicate = false, parsed = true;
+    log_set_ids(0, job->update_id);
     if (tg_update_from_json(&u, &w->arena, job->update, &err)) {
         log_warn("update %lld skipped: %s", (long long)u.update_id, err.data);
         failed = true;
+        parsed = false;
     } else if (!is_payment(&u) && !first_delivery(w, u.update_id)) {
         duplicate = true;
     } else {
@@ -317,6 +320,14 @@ static void handle(struct worker *w, struct job *job)
                           (long long)u.update_id);
         }
     }
+    metric_inc(&metric_updates, parsed ? u.type_name : "invalid",
+               duplicate ? "duplicate"
+               : failed  ? "failed"
+                         : "ok");
+    if (!duplicate)
+        metric_observe(&metric_update_seconds, (double)(clock_mono_us() - job->received_us) / 1e6,
+                       NULL, NULL);
+    log_set_ids(0, 0);
     buf_release(&err);
     json_decref(job->update);
     arena_reset(&w->arena);

@@ -4,6 +4,7 @@
 #include "bot/bot.h"
 #include "cmd/cmd.h"
 #include "core/parse.h"
+#include "http/server.h"
 #include "core/banned.h"
 
 int cmd_bot(int argc, char **argv, struct cmd_env *env)
@@ -36,14 +37,20 @@ int cmd_bot(int argc, char **argv, struct cmd_env *env)
     };
     cmd_bot_settings(env, &opt.settings);
     cmd_block_stop_signals();
-    struct bot *b;
-    int status = cmd_start_bot(env, &b, &opt);
-    if (status != EXIT_OK || !b)
+    struct http_server *ops;
+    struct bot *b = NULL;
+    int status = cmd_ops_start(env, &ops);
+    if (status == EXIT_OK)
+        status = cmd_start_bot(env, &b, &opt);
+    if (status != EXIT_OK || !b) {
+        http_server_stop(ops);
         return status;
+    }
     printf("tgshop bot: @%s is running (long polling %s). Stop with Ctrl-C.\n", bot_username(b),
            env->cfg.telegram_api_url);
     fflush(stdout);
     cmd_wait_for_stop();
     bot_stop(b);
+    http_server_stop(ops);
     return EXIT_OK;
 }

@@ -89,6 +89,13 @@ void cmd_web_options(const struct cmd_env *env, struct web_options *out);
  * prints the password once. Returns an exit status. */
 int cmd_first_admin(struct cmd_env *env);
 
+struct http_server;
+/* Sets what GET /healthz checks (the database; the broker with REDIS_URL) and, with OPS_LISTEN,
+ * starts the listener for /healthz and /metrics (*out; NULL without OPS_LISTEN). Every role
+ * calls it after cmd_block_stop_signals(); stop *out with http_server_stop(). Returns EXIT_OK
+ * or EXIT_FAIL after printing why. */
+int cmd_ops_start(const struct cmd_env *env, struct http_server **out);
+
 cmd_fn cmd_run;
 cmd_fn cmd_web;
 cmd_fn cmd_bot;

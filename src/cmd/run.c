@@ -6,6 +6,7 @@
 #include "bot/bot.h"
 #include "cmd/cmd.h"
 #include "core/parse.h"
+#include "http/server.h"
 #include "core/xalloc.h"
 #include "sandbox/sandbox.h"
 #include "web/web.h"
@@ -107,7 +108,10 @@ int cmd_run(int argc, char **argv, struct cmd_env *env)
     char *token = NULL;
     struct bot *b = NULL;
     struct web *w = NULL;
+    struct http_server *ops = NULL;
     const char *api_url = env->cfg.telegram_api_url;
+    if ((status = cmd_ops_start(env, &ops)) != EXIT_OK)
+        goto done;
     if (!env->cfg.bot_token) {
         token = sandbox_token();
         struct sandbox_options sopt = {
@@ -158,6 +162,7 @@ done:
     web_stop(w);
     bot_stop(b);
     sandbox_stop(sb);
+    http_server_stop(ops);
     free(token);
     free(sandbox_host);
     free(admin_host);

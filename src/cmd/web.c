@@ -5,6 +5,7 @@
 #include "bot/bot.h"
 #include "cmd/cmd.h"
 #include "core/err.h"
+#include "http/server.h"
 #include "shop/admin_user.h"
 #include "web/web.h"
 #include "core/banned.h"
@@ -76,6 +77,9 @@ int cmd_web(int argc, char **argv, struct cmd_env *env)
     struct buf err = BUF_INIT;
     struct bot *b = NULL;
     struct web *w = NULL;
+    struct http_server *ops = NULL;
+    if ((status = cmd_ops_start(env, &ops)) != EXIT_OK)
+        goto done;
     if (webhook) {
         struct bot_options bopt = {
             .database_url = env->cfg.database_url,
@@ -112,6 +116,7 @@ int cmd_web(int argc, char **argv, struct cmd_env *env)
 done:
     web_stop(w);
     bot_stop(b);
+    http_server_stop(ops);
     free(host);
     buf_release(&err);
     return status;

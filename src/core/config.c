@@ -296,6 +296,9 @@ static int load(struct config *cfg, const struct config_source *src, struct buf 
                                &cfg->listen_port))
         return fail(err, "LISTEN", "HOST:PORT (for example 127.0.0.1:8000 or [::1]:8000)", v);
 
+    if ((v = lookup(src, "OPS_LISTEN")) &&
+        config_parse_host_port(v, true, &cfg->ops_listen_host, &cfg->ops_listen_port))
+        return fail(err, "OPS_LISTEN", "HOST:PORT (for example 0.0.0.0:9100)", v);
     cfg->media_dir = xstrdup((v = lookup(src, "MEDIA_DIR")) ? v : "data/media");
 
     v = lookup(src, "DEFAULT_LANGUAGE");
@@ -377,6 +380,7 @@ void config_release(struct config *cfg)
     free(cfg->currency);
     free(cfg->admin_chat_ids);
     free(cfg->listen_host);
+    free(cfg->ops_listen_host);
     free(cfg->media_dir);
     free(cfg->default_language);
     free(cfg->secret_key);

@@ -16,6 +16,7 @@
  *   CURRENCY            ISO 4217 code; XTR (Stars) when there is no provider token
  *   ADMIN_CHAT_IDS      comma-separated chat ids
  *   LISTEN              host:port, default 127.0.0.1:8000
+ *   OPS_LISTEN          host:port where every role also serves /healthz and /metrics; unset = not
  *   MEDIA_DIR           default data/media
  *   DEFAULT_LANGUAGE    ru | en, default ru
  *   SEND_RATE           messages per second, default 30
@@ -52,6 +53,8 @@ struct config {
     size_t admin_chat_count;
     char *listen_host;
     int listen_port;
+    char *ops_listen_host; /* NULL: no ops listener (OPS_LISTEN unset) */
+    int ops_listen_port;
     char *media_dir;
     char *default_language;
     double send_rate;

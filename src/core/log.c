@@ -20,6 +20,9 @@ static FILE *sink;
 static char **secrets;
 static size_t nsecrets;
 
+static _Thread_local uint64_t thread_request_id;
+static _Thread_local int64_t thread_update_id;
+
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
 void log_setup(enum log_level level, enum log_format fmt, FILE *out)
@@ -91,6 +94,23 @@ int log_enabled(enum log_level level)
     return level >= min_level;
 }
 
+void log_set_ids(uint64_t request_id, int64_t update_id)
+{
+    thread_request_id = request_id;
+    thread_update_id = update_id;
+}
+
+/* The thread's ids as JSON fields (",\"request_id\":17") or logfmt ("request_id=17 "). */
+static void add_ids(struct buf *line, bool json)
+{
+    if (thread_request_id)
+        buf_addf(line, json ? ",\"request_id\":%llu" : "request_id=%llu ",
+                 (unsigned long long)thread_request_id);
+    if (thread_update_id)
+        buf_addf(line, json ? ",\"update_id\":%lld" : "update_id=%lld ",
+                 (long long)thread_update_id);
+}
+
 /* Replaces every registered secret in msg; called with log_lock held. */
 static void mask_secrets(struct buf *msg)
 {
@@ -130,12 +150,15 @@ void log_write(enum log_level level, const char *fmt, ...)
     mask_secrets(&msg);
     struct buf line = BUF_INIT;
     if (format == LOG_JSON) {
-        buf_addf(&line, "{\"ts\":\"%s.%03dZ\",\"level\":\"%s\",\"msg\":\"", stamp, (int)(ms % 1000),
+        buf_addf(&line, "{\"ts\":\"%s.%03dZ\",\"level\":\"%s\"", stamp, (int)(ms % 1000),
                  level_names[level]);
+        add_ids(&line, true);
+        buf_adds(&line, ",\"msg\":\"");
         buf_add_json_escaped(&line, msg.data, msg.len);
         buf_adds(&line, "\"}\n");
     } else {
         buf_addf(&line, "%s.%03dZ %-5s ", stamp, (int)(ms % 1000), level_names[level]);
+        add_ids(&line, false);
         /* one event, one line: a newline inside a message (from user input) must not forge
          * a second log line */
         for (size_t i = 0; i < msg.len; i++) {

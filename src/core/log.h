@@ -5,10 +5,15 @@
  * log_add_secret() (the bot token, passwords, DSN passwords, provider token,
  * secret key) is replaced by "***" in each line before it is written,
  * whatever the caller formatted. Thread-safe.
+ *
+ * A thread may name what it works on: log_set_ids(request_id, update_id) adds
+ * "request_id=17 update_id=123456" after the level of every line it logs (text), or the
+ * fields "request_id":17,"update_id":123456 (JSON); 0 leaves an id out.
  */
 #ifndef TGSHOP_CORE_LOG_H
 #define TGSHOP_CORE_LOG_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
@@ -25,6 +30,8 @@ void log_clear_secrets(void);
 int log_level_parse(const char *s, enum log_level *out);
 int log_format_parse(const char *s, enum log_format *out);
 int log_enabled(enum log_level level);
+/* The calling thread's ids for its later lines (0 = none); log_set_ids(0, 0) clears them. */
+void log_set_ids(uint64_t request_id, int64_t update_id);
 
 void log_write(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 #include "core/err.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/parse.h"
 #include "core/xalloc.h"
 #include "http/urlencoded.h"
@@ -42,6 +44,7 @@ struct http_server {
 
 /* One request in progress: created at the first callback, freed when it completes. */
 struct request_state {
+    uint64_t id; /* in log lines and the X-Request-Id header */
     struct arena arena;
     struct http_request req;
     struct MHD_PostProcessor *post;
@@ -435,7 +438,9 @@ static const char *client_ip(struct MHD_Connection *conn, struct arena *a)
 static struct request_state *request_begin(struct http_server *srv, struct MHD_Connection *conn,
                                            const char *path, const char *method)
 {
+    static _Atomic uint64_t last_id;
     struct request_state *st = xcalloc(1, sizeof *st);
+    st->id = atomic_fetch_add(&last_id, 1) + 1;
     arena_init(&st->arena, 0);
     st->upload_fd = -1;
     struct http_request *req = &st->req;
@@ -586,13 +591,20 @@ static enum MHD_Result respond(struct http_server *srv, struct request_state *st
     } else {
         req->body = st->body.data;
         req->body_len = st->body.len;
+        log_set_ids(st->id, 0);
         req->route->handler(req, res);
         if (res->status >= 400 && !res->body.len && !res->stream && res->fd < 0)
             fill_error(srv, req, res, res->status);
     }
     bool streamed = res->stream != NULL;
-    log_debug("%s http: %s %s %s -> %d", srv->opt.name ? srv->opt.name : "", req->client_ip,
-              req->method, req->path, res->status);
+    const char *name = srv->opt.name ? srv->opt.name : "http";
+    char status[16], id[24];
+    snprintf(status, sizeof status, "%d", res->status);
+    snprintf(id, sizeof id, "%llu", (unsigned long long)st->id);
+    http_response_header(res, "X-Request-Id", id);
+    metric_inc(&metric_http_requests, name, status);
+    log_debug("%s http: %s %s %s -> %d", name, req->client_ip, req->method, req->path, res->status);
+    log_set_ids(0, 0);
     enum MHD_Result rc = send_response(srv, req->conn, res);
     if (!streamed) {
         buf_release(&res->body);

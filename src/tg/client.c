@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/parse.h"
 #include "core/xalloc.h"
 #include "tg/http.h"
@@ -351,6 +352,20 @@ static struct tg_http_part *form_parts(struct tg_client *c, const struct request
 
 /* Sends r, records the outcome and releases r. On success *out_result (if not NULL) borrows
  * the reply's "result" until the next call. */
+/* The metrics of a call: 429s, and what became of a message to a user (the send* methods
+ * but sendChatAction). */
+static void count_result(const char *method, const struct tg_result *result)
+{
+    if (result->kind == TG_FLOOD)
+        metric_inc(&metric_telegram_429, NULL, NULL);
+    if (strncmp(method, "send", 4) || !strcmp(method, "sendChatAction"))
+        return;
+    const char *what = result->kind == TG_OK          ? "sent"
+                       : result->kind == TG_FORBIDDEN ? "blocked" /* the user blocked the bot */
+                                                      : "failed";
+    metric_inc(&metric_messages, what, NULL);
+}
+
 static int perform(struct tg_client *c, struct request *r, const json_t **out_result)
 {
     long status = 0;
@@ -403,6 +418,7 @@ static int perform(struct tg_client *c, struct request *r, const json_t **out_re
         if (out_result)
             *out_result = result;
     }
+    count_result(r->method, &c->result);
     if (c->result.kind != TG_OK)
         log_debug("telegram %s: %s after %lld ms: %s", r->method,
                   tg_result_kind_name(c->result.kind), (long long)(clock_mono_ms() - started),

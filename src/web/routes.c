@@ -1,5 +1,7 @@
 #include "web/routes.h"
 
+#include "ops/ops.h"
+
 #include "core/banned.h"
 
 const struct web_route web_routes[] = {
@@ -21,6 +23,8 @@ const struct web_route web_routes[] = {
     {"GET", "/static/*", NULL, raw_static, 0, NULL},
     {"GET", "/media/*", NULL, raw_media, 0, NULL},
     {"POST", "/tg/webhook", NULL, raw_webhook, WEB_OWN_AUTH, NULL},
+    {"GET", "/healthz", NULL, ops_healthz, 0, NULL}, /* ops/ops.h; nginx keeps both inside */
+    {"GET", "/metrics", NULL, ops_metrics, 0, NULL},
 };
 
 const size_t web_route_count = sizeof web_routes / sizeof *web_routes;

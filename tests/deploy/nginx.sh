@@ -56,6 +56,7 @@ contains "media: nosniff" "$h" "x-content-type-options: nosniff"
 contains "media: image type" "$h" "content-type: image/png"
 contains "media: anything else is not served" "$(headers "$S/media/evil.html")" "status 404"
 contains "metrics are not public" "$(headers "$S/metrics")" "status 404"
+contains "nor the health check" "$(headers "$S/healthz")" "status 404"
 
 # proxied: the sandbox's Bot API through nginx, with the request's Host kept
 body=$(curl -sk "$S/bot42:nginx-test/getMe")
