@@ -449,6 +449,10 @@ static struct tg_client *thread_client(struct bot *b)
     return tg;
 }
 
+/* The update types the bot handles, asked for by long polling and by the webhook. */
+static const char *const allowed_updates[] = {
+    "message", "callback_query", "inline_query", "pre_checkout_query", "my_chat_member", NULL};
+
 static void *poller_main(void *arg)
 {
     struct bot *b = arg;
@@ -459,8 +463,6 @@ static void *poller_main(void *arg)
     enum { FETCH, BACKOFF } state = FETCH;
     int64_t next_new = 0, backoff_ms = 1000, offset = 0;
     bool nothing_new = false;
-    static const char *const allowed[] = {
-        "message", "callback_query", "inline_query", "pre_checkout_query", "my_chat_member", NULL};
     while (!stopping(b)) {
         if (state == BACKOFF) {
             pause_unless_stopping(b, backoff_ms);
@@ -483,7 +485,7 @@ static void *poller_main(void *arg)
         if (stopping(b))
             break;
         struct tg_updates batch;
-        struct tg_get_updates req = {offset, WINDOW, timeout_s, allowed};
+        struct tg_get_updates req = {offset, WINDOW, timeout_s, allowed_updates};
         if (tg_get_updates(tg, &batch, &req)) {
             const struct tg_result *r = tg_client_result(tg);
             if (stopping(b))
@@ -525,7 +527,7 @@ static void *poller_main(void *arg)
         .api_url = b->api_url, .token = b->token, .timeout_ms = 5000};
     if (offset && tg_client_new(&last, &last_opt, &err) == 0) {
         struct tg_updates rest;
-        struct tg_get_updates confirm = {offset, 1, 0, allowed};
+        struct tg_get_updates confirm = {offset, 1, 0, allowed_updates};
         if (tg_get_updates(last, &rest, &confirm) == 0)
             tg_updates_release(&rest);
     }
@@ -618,6 +620,16 @@ static int call_delete_webhook(struct bot *b, struct tg_client *tg)
     return tg_delete_webhook(tg, false);
 }
 
+static int call_set_webhook(struct bot *b, struct tg_client *tg)
+{
+    struct tg_webhook hook = {
+        .url = b->opt.webhook_url,
+        .secret_token = b->opt.webhook_secret,
+        .allowed_updates = allowed_updates,
+    };
+    return tg_set_webhook(tg, &hook);
+}
+
 /* Calls a start-up call the bot needs until it succeeds: network and server errors and
  * 429s are logged (one line each) and retried; a wrong token or any other refusal ends
  * start-up with one line in err, as does a stop request. */
@@ -707,8 +719,8 @@ static void *commands_main(void *arg)
     return NULL;
 }
 
-/* The start-up calls: getMe and (long polling) deleteWebhook are needed and retried until
- * they succeed; setMyCommands is cosmetic: after a failure it is retried in the background
+/* The start-up calls: getMe and deleteWebhook (long polling) or setWebhook are needed and retried
+ * until they succeed; setMyCommands is cosmetic: after a failure it is retried in the background
  * (commands_main, started by bot_start when commands_pause_ms >= 0). */
 static int introduce(struct bot *b, struct buf *err)
 {
@@ -720,6 +732,8 @@ static int introduce(struct bot *b, struct buf *err)
     rc = call_needed(b, tg, "getMe", call_get_me, err);
     if (!rc && b->opt.long_polling)
         rc = call_needed(b, tg, "deleteWebhook", call_delete_webhook, err);
+    else if (!rc && b->opt.webhook_url)
+        rc = call_needed(b, tg, "setWebhook", call_set_webhook, err);
     b->commands_backoff_ms = RETRY_FIRST_MS;
     b->commands_pause_ms = -1;
     if (!rc && set_commands(b, tg))

@@ -36,6 +36,8 @@ struct bot_options {
     struct bot_settings settings; /* bot_username is filled from getMe */
     int workers;                  /* 0 = 8 */
     bool long_polling;            /* false: updates arrive through bot_submit() */
+    const char *webhook_url;      /* without long_polling: registered at start (setWebhook) */
+    const char *webhook_secret;   /* its secret_token, which Telegram sends with every update */
     int poll_timeout_s;           /* getUpdates long-poll timeout; 0 = 25 */
     int expiry_interval_s;        /* how often reservations are swept; 0 = 30 */
     bool (*stop_requested)(void); /* NULL, or true when start-up should give up (Ctrl-C) */

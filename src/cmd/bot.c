@@ -23,9 +23,10 @@ int cmd_bot(int argc, char **argv, struct cmd_env *env)
     if (!env->cfg.bot_token)
         return cmd_usage_error(env, "BOT_TOKEN is not set; to try the shop without Telegram, "
                                     "use tgshop run (it starts the sandbox)");
-    if (env->cfg.webhook_url)
-        return cmd_usage_error(env, "WEBHOOK_URL is set: in webhook mode updates are received by "
-                                    "the web process; unset it to long-poll");
+    const char *webhook = env->cfg.webhook_url;
+    if (webhook && !env->cfg.webhook_secret)
+        return cmd_usage_error(env, "WEBHOOK_URL needs WEBHOOK_SECRET (the token Telegram sends "
+                                    "with every update, so tgshop web knows it is Telegram)");
     if (cmd_database(env))
         return EXIT_FAIL;
     struct bot_options opt = {
@@ -33,7 +34,9 @@ int cmd_bot(int argc, char **argv, struct cmd_env *env)
         .api_url = env->cfg.telegram_api_url,
         .token = env->cfg.bot_token,
         .workers = (int)workers,
-        .long_polling = true,
+        .long_polling = !webhook,
+        .webhook_url = webhook,
+        .webhook_secret = env->cfg.webhook_secret,
     };
     cmd_bot_settings(env, &opt.settings);
     cmd_block_stop_signals();
@@ -46,8 +49,13 @@ int cmd_bot(int argc, char **argv, struct cmd_env *env)
         http_server_stop(ops);
         return status;
     }
-    printf("tgshop bot: @%s is running (long polling %s). Stop with Ctrl-C.\n", bot_username(b),
-           env->cfg.telegram_api_url);
+    if (webhook)
+        printf("tgshop bot: @%s is running: the webhook %s is registered with %s, tgshop web "
+               "receives the updates. Stop with Ctrl-C.\n",
+               bot_username(b), webhook, env->cfg.telegram_api_url);
+    else
+        printf("tgshop bot: @%s is running (long polling %s). Stop with Ctrl-C.\n", bot_username(b),
+               env->cfg.telegram_api_url);
     fflush(stdout);
     cmd_wait_for_stop();
     bot_stop(b);

@@ -38,10 +38,14 @@ static const struct command commands[] = {
      "with an account from tgshop user create. With WEBHOOK_URL set (and BOT_TOKEN,\n"
      "WEBHOOK_SECRET) it also runs the bot on updates Telegram posts to /tg/webhook.\n\n"
      "  --listen HOST:PORT   where to listen instead of LISTEN (port 0 = any free port)\n"},
-    {"bot", cmd_bot, NEED_MIGRATED, "run the Telegram bot (long polling)",
+    {"bot", cmd_bot, NEED_MIGRATED,
+     "run the Telegram bot (long polling, or the webhook's registration)",
      "tgshop bot [--workers N]\n\n"
      "Runs the bot with BOT_TOKEN against TELEGRAM_API_URL, long polling for updates,\n"
-     "until Ctrl-C.\n\n"
+     "until Ctrl-C; long polling deletes a webhook set before. With WEBHOOK_URL (and\n"
+     "WEBHOOK_SECRET) it registers that webhook instead (setWebhook with the secret token\n"
+     "and the update types the bot handles) and tgshop web receives the updates.\n"
+     "With OPS_LISTEN it serves /healthz and /metrics there.\n\n"
      "  --workers N   threads handling updates (1-32, default 8)\n"},
     {"migrate", cmd_migrate, NEED_DB, "apply database schema migrations",
      "tgshop migrate [--status]\n\n"
