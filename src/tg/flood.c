@@ -9,6 +9,10 @@
 #include "core/xalloc.h"
 #include "core/banned.h"
 
+/* A little under Telegram's 1 message/s, so that network jitter (a message that reaches
+ * Telegram a few ms late, the next one early) cannot make two look closer than a second. */
+#define DEFAULT_CHAT_RATE 0.9
+
 enum {
     DEFAULT_RATE = 30,
     DEFAULT_CHAT_BURST = 3,
@@ -55,7 +59,7 @@ struct tg_flood *tg_flood_new(const struct tg_flood_options *opt)
     if (o.burst <= 0)
         o.burst = o.rate >= 20 ? (int)(o.rate / 10) : 1;
     if (o.chat_rate <= 0)
-        o.chat_rate = 1;
+        o.chat_rate = DEFAULT_CHAT_RATE;
     if (o.chat_burst <= 0)
         o.chat_burst = DEFAULT_CHAT_BURST;
     struct tg_flood *f = xcalloc(1, sizeof *f);

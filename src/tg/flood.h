@@ -34,7 +34,7 @@ struct tg_flood;
 struct tg_flood_options {
     double rate;      /* messages per second over all chats (SEND_RATE); 0 = 30 */
     int burst;        /* messages the global rate lets out at once; 0 = rate / 10, at least 1 */
-    double chat_rate; /* messages per second to one chat; 0 = 1 */
+    double chat_rate; /* messages per second to one chat; 0 = 0.9 (Telegram: about 1) */
     int chat_burst;   /* messages one chat may get at once; 0 = 3 */
 };
 

@@ -33,7 +33,7 @@ static int64_t slot(struct tg_flood *f, int64_t chat, enum tg_flood_use use, int
 static void test_per_chat_burst_then_one_a_second(void **state)
 {
     (void)state;
-    struct tg_flood *f = tg_flood_new(&(struct tg_flood_options){.rate = 1000});
+    struct tg_flood *f = tg_flood_new(&(struct tg_flood_options){.rate = 1000, .chat_rate = 1});
     /* three at once, then one a second */
     assert_int_equal(slot(f, 42, TG_FLOOD_MESSAGE, T0), T0);
     assert_int_equal(slot(f, 42, TG_FLOOD_MESSAGE, T0), T0);
@@ -59,7 +59,7 @@ static void test_no_window_ever_exceeds_the_chat_limit(void **state)
     (void)state;
     /* a chat asked for 50 messages, one every 100 ms: in any 1 s window at most the burst
      * (3) go, and all of them do go, at one a second */
-    struct tg_flood *f = tg_flood_new(&(struct tg_flood_options){.rate = 1000});
+    struct tg_flood *f = tg_flood_new(&(struct tg_flood_options){.rate = 1000, .chat_rate = 1});
     int64_t at[50], now = T0;
     for (int i = 0; i < 50; i++) {
         int64_t asked = T0 + i * 100 * MS;
@@ -126,7 +126,7 @@ static void test_hold_for_the_bot(void **state)
 static void test_deadline_fails_fast_and_takes_nothing(void **state)
 {
     (void)state;
-    struct tg_flood *f = tg_flood_new(NULL);
+    struct tg_flood *f = tg_flood_new(&(struct tg_flood_options){.chat_rate = 1});
     int64_t wait = 0, started = clock_mono_us();
     tg_flood_report(f, 99, 30, clock_mono_us());
     assert_int_equal(
@@ -148,7 +148,7 @@ static void test_many_chats_are_forgotten(void **state)
 {
     (void)state;
     /* a mailing's worth of chats: the table keeps only chats with state still running */
-    struct tg_flood *f = tg_flood_new(&(struct tg_flood_options){.rate = 1000});
+    struct tg_flood *f = tg_flood_new(&(struct tg_flood_options){.rate = 1000, .chat_rate = 1});
     for (int64_t i = 1; i <= 100000; i++)
         assert_int_equal(slot(f, i, TG_FLOOD_MESSAGE, T0 + i * 10 * MS), T0 + i * 10 * MS);
     /* the chats long done were forgotten: an old one has its whole burst again */
