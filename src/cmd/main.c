@@ -59,9 +59,14 @@ static const struct command commands[] = {
      "  --chat-rate N               messages/s to one chat (default 1; 0 = no limit)\n"
      "  --chat-burst N              messages one chat may get at once (default 3)\n"
      "  --precheckout-timeout SEC   the bot's time to answer a pre_checkout_query (default 10)\n"
-     "  --error-share X             share 0..1 of Bot API calls answered 500 (default 0)\n"
-     "  --slow-share X              share 0..1 of Bot API calls answered late (default 0)\n"
-     "  --slow-ms MS                how late (default 0)\n"},
+     "  --fault RULE                a fault rule for Bot API calls, key=value,... with keys\n"
+     "                              method, chat_id, status, description, retry_after,\n"
+     "                              global, first, share, delay_ms (docs/sandbox.md);\n"
+     "                              repeatable. Examples:\n"
+     "                                method=setMyCommands,status=500\n"
+     "                                method=getMe,status=502,first=3\n"
+     "                                status=429,retry_after=2,share=0.05\n"
+     "                                share=0.1,delay_ms=2000\n"},
 };
 
 static const char main_usage[] =

@@ -10,11 +10,11 @@
 #include <time.h>
 
 #include "core/arena.h"
-#include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "sandbox/botapi.h"
+#include "sandbox/faults.h"
 #include "sandbox/form.h"
 #include "sandbox/userapi.h"
 #include "sandbox/webchat.h"
@@ -74,40 +74,6 @@ static enum MHD_Result add_query_arg(void *form, enum MHD_ValueKind kind, const 
     return MHD_YES;
 }
 
-/* Decides, deterministically, whether this call gets an injected fault. */
-static void draw_faults(struct world *w, int *error_code, int *delay_ms)
-{
-    pthread_mutex_lock(&w->lock);
-    struct sandbox_faults *f = &w->faults;
-    *error_code = 0;
-    *delay_ms = 0;
-    w->fault_error_acc += f->error_share;
-    if (f->error_share > 0 && w->fault_error_acc >= 1 - 1e-9) {
-        w->fault_error_acc -= 1;
-        *error_code = f->error_code ? f->error_code : 500;
-    }
-    w->fault_slow_acc += f->slow_share;
-    if (f->slow_share > 0 && w->fault_slow_acc >= 1 - 1e-9) {
-        w->fault_slow_acc -= 1;
-        *delay_ms = f->slow_ms;
-    }
-    pthread_mutex_unlock(&w->lock);
-}
-
-static const char *server_error_text(int code)
-{
-    switch (code) {
-    case 502:
-        return "Bad Gateway";
-    case 503:
-        return "Service Unavailable";
-    case 504:
-        return "Gateway Timeout";
-    default:
-        return "Internal Server Error";
-    }
-}
-
 static enum MHD_Result serve_bot_api(struct sandbox *sb, struct MHD_Connection *conn,
                                      const char *path, struct request_state *state)
 {
@@ -122,17 +88,6 @@ static enum MHD_Result serve_bot_api(struct sandbox *sb, struct MHD_Connection *
     const char *method = slash + 1;
     if (state->body.overflow)
         return send_error(conn, 413, "Request Entity Too Large");
-
-    int error_code, delay_ms;
-    draw_faults(w, &error_code, &delay_ms);
-    if (delay_ms)
-        clock_sleep_ms(delay_ms);
-    if (error_code) {
-        pthread_mutex_lock(&w->lock);
-        world_count(w, botapi_method_name(method), error_code);
-        pthread_mutex_unlock(&w->lock);
-        return send_error(conn, error_code, server_error_text(error_code));
-    }
 
     struct arena arena;
     arena_init(&arena, 0);
@@ -359,12 +314,15 @@ const char *sandbox_url(const struct sandbox *sb)
     return sb->url;
 }
 
-void sandbox_set_faults(struct sandbox *sb, const struct sandbox_faults *faults)
+int sandbox_set_faults(struct sandbox *sb, const struct sandbox_fault *rules, size_t count,
+                       struct buf *err)
 {
+    struct buf ignored = BUF_INIT;
     pthread_mutex_lock(&sb->world.lock);
-    sb->world.faults = *faults;
-    sb->world.fault_error_acc = sb->world.fault_slow_acc = 0;
+    int rc = faults_set(&sb->world, rules, count, err ? err : &ignored);
     pthread_mutex_unlock(&sb->world.lock);
+    buf_release(&ignored);
+    return rc;
 }
 
 void sandbox_set_rate_limits(struct sandbox *sb, double global_rate, double per_chat_rate)

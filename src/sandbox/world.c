@@ -115,6 +115,7 @@ static void free_contents(struct world *w)
         free(p);
     }
     free(w->photos);
+    free(w->violations);
     json_decref(w->allowed_updates);
     json_decref(w->commands);
     json_decref(w->method_stats);
@@ -150,8 +151,12 @@ void world_reset(struct world *w)
     w->webhook_retry_at_ms = 0;
     w->webhook_backoff_ms = 0;
     w->commands = json_array();
-    memset(&w->faults, 0, sizeof w->faults);
-    w->fault_error_acc = w->fault_slow_acc = 0;
+    w->fault_count = 0;
+    w->faults_injected = 0;
+    w->flood_until_ms = 0;
+    w->violations = NULL;
+    w->violation_count = 0;
+    w->edits_no_text = w->edits_no_caption = w->edits_not_modified = 0;
     w->global_bucket.last_ms = 0;
     w->method_stats = json_object();
     pthread_cond_broadcast(&w->changed);
@@ -638,6 +643,21 @@ int world_rate_take(struct world *w, struct sb_chat *c)
     return 0;
 }
 
+void world_note_delivery(struct sb_chat *c)
+{
+    int64_t now = clock_mono_ms();
+    c->sent_ms[c->sent_next++ % CHAT_BURST_RING] = now;
+    int64_t in_window = 0;
+    size_t recorded = c->sent_next < CHAT_BURST_RING ? c->sent_next : CHAT_BURST_RING;
+    for (size_t i = 0; i < recorded; i++)
+        if (now - c->sent_ms[(c->sent_next - 1 - i) % CHAT_BURST_RING] < 1000)
+            in_window++;
+    if (in_window > c->max_per_second)
+        c->max_per_second = in_window;
+    if (in_window > CHAT_BURST_LIMIT)
+        c->over_limit++;
+}
+
 void world_count(struct world *w, const char *method, int status)
 {
     json_t *m = json_object_get(w->method_stats, method);
@@ -654,17 +674,28 @@ void world_count(struct world *w, const char *method, int status)
 json_t *world_stats(const struct world *w)
 {
     json_t *chats = json_object();
+    int64_t max_per_second = 0, over_limit = 0;
     for (size_t i = 0; i < w->chat_count; i++) {
         const struct sb_chat *c = w->chats[i];
         if (!c->delivered && !c->rate_limited && !c->forbidden)
             continue;
         char key[24];
         snprintf(key, sizeof key, "%lld", (long long)c->id);
-        json_object_set_new(chats, key,
-                            json_pack("{s:I, s:I, s:I}", "delivered", (json_int_t)c->delivered,
-                                      "rate_limited", (json_int_t)c->rate_limited, "forbidden",
-                                      (json_int_t)c->forbidden));
+        json_object_set_new(
+            chats, key,
+            json_pack("{s:I, s:I, s:I, s:I, s:I}", "delivered", (json_int_t)c->delivered,
+                      "rate_limited", (json_int_t)c->rate_limited, "forbidden",
+                      (json_int_t)c->forbidden, "max_per_second", (json_int_t)c->max_per_second,
+                      "over_limit", (json_int_t)c->over_limit));
+        if (c->max_per_second > max_per_second)
+            max_per_second = c->max_per_second;
+        over_limit += c->over_limit;
     }
-    return json_pack("{s:O, s:o, s:I}", "methods", w->method_stats, "chats", chats,
-                     "updates_pending", (json_int_t)w->update_count);
+    return json_pack(
+        "{s:O, s:o, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I}}", "methods", w->method_stats,
+        "chats", chats, "updates_pending", (json_int_t)w->update_count, "faults_injected",
+        (json_int_t)w->faults_injected, "flood_violations", (json_int_t)w->violation_count,
+        "max_per_second", (json_int_t)max_per_second, "bursts_over_limit", (json_int_t)over_limit,
+        "edits", "no_text", (json_int_t)w->edits_no_text, "no_caption",
+        (json_int_t)w->edits_no_caption, "not_modified", (json_int_t)w->edits_not_modified);
 }
