@@ -1136,6 +1136,7 @@ static int get_updates(struct call *c)
     json_t *result = json_array();
     for (size_t i = 0; i < w->update_count && (int64_t)i < limit; i++)
         json_array_append(result, w->updates[i].update);
+    w->updates_delivered += (int64_t)json_array_size(result);
     return succeed(c, result);
 }
 

@@ -166,6 +166,7 @@ struct world {
     struct flood_violation *violations; /* the latest MAX_FLOOD_VIOLATIONS, a ring */
     int64_t violation_count;            /* all of them */
     int64_t edits_no_text, edits_no_caption, edits_not_modified;
+    int64_t updates_delivered; /* updates returned by getUpdates, re-deliveries included */
 
     struct rate_bucket global_bucket;
     json_t *method_stats; /* {"sendMessage": {"calls":..,"ok":..,"errors":..,"rate_limited":..}} */

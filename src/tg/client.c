@@ -358,12 +358,11 @@ static struct tg_http_part *form_parts(struct tg_client *c, const struct request
     return parts;
 }
 
-/* Messages are what Telegram's per-chat and global limits count: the pacer spaces them. */
+/* New messages are what Telegram's per-chat and global limits count: the pacer spaces them.
+ * Edits, deletions and answers are only held back by a 429. */
 static enum tg_flood_use flood_use(const char *method)
 {
-    static const char *const messages[] = {
-        "sendMessage",        "sendPhoto",        "sendInvoice",           "editMessageText",
-        "editMessageCaption", "editMessageMedia", "editMessageReplyMarkup"};
+    static const char *const messages[] = {"sendMessage", "sendPhoto", "sendInvoice"};
     for (size_t i = 0; i < sizeof messages / sizeof *messages; i++)
         if (!strcmp(method, messages[i]))
             return TG_FLOOD_MESSAGE;
@@ -428,7 +427,8 @@ static void exchange(struct tg_client *c, struct tg_http_request *req, const jso
  * With flood control, the call first waits for its chat's and the bot's holds and, for a
  * message, for the pacer; a 429 is reported and the call sent again once the hold is over
  * (a 429 means Telegram did nothing, so this is the one retry that cannot duplicate), as long
- * as that is before the deadline. getUpdates is left to its poller's own backoff. */
+ * as that is before the deadline. getUpdates reports its 429 (it holds back the bot) but
+ * neither waits nor retries: its poller has its own backoff, and fetching sends nothing. */
 static int perform(struct tg_client *c, struct request *r, const json_t **out_result)
 {
     char *json = NULL;
@@ -463,18 +463,20 @@ static int perform(struct tg_client *c, struct request *r, const json_t **out_re
     }
 
     int64_t started = clock_mono_ms();
-    bool controlled = c->flood && strcmp(r->method, "getUpdates");
+    bool waits = c->flood && strcmp(r->method, "getUpdates");
     int64_t chat = chat_of(r);
     int64_t deadline_us = c->deadline_us ? c->deadline_us : clock_mono_us() + c->timeout_ms * 1000;
     for (;;) {
-        if (controlled && !flood_clear(c, r, chat, deadline_us))
+        if (waits && !flood_clear(c, r, chat, deadline_us))
             break;
         exchange(c, &req, out_result);
-        if (!controlled || c->result.kind != TG_FLOOD)
+        if (!c->flood || c->result.kind != TG_FLOOD)
             break;
         tg_flood_report(c->flood, chat, c->result.retry_after, clock_mono_us());
         log_debug("telegram %s: 429 for %s, retry after %d s", r->method,
                   chat ? "the chat" : "the bot", c->result.retry_after);
+        if (!waits)
+            break;
     }
     if (c->result.kind != TG_OK)
         log_debug("telegram %s: %s after %lld ms: %s", r->method,

@@ -30,13 +30,13 @@
  *
  * Flood control: with options.flood (one struct tg_flood shared by every
  * client of the process), a call first waits while a 429 holds its chat or
- * the bot back, a message (send or edit) also for the pacer (about 1/s per
- * chat, SEND_RATE overall); a 429 is reported to the shared state and the
- * call sent again when the hold is over: the only retry the client makes,
- * safe because Telegram did nothing with a call it answered 429. Waiting
- * ends at the call's deadline (tg_client_set_deadline, else timeout_ms): then
- * the call fails with TG_FLOOD without being sent. Without options.flood,
- * nothing waits and nothing is retried.
+ * the bot back, a new message (sendMessage, sendPhoto, sendInvoice) also for the pacer (about 1/s
+ * per chat, SEND_RATE overall); a 429 is reported to the shared state and the call sent again when
+ * the hold is over: the only retry the client makes, safe because Telegram did nothing with a call
+ * it answered 429. Waiting ends at the call's deadline (tg_client_set_deadline, else timeout_ms):
+ * then the call fails with TG_FLOOD without being sent. Without options.flood, nothing waits and
+ * nothing is retried. getUpdates only reports its 429s (a bot-wide hold); the poller backs off on
+ * its own.
  *
  * Timeouts: each call may take timeout_ms; getUpdates gets its long-poll
  * timeout on top of that.

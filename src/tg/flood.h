@@ -5,7 +5,7 @@
  *
  *   - holds: a 429 "retry after N" for a chat holds back every call to that
  *     chat for N seconds; a 429 without a chat holds back every call of the bot;
- *   - a pacer for messages (sends and edits): a global rate (SEND_RATE) over
+ *   - a pacer for new messages (sends, not edits): a global rate (SEND_RATE) over
  *     all chats, and about one message a second per chat with a short burst,
  *     as Telegram asks.
  *
@@ -38,8 +38,8 @@ struct tg_flood_options {
     int chat_burst;   /* messages one chat may get at once; 0 = 3 */
 };
 
-/* What a call is, for the pacer: a message (a send or an edit: paced and held) or any other
- * call (held only: answers to queries, deletions, getChatMember...). */
+/* What a call is, for the pacer: a new message (paced and held) or any other call (held
+ * only: edits, answers to queries, deletions, getChatMember...). */
 enum tg_flood_use { TG_FLOOD_CALL, TG_FLOOD_MESSAGE };
 
 struct tg_flood_stats {
