@@ -8,7 +8,6 @@
 #include "core/parse.h"
 #include "core/xalloc.h"
 #include "sandbox/sandbox.h"
-#include "shop/demo.h"
 #include "core/banned.h"
 
 /* Prints what the shop runs with; secrets are never printed. */
@@ -33,22 +32,6 @@ static void print_configuration(const struct cmd_env *env, const char *telegram)
     printf("  media        %s\n", cfg->media_dir);
     printf("  language     %s by default; %zu admin chat%s notified\n", cfg->default_language,
            cfg->admin_chat_count, cfg->admin_chat_count == 1 ? "" : "s");
-}
-
-static int seed_demo(struct cmd_env *env)
-{
-    struct demo_options opt = {env->cfg.media_dir, env->cfg.currency, NULL};
-    struct demo_report report;
-    struct buf err = BUF_INIT;
-    int status = EXIT_OK;
-    if (demo_seed(env->db, &opt, &report, &err))
-        status = cmd_fail(env, "cannot seed the demo catalogue: %s", err.data);
-    else if (!report.skipped)
-        printf("Seeded the demo catalogue: %d categories, %d products, %d FAQ entries "
-               "(--no-demo skips this).\n",
-               report.categories, report.products, report.faqs);
-    buf_release(&err);
-    return status;
 }
 
 /* A sandbox bot token: a fixed bot id and a fresh random secret for each run. */
@@ -101,7 +84,7 @@ int cmd_run(int argc, char **argv, struct cmd_env *env)
     if (status == EXIT_OK && cmd_database(env))
         status = EXIT_FAIL;
     if (status == EXIT_OK && demo)
-        status = seed_demo(env);
+        status = cmd_demo_seed(env, " (--no-demo skips this)");
     if (status != EXIT_OK) {
         free(sandbox_host);
         return status;
@@ -137,10 +120,9 @@ int cmd_run(int argc, char **argv, struct cmd_env *env)
         .send_rate = env->cfg.send_rate,
     };
     cmd_bot_settings(env, &opt.settings);
-    if (bot_start(&b, &opt, &err)) {
-        status = cmd_fail(env, "cannot start the bot: %s", err.data);
+    status = cmd_start_bot(env, &b, &opt);
+    if (status != EXIT_OK || !b)
         goto done;
-    }
     print_configuration(env, sb ? "sandbox (no BOT_TOKEN set)" : env->cfg.telegram_api_url);
     if (sb)
         printf("\nThe shop is running. Open the sandbox chat to shop as a customer:\n"

@@ -1134,9 +1134,11 @@ static int get_updates(struct call *c)
     if (w->poll_generation != generation)
         return fail(c, 409, "Conflict: terminated by other long poll or webhook");
     json_t *result = json_array();
-    for (size_t i = 0; i < w->update_count && (int64_t)i < limit; i++)
+    for (size_t i = 0; i < w->update_count && (int64_t)i < limit; i++) {
         json_array_append(result, w->updates[i].update);
-    w->updates_delivered += (int64_t)json_array_size(result);
+        if (w->updates[i].fetched++)
+            w->updates_refetched++;
+    }
     return succeed(c, result);
 }
 

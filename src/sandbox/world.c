@@ -157,7 +157,7 @@ void world_reset(struct world *w)
     w->violations = NULL;
     w->violation_count = 0;
     w->edits_no_text = w->edits_no_caption = w->edits_not_modified = 0;
-    w->updates_delivered = 0;
+    w->updates_refetched = 0;
     w->global_bucket.last_ms = 0;
     w->method_stats = json_object();
     pthread_cond_broadcast(&w->changed);
@@ -449,7 +449,7 @@ void world_push_update(struct world *w, const char *type, json_t *payload)
     w->updates = grow(w->updates, w->update_count, &w->update_cap, sizeof *w->updates);
     int64_t id = w->next_update_id++;
     json_t *update = json_pack("{s:I, s:o}", "update_id", (json_int_t)id, type, payload);
-    w->updates[w->update_count++] = (struct sb_update){id, update};
+    w->updates[w->update_count++] = (struct sb_update){id, update, 0};
     if (w->update_count > w->opt.max_updates) {
         json_decref(w->updates[0].update);
         memmove(w->updates, w->updates + 1, --w->update_count * sizeof *w->updates);
@@ -693,11 +693,11 @@ json_t *world_stats(const struct world *w)
         over_limit += c->over_limit;
     }
     return json_pack(
-        "{s:O, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I}}", "methods", w->method_stats,
-        "chats", chats, "updates_pending", (json_int_t)w->update_count, "updates_delivered",
-        (json_int_t)w->updates_delivered, "faults_injected", (json_int_t)w->faults_injected,
-        "flood_violations", (json_int_t)w->violation_count, "max_per_second",
-        (json_int_t)max_per_second, "bursts_over_limit", (json_int_t)over_limit, "edits", "no_text",
-        (json_int_t)w->edits_no_text, "no_caption", (json_int_t)w->edits_no_caption, "not_modified",
-        (json_int_t)w->edits_not_modified);
+        "{s:O, s:o, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:I}", "methods", w->method_stats,
+        "chats", chats, "updates_pending", (json_int_t)w->update_count, "faults_injected",
+        (json_int_t)w->faults_injected, "flood_violations", (json_int_t)w->violation_count,
+        "max_per_second", (json_int_t)max_per_second, "bursts_over_limit", (json_int_t)over_limit,
+        "edits", "no_text", (json_int_t)w->edits_no_text, "no_caption",
+        (json_int_t)w->edits_no_caption, "not_modified", (json_int_t)w->edits_not_modified,
+        "updates_refetched", (json_int_t)w->updates_refetched);
 }

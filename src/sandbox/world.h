@@ -92,6 +92,7 @@ struct sb_photo {
 struct sb_update {
     int64_t id;
     json_t *update;
+    int64_t fetched; /* times getUpdates returned it */
 };
 
 struct sb_event {
@@ -166,7 +167,7 @@ struct world {
     struct flood_violation *violations; /* the latest MAX_FLOOD_VIOLATIONS, a ring */
     int64_t violation_count;            /* all of them */
     int64_t edits_no_text, edits_no_caption, edits_not_modified;
-    int64_t updates_delivered; /* updates returned by getUpdates, re-deliveries included */
+    int64_t updates_refetched; /* updates returned by getUpdates again before confirmed */
 
     struct rate_bucket global_bucket;
     json_t *method_stats; /* {"sendMessage": {"calls":..,"ok":..,"errors":..,"rate_limited":..}} */
@@ -241,7 +242,8 @@ void world_note_delivery(struct sb_chat *c);
 /* Counts one call of method with its outcome (HTTP status). */
 void world_count(struct world *w, const char *method, int status);
 /* {"methods", "chats", "updates_pending", "faults_injected", "flood_violations",
- * "max_per_second", "bursts_over_limit", "edits"} (docs/sandbox.md). New reference. */
+ * "max_per_second", "bursts_over_limit", "edits", "updates_refetched"} (docs/sandbox.md).
+ * New reference. */
 json_t *world_stats(const struct world *w);
 
 #endif

@@ -89,6 +89,11 @@ static void test_updates_offset_confirms(void **state)
     json_t *none = test_bot(&status, "getUpdates", "{\"offset\":%lld}", (long long)first_id + 3);
     assert_int_equal(json_array_size(RESULT(none)), 0);
     json_decref(none);
+    /* update 2 came three times, update 3 twice: three fetches were repeats */
+    int ustatus;
+    json_t *stats = test_user(&ustatus, "GET", "/sandbox/api/stats", NULL);
+    assert_int_equal(json_integer_value(json_object_get(stats, "updates_refetched")), 3);
+    json_decref(stats);
 }
 
 static void *poll_updates(void *arg)
@@ -355,6 +360,13 @@ static void test_fault_rules_per_method(void **state)
     assert_non_null(strstr(DESC(refused), "status"));
     json_decref(refused);
     expect_error(test_bot(&status, "getMe", "{}"), &status, 401, "Unauthorized");
+    /* a reset forgets the rules */
+    json_decref(test_user(&ustatus, "POST", "/sandbox/api/reset", "{}"));
+    rules = test_user(&ustatus, "GET", "/sandbox/api/faults", NULL);
+    assert_int_equal(json_array_size(rules), 0);
+    json_decref(rules);
+    json_decref(test_bot(&status, "getMe", "{}"));
+    assert_int_equal(status, 200);
 }
 
 static json_t *flood_state(void)
