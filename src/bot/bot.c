@@ -20,7 +20,8 @@
 
 enum {
     QUEUE_CAPACITY = 1024,
-    WINDOW = 100, /* polled updates in flight: getUpdates returns at most 100 */
+    WINDOW = 100,    /* polled updates in flight: getUpdates returns at most 100 */
+    LOOK_AHEAD = 32, /* queued updates a worker looks at to find a chat the pacer lets through */
     MAX_WORKERS = 32,
     LATENCY_BUCKET_US = 50,
     LATENCY_BUCKETS = 4000,      /* 50 µs steps up to 200 ms; slower ones land in the last */
@@ -32,6 +33,7 @@ struct job {
     int64_t received_us;
     bool polled; /* from getUpdates: its completion moves the confirmation window */
     int64_t update_id;
+    int64_t user; /* the user it comes from = the private chat the answer goes to */
 };
 
 struct worker {
@@ -328,6 +330,27 @@ static void handle(struct worker *w, struct job *job)
     record(w->bot, job, failed, duplicate);
 }
 
+/* The next job for w, as an offset from the queue's head: the oldest one whose chat could get a
+ * message now, so that a chat waiting for its pacer or a 429 does not hold back the other
+ * chats of the worker; one user's updates keep their order (a user with an earlier job
+ * passed over is passed over entirely). When every chat waits, the oldest. Called with w->lock
+ * held. */
+static size_t next_job(struct worker *w)
+{
+    int64_t now = clock_mono_us(), passed[LOOK_AHEAD];
+    size_t npassed = 0;
+    for (size_t i = 0; i < w->count && i < LOOK_AHEAD; i++) {
+        const struct job *j = &w->queue[(w->head + i) % QUEUE_CAPACITY];
+        bool behind = false;
+        for (size_t k = 0; k < npassed && !behind; k++)
+            behind = passed[k] == j->user;
+        if (!behind && tg_flood_ready_at(w->bot->flood, j->user, now) <= now)
+            return i;
+        passed[npassed++] = j->user;
+    }
+    return 0;
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
@@ -339,7 +362,10 @@ static void *worker_main(void *arg)
             pthread_mutex_unlock(&w->lock);
             return NULL;
         }
-        struct job job = w->queue[w->head];
+        size_t pick = next_job(w);
+        struct job job = w->queue[(w->head + pick) % QUEUE_CAPACITY];
+        for (size_t i = pick; i > 0; i--) /* close the gap: the ones before move up one */
+            w->queue[(w->head + i) % QUEUE_CAPACITY] = w->queue[(w->head + i - 1) % QUEUE_CAPACITY];
         w->head = (w->head + 1) % QUEUE_CAPACITY;
         w->count--;
         pthread_cond_broadcast(&w->wake); /* room for a waiting producer */
@@ -368,7 +394,7 @@ static void enqueue(struct bot *b, json_t *update, bool polled)
     while (w->count == QUEUE_CAPACITY)
         pthread_cond_wait(&w->wake, &w->lock);
     w->queue[(w->head + w->count) % QUEUE_CAPACITY] =
-        (struct job){json_incref(update), clock_mono_us(), polled, update_id};
+        (struct job){json_incref(update), clock_mono_us(), polled, update_id, user};
     w->count++;
     pthread_cond_broadcast(&w->wake);
     pthread_mutex_unlock(&w->lock);

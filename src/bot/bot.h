@@ -1,7 +1,9 @@
 /*
  * The bot runtime: a long-polling loop (or updates handed in from a webhook)
  * feeding a small pool of workers. One user's updates always go to the same
- * worker and are handled in order; different users are handled in parallel.
+ * worker and are handled in order; different users are handled in parallel. A
+ * worker takes first the updates of chats the pacer lets through now, so a chat
+ * waiting for its turn holds back the worker's other chats as little as it can.
  * Each worker owns a database connection, a Telegram client, an arena freed
  * after each update and its middleware memory (gate.h).
  *

@@ -13,7 +13,6 @@
 
 enum {
     CALLBACK_ANSWER_WAIT_MS = 5000, /* a toast later than this after the press is worthless */
-    NOTIFY_WAIT_MS = 1000,          /* another chat's pacer, for an admin notification */
 };
 
 void ui_deadline(struct bot_ctx *c, int64_t ms)
@@ -50,7 +49,7 @@ int ui_send(struct bot_ctx *c, const char *html, const struct tg_keyboard *kb)
 int ui_send_to(struct bot_ctx *c, int64_t chat_id, const char *html)
 {
     struct tg_send_options opt = html_send(NULL);
-    tg_client_set_deadline(c->tg, clock_mono_us() + NOTIFY_WAIT_MS * 1000);
+    tg_client_set_deadline(c->tg, clock_mono_us()); /* now or never: see ui.h */
     int rc = tg_send_message(c->tg, NULL, chat_id, html, &opt);
     tg_client_set_deadline(c->tg, 0);
     if (rc)

@@ -170,6 +170,19 @@ int tg_flood_reserve(struct tg_flood *f, int64_t *out_at_us, int64_t chat_id, en
     return rc;
 }
 
+int64_t tg_flood_ready_at(struct tg_flood *f, int64_t chat_id, int64_t now_us)
+{
+    pthread_mutex_lock(&f->lock);
+    struct chat *c = chat_id ? find(f, chat_id) : NULL;
+    if (c && !c->id)
+        c = NULL;
+    int64_t at = hold_end(f, c, now_us);
+    if (c)
+        at = max64(at, c->tat_us - f->per_chat.tolerance_us);
+    pthread_mutex_unlock(&f->lock);
+    return at;
+}
+
 void tg_flood_report(struct tg_flood *f, int64_t chat_id, int retry_after_s, int64_t now_us)
 {
     int64_t until = now_us + (int64_t)(retry_after_s > 0 ? retry_after_s : 1) * 1000000;

@@ -67,6 +67,10 @@ int tg_flood_reserve(struct tg_flood *f, int64_t *out_at_us, int64_t chat_id, en
 int tg_flood_acquire(struct tg_flood *f, int64_t chat_id, enum tg_flood_use use,
                      int64_t deadline_us, const atomic_bool *cancel, int64_t *out_wait_us);
 
+/* The earliest time a message to chat_id could go, as far as that chat's pacer and the holds
+ * tell (the global rate aside); takes nothing. For a scheduler that serves free chats first. */
+int64_t tg_flood_ready_at(struct tg_flood *f, int64_t chat_id, int64_t now_us);
+
 /* A 429 with retry_after seconds for chat_id (0 = for the whole bot), received at now_us. */
 void tg_flood_report(struct tg_flood *f, int64_t chat_id, int retry_after_s, int64_t now_us);
 

@@ -76,6 +76,22 @@ static void test_no_window_ever_exceeds_the_chat_limit(void **state)
     tg_flood_free(f);
 }
 
+static void test_ready_at_tells_without_taking(void **state)
+{
+    (void)state;
+    struct tg_flood *f = tg_flood_new(&(struct tg_flood_options){.rate = 1000, .chat_rate = 1});
+    assert_int_equal(tg_flood_ready_at(f, 42, T0), T0); /* a chat never seen */
+    for (int i = 0; i < 3; i++)
+        slot(f, 42, TG_FLOOD_MESSAGE, T0);
+    assert_int_equal(tg_flood_ready_at(f, 42, T0), T0 + S);
+    assert_int_equal(tg_flood_ready_at(f, 42, T0), T0 + S); /* asking took nothing */
+    tg_flood_report(f, 42, 5, T0);
+    assert_int_equal(tg_flood_ready_at(f, 42, T0), T0 + 5 * S);
+    tg_flood_report(f, 0, 7, T0); /* the bot's hold counts for every chat */
+    assert_int_equal(tg_flood_ready_at(f, 43, T0), T0 + 7 * S);
+    tg_flood_free(f);
+}
+
 static void test_global_rate(void **state)
 {
     (void)state;
@@ -227,6 +243,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_per_chat_burst_then_one_a_second),
         cmocka_unit_test(test_no_window_ever_exceeds_the_chat_limit),
+        cmocka_unit_test(test_ready_at_tells_without_taking),
         cmocka_unit_test(test_global_rate),
         cmocka_unit_test(test_hold_for_a_chat),
         cmocka_unit_test(test_hold_for_the_bot),
