@@ -36,6 +36,9 @@ struct chat {
 struct tg_flood {
     pthread_mutex_t lock;
     struct pace global, per_chat;
+    /* A new state does not know what the process before it sent (a restart): it takes every
+     * chat as having had its burst at the moment the state was made. */
+    int64_t fresh_chat_tat_us;
     int64_t global_tat_us;
     int64_t bot_hold_until_us;
     struct chat *chats; /* open addressing, linear probing */
@@ -66,6 +69,9 @@ struct tg_flood *tg_flood_new(const struct tg_flood_options *opt)
     pthread_mutex_init(&f->lock, NULL);
     f->global = pace_of(o.rate, o.burst);
     f->per_chat = pace_of(o.chat_rate, o.chat_burst);
+    int64_t now = clock_mono_us();
+    f->global_tat_us = now + f->global.tolerance_us + f->global.interval_us;
+    f->fresh_chat_tat_us = now + f->per_chat.tolerance_us + f->per_chat.interval_us;
     f->capacity = FIRST_CAPACITY;
     f->chats = xcalloc(f->capacity, sizeof *f->chats);
     return f;
@@ -127,7 +133,7 @@ static struct chat *chat_entry(struct tg_flood *f, int64_t id, int64_t now_us)
         rebuild(f, now_us);
         c = find(f, id);
     }
-    *c = (struct chat){.id = id};
+    *c = (struct chat){.id = id, .tat_us = f->fresh_chat_tat_us};
     f->count++;
     return c;
 }
@@ -154,8 +160,7 @@ int tg_flood_reserve(struct tg_flood *f, int64_t *out_at_us, int64_t chat_id, en
     int64_t at = hold_end(f, c, now_us);
     if (use == TG_FLOOD_MESSAGE) {
         at = max64(at, f->global_tat_us - f->global.tolerance_us);
-        if (c)
-            at = max64(at, c->tat_us - f->per_chat.tolerance_us);
+        at = max64(at, (c ? c->tat_us : f->fresh_chat_tat_us) - f->per_chat.tolerance_us);
     }
     int rc = at > now_us ? ERR_FLOOD : 0;
     if (!rc && use == TG_FLOOD_MESSAGE) {
@@ -177,8 +182,7 @@ int64_t tg_flood_ready_at(struct tg_flood *f, int64_t chat_id, int64_t now_us)
     if (c && !c->id)
         c = NULL;
     int64_t at = hold_end(f, c, now_us);
-    if (c)
-        at = max64(at, c->tat_us - f->per_chat.tolerance_us);
+    at = max64(at, (c ? c->tat_us : f->fresh_chat_tat_us) - f->per_chat.tolerance_us);
     pthread_mutex_unlock(&f->lock);
     return at;
 }

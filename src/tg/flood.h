@@ -19,6 +19,11 @@
  * now, else when?) and report (a 429 came), so a state shared by several processes (in
  * Redis) can implement the same two. Times are clock_mono_us().
  *
+ * A new state does not know what the process before it sent: it takes every
+ * chat (and the global rate) as having had its burst when it was made, so a
+ * restarted bot does not add a second burst to the first (the burst is back
+ * after a few seconds).
+ *
  * A waiting call sleeps until the earliest time reserve names and asks
  * again, so a hold reported meanwhile is honoured too, and a refused call
  * takes nothing from the pacer.
