@@ -37,6 +37,7 @@ int cmd_bot(int argc, char **argv, struct cmd_env *env)
         .long_polling = !webhook,
         .webhook_url = webhook,
         .webhook_secret = env->cfg.webhook_secret,
+        .send_rate = env->cfg.send_rate,
     };
     cmd_bot_settings(env, &opt.settings);
     cmd_block_stop_signals();
