@@ -106,6 +106,19 @@ if [ -n "$admin" ] && curl -sf "$admin/login" | grep -q 'name="password"'; then
 else
     not_ok "the admin panel does not answer at '$admin'"
 fi
+# the printed first password signs in
+password=$(sed -n 's/^  password: //p' run.out)
+csrf=$(curl -sf -c jar -b jar "$admin/login" | sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p')
+signin=$(curl -s -c jar -b jar -o signin.html -w '%{http_code}' --data-urlencode "csrf=$csrf" \
+    --data-urlencode "username=admin" --data-urlencode "password=$password" "$admin/login")
+dashboard=$(curl -s -c jar -b jar -o dashboard.html -w '%{http_code}' "$admin/")
+if [ "$signin" = 303 ] && grep -q '<h1>Dashboard</h1>' dashboard.html; then
+    ok "the printed admin password signs in"
+else
+    not_ok "cannot sign in as admin with '$password' (answers $signin, $dashboard)"
+    grep -o 'form-error[^<]*\|<p>[^<]*' signin.html dashboard.html
+    grep admin run.err
+fi
 if [ -n "$url" ] && curl -sf "$url/sandbox/api/stats" >/dev/null; then
     ok "the sandbox answers at $url"
 else

@@ -687,6 +687,28 @@ static void webhook_checks_the_secret(void **state)
     assert_int_equal(updates_seen, 1);
 }
 
+static void first_admin_is_created_once(void **state)
+{
+    (void)state;
+    struct db *fresh = testdb_open(backend, true);
+    char password[21];
+    bool created = false;
+    struct buf err = BUF_INIT;
+    assert_int_equal(admin_user_create_first(fresh, password, &created, &err), 0);
+    assert_true(created);
+    assert_int_equal(strlen(password), 20);
+    struct admin_user u;
+    assert_int_equal(admin_user_verify(fresh, "admin", password, &u), 0);
+    assert_true(u.is_superuser);
+    assert_int_equal(admin_user_create_first(fresh, password, &created, &err), 0);
+    assert_false(created); /* never again */
+    /* a database that has accounts gets none */
+    assert_int_equal(admin_user_create_first(db, password, &created, &err), 0);
+    assert_false(created);
+    buf_release(&err);
+    db_close(fresh);
+}
+
 /* Last: it locks 127.0.0.1 out of signing in. */
 static void brute_force_is_throttled_per_address(void **state)
 {
@@ -726,6 +748,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(audit_log_pages_keep_filters),
         cmocka_unit_test(dashboard_shows_sales),
         cmocka_unit_test(webhook_checks_the_secret),
+        cmocka_unit_test(first_admin_is_created_once),
         cmocka_unit_test(brute_force_is_throttled_per_address),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
