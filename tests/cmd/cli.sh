@@ -133,4 +133,20 @@ stop_took=$(($(date +%s) - stop_started))
 # the bot's long poll (25 s) must not hold the shutdown
 [ $stop_took -le 5 ] && ok "run stopped in ${stop_took}s" || not_ok "run took ${stop_took}s to stop"
 
+# web: the admin panel alone, on a database without accounts
+env DATABASE_URL=sqlite:no-accounts.db "$T" web --listen 127.0.0.1:0 >web.out 2>web.err </dev/null &
+web_pid=$!
+trap 'kill $pid $web_pid 2>/dev/null || true; rm -rf "$WORK"' EXIT
+deadline=$(($(date +%s) + 30))
+until grep -q "Stop with Ctrl-C" web.out 2>/dev/null || [ "$(date +%s)" -ge $deadline ] ||
+    ! kill -0 $web_pid 2>/dev/null; do
+    sleep 0.1
+done
+contains "web says where it listens" "$(cat web.out)" "the admin panel is at http://127.0.0.1:"
+contains "web tells how to make the first account" "$(cat web.out)" "tgshop user create"
+kill -TERM $web_pid
+status=0
+wait $web_pid || status=$?
+[ $status -eq 0 ] && ok "web stops cleanly on SIGTERM" || { not_ok "web exited $status"; cat web.err; }
+
 finish
