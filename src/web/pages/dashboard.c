@@ -24,7 +24,8 @@ enum {
     CHART_W = 720,
     CHART_H = 180,
     CHART_TOP = 10,
-    CHART_BOTTOM = 20
+    CHART_BOTTOM = 20,
+    CHART_PAD = 16
 };
 
 #define PAID_STATUSES "('paid', 'shipped', 'delivered')"
@@ -163,7 +164,9 @@ static json_t *chart(struct web_page *p, const struct day *days, int64_t first_d
             json_array_append_new(ticks, json_pack("{s:i, s:i, s:s}", "x", i * slot + slot / 2, "y",
                                                    CHART_H - 5, "label", tick));
     }
-    return json_pack("{s:i, s:i, s:i, s:o, s:o, s:o}", "width", CHART_W, "height", CHART_H, "base",
+    /* room on both sides for the first and last day's labels */
+    return json_pack("{s:i, s:i, s:i, s:i, s:i, s:o, s:o, s:o}", "width", CHART_W, "view_x",
+                     -CHART_PAD, "view_width", CHART_W + 2 * CHART_PAD, "height", CHART_H, "base",
                      base, "bars", bars, "ticks", ticks, "max_amount", web_json_money(p, max));
 }
 
