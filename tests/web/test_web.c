@@ -654,8 +654,18 @@ static void dashboard_shows_sales(void **state)
     contains(&resp, "Awaiting shipment <span class=\"badge\">2</span>");
     contains(&resp, "Anna Karenina");
     contains(&resp, "Rare oolong</a> <span class=\"badge\">2 left</span>");
-    contains(&resp, "<svg viewBox=\"0 0 720 180\"");
+    contains(&resp, "<svg viewBox=\"-16 0 752 180\"");
     contains(&resp, "class=\"bar today\"");
+    /* an older order refunded: the past days are counted again */
+    assert_int_equal(db_exec(db,
+                             "UPDATE orders SET status = 'refunded', updated_at = ? "
+                             "WHERE status = 'delivered'",
+                             DB_INT(clock_now())),
+                     0);
+    assert_int_equal(test_get(&browser, &resp, "/"), 200);
+    contains(&resp, "1500.00 ₽"); /* 7 days, without the refund */
+    contains(&resp, "1750.00 ₽"); /* 30 days */
+    lacks(&resp, "2250.00 ₽");
 }
 
 static long webhook_post(const char *secret, const char *body)
@@ -685,6 +695,28 @@ static void webhook_checks_the_secret(void **state)
     assert_string_equal(last_update.data, update);
     assert_int_equal(webhook_post(WEBHOOK_SECRET, "[1,2]"), 400);
     assert_int_equal(updates_seen, 1);
+}
+
+static void first_admin_is_created_once(void **state)
+{
+    (void)state;
+    struct db *fresh = testdb_open(backend, true);
+    char password[21];
+    bool created = false;
+    struct buf err = BUF_INIT;
+    assert_int_equal(admin_user_create_first(fresh, password, &created, &err), 0);
+    assert_true(created);
+    assert_int_equal(strlen(password), 20);
+    struct admin_user u;
+    assert_int_equal(admin_user_verify(fresh, "admin", password, &u), 0);
+    assert_true(u.is_superuser);
+    assert_int_equal(admin_user_create_first(fresh, password, &created, &err), 0);
+    assert_false(created); /* never again */
+    /* a database that has accounts gets none */
+    assert_int_equal(admin_user_create_first(db, password, &created, &err), 0);
+    assert_false(created);
+    buf_release(&err);
+    db_close(fresh);
 }
 
 /* Last: it locks 127.0.0.1 out of signing in. */
@@ -726,6 +758,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(audit_log_pages_keep_filters),
         cmocka_unit_test(dashboard_shows_sales),
         cmocka_unit_test(webhook_checks_the_secret),
+        cmocka_unit_test(first_admin_is_created_once),
         cmocka_unit_test(brute_force_is_throttled_per_address),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
