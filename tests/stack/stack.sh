@@ -1,0 +1,164 @@
+# The production topology as plain processes on loopback (docker-compose.yml's services):
+# PostgreSQL, Redis with AOF, nginx with deploy/nginx.conf (ports and paths substituted),
+# `tgshop migrate` once, `tgshop web` receiving the webhook, `tgshop bot` registering it,
+# and the sandbox as Telegram delivering updates through nginx. Through nginx it signs in
+# to the admin panel and reads static files and product photos; customers talk to the bot
+# through the webhook path in rounds, with PostgreSQL and then Redis restarted between
+# them; every update must be handled exactly once and answered, and every role must stop
+# cleanly. (The job workers and the mailing split between two senders join this test
+# when those commands are on main: see docs/operations.md.)
+. "$TGSHOP_SOURCE_DIR/tests/support/lib.sh"
+. "$TGSHOP_SOURCE_DIR/tests/support/nginx.sh"
+T=$TGSHOP_BIN
+PG=$TGSHOP_SOURCE_DIR/tests/support/pg.sh
+CUSTOMERS=${STACK_CUSTOMERS:-25}
+
+for tool in nginx redis-server redis-cli psql; do
+    command -v $tool >/dev/null || { echo "skip: $tool is not installed (scripts/bootstrap test)"; exit 77; }
+done
+
+pids=""
+REDIS_PORT=
+cleanup() {
+    for p in $pids; do kill $p 2>/dev/null || true; done
+    nginx_stop "$WORK/nginx"
+    [ -z "$REDIS_PORT" ] || redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+    "$PG" stop "$WORK/pg" >/dev/null 2>&1 || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+chmod a+rx "$WORK" # nginx's workers (nobody) read the media directory below
+api() { curl -sf -H 'Content-Type: application/json' "$@"; }
+
+# --- the servers ---
+started=$(date +%s)
+PG_URL=$("$PG" start "$WORK/pg")
+export DATABASE_URL=$PG_URL MEDIA_DIR=$WORK/media LOG_FORMAT=json
+ok "PostgreSQL at ${PG_URL%%@*}@…"
+
+REDIS_PORT=$(free_port)
+mkdir redis
+start_redis() {
+    redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --appendonly yes --appendfsync always \
+        --save '' --dir "$WORK/redis" --daemonize yes --pidfile "$WORK/redis/redis.pid" \
+        --logfile "$WORK/redis/redis.log"
+    wait_for 10 sh -c "redis-cli -p $REDIS_PORT ping 2>/dev/null | grep -q PONG"
+}
+start_redis && ok "Redis with AOF on port $REDIS_PORT" || not_ok "Redis did not start"
+
+"$T" sandbox --listen 127.0.0.1:0 --token 123456789:stack-token-0123456789abcdefghijkl \
+    >sandbox.out 2>sandbox.err </dev/null &
+pids="$pids $!"
+wait_for 30 grep -q "Bot API at" sandbox.out || not_ok "the sandbox did not start"
+export BOT_TOKEN=123456789:stack-token-0123456789abcdefghijkl
+export TELEGRAM_API_URL=$(sed -n 's|^Web chat: \(http://[0-9.:]*\)/$|\1|p' sandbox.out)
+BOTAPI=$TELEGRAM_API_URL/bot$BOT_TOKEN
+
+WEB_PORT=$(free_port)
+HTTP_PORT=$(free_port)
+nginx_test_conf "$WORK/nginx" "$HTTP_PORT" "127.0.0.1:$WEB_PORT" \
+    "$TGSHOP_SOURCE_DIR/src/web/static" "$WORK/media" || not_ok "nginx.conf cannot be adapted"
+expect 0 "nginx starts with deploy/nginx.conf" nginx_start "$WORK/nginx"
+FRONT=http://127.0.0.1:$HTTP_PORT
+export WEBHOOK_URL=$FRONT/tg/webhook WEBHOOK_SECRET=stack_secret-0123456789
+
+# --- migrations once, the catalogue, the first admin (README "Production") ---
+expect 0 "tgshop migrate (the one-shot service)" "$T" migrate
+expect 0 "tgshop seed-demo" "$T" seed-demo
+chmod -R a+rX "$WORK/media"
+printf 'stack-Pass-2026\n' >pw
+expect 0 "the first admin" sh -c "'$T' user create --username boss --superuser --password-stdin <pw"
+
+"$T" web --listen "127.0.0.1:$WEB_PORT" >web.out 2>web.err </dev/null &
+web=$!
+pids="$pids $web"
+wait_for 30 grep -q "receives Telegram updates" web.out && ok "web runs in webhook mode" ||
+    { not_ok "web did not start"; cat web.out web.err; finish; }
+OPS_LISTEN=127.0.0.1:0 "$T" bot >bot.out 2>bot.err </dev/null &
+bot=$!
+pids="$pids $bot"
+wait_for 30 grep -q "is registered" bot.out && ok "bot registers the webhook" ||
+    { not_ok "bot did not start"; cat bot.out bot.err; finish; }
+BOT_OPS=$(sed -n 's|^tgshop bot: /healthz and /metrics at \(http://[0-9.:]*\)$|\1|p' bot.out)
+contains "the webhook points at nginx" "$(curl -s "$BOTAPI/getWebhookInfo")" "\"url\":\"$WEBHOOK_URL\""
+contains "web /healthz" "$(curl -s "http://127.0.0.1:$WEB_PORT/healthz")" '"status":"ok"'
+contains "bot /healthz" "$(curl -s "$BOT_OPS/healthz")" '"status":"ok"'
+
+# --- the admin panel through nginx ---
+csrf=$(curl -sf -c jar -b jar "$FRONT/login" | sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p')
+signin=$(curl -s -c jar -b jar -o /dev/null -w '%{http_code} %{redirect_url}' --data-urlencode "csrf=$csrf" \
+    --data-urlencode "username=boss" --data-urlencode "password=stack-Pass-2026" "$FRONT/login")
+curl -s -c jar -b jar -o dashboard.html "$FRONT/"
+[ "${signin%% *}" = 303 ] && grep -q '<h1>Dashboard</h1>' dashboard.html &&
+    ok "sign in to the admin panel through nginx" ||
+    { not_ok "sign-in through nginx: $signin"; cat jar; head -c 600 dashboard.html; }
+h=$(curl -s -o /dev/null -D - "$FRONT/static/admin.css" | tr -d '\r' | tr A-Z a-z)
+contains "nginx serves the panel's CSS from disk, cached" "$h" "cache-control: max-age=3600"
+photo=$(cd "$WORK/media" && find . -type f \( -name '*.jpg' -o -name '*.png' -o -name '*.webp' \) | head -1)
+[ -n "$photo" ] && [ "$(curl -s -o /dev/null -w '%{http_code}' "$FRONT/media/${photo#./}")" = 200 ] &&
+    ok "nginx serves a product photo from MEDIA_DIR" || not_ok "no photo served ('$photo')"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$FRONT/metrics")" = 404 ] &&
+    ok "metrics stay inside" || not_ok "/metrics is public"
+
+# --- customers through the webhook, in rounds around restarts ---
+for i in $(seq 1 "$CUSTOMERS"); do
+    api -X POST "$TELEGRAM_API_URL/sandbox/api/users" \
+        -d "{\"id\":$((600000 + i)),\"first_name\":\"C$i\",\"language_code\":\"en\"}" >/dev/null
+done
+# bot_messages ID: how many messages the bot has in the customer's chat
+bot_messages() { api "$TELEGRAM_API_URL/sandbox/api/chats/$1" | grep -o '"is_bot":true' | wc -l; }
+round() {
+    for i in $(seq 1 "$CUSTOMERS"); do
+        api -X POST "$TELEGRAM_API_URL/sandbox/api/users/$((600000 + i))/messages" \
+            -d '{"text":"/start"}' >/dev/null
+    done
+}
+# all_answered N: every customer has at least N bot messages
+all_answered() {
+    for i in $(seq 1 "$CUSTOMERS"); do
+        [ "$(bot_messages $((600000 + i)))" -ge "$1" ] || return 1
+    done
+}
+round
+wait_for 60 all_answered 1 && ok "round 1: all $CUSTOMERS customers answered via nginx" ||
+    not_ok "round 1: unanswered customers"
+per_start=$(bot_messages 600001)
+
+expect 0 "PostgreSQL restarts" "$PG" restart "$WORK/pg"
+round
+wait_for 60 all_answered $((2 * per_start)) && ok "round 2 after the PostgreSQL restart: all answered" ||
+    not_ok "round 2: unanswered after the PostgreSQL restart"
+
+redis-cli -p "$REDIS_PORT" rpush tgshop:stack-test queued-1 queued-2 >/dev/null
+redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+wait_for 10 sh -c "! (exec 3<>/dev/tcp/127.0.0.1/$REDIS_PORT) 2>/dev/null"
+start_redis && ok "Redis restarts" || not_ok "Redis did not restart"
+[ "$(redis-cli -p "$REDIS_PORT" lrange tgshop:stack-test 0 -1 | tr '\n' ' ')" = "queued-1 queued-2 " ] &&
+    ok "what was queued in Redis survived its restart (AOF, no snapshot)" || not_ok "Redis lost its data"
+round
+wait_for 60 all_answered $((3 * per_start)) && ok "round 3 after the Redis restart: all answered" ||
+    not_ok "round 3: unanswered"
+
+# exactly once: no customer got an answer twice, every update handled once
+# the sandbox holds no update that was not delivered and answered
+settled() { curl -s "$TELEGRAM_API_URL/sandbox/api/stats" | grep -q '"updates_pending":0[,}]'; }
+wait_for 30 settled && ok "the sandbox has delivered every update" || not_ok "updates still pending"
+extra=0
+for i in $(seq 1 "$CUSTOMERS"); do
+    [ "$(bot_messages $((600000 + i)))" -eq $((3 * per_start)) ] || extra=$((extra + 1))
+done
+[ "$extra" = 0 ] && ok "no customer was answered twice ($((3 * per_start)) bot messages each)" ||
+    not_ok "$extra customers have more or fewer than $((3 * per_start)) bot messages"
+handled=$(psql -Atq "$PG_URL" -c "SELECT count(*) FROM processed_update")
+[ "$handled" = $((3 * CUSTOMERS)) ] && ok "every update handled once ($handled)" ||
+    not_ok "processed_update holds $handled, wanted $((3 * CUSTOMERS))"
+metric=$(curl -s "http://127.0.0.1:$WEB_PORT/metrics" |
+    sed -n 's/^tgshop_updates_total{type="message",result="ok"} //p')
+[ "$metric" = $((3 * CUSTOMERS)) ] && ok "web's metrics count them ($metric)" ||
+    not_ok "web counted '$metric' updates"
+lacks "no delivery error at Telegram's side" "$(curl -s "$BOTAPI/getWebhookInfo")" "last_error_message"
+
+stop $bot "bot"
+stop $web "web"
+echo "stack test: $CUSTOMERS customers x 3 rounds, two restarts, $(($(date +%s) - started)) s"
+finish
