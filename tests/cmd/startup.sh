@@ -6,9 +6,6 @@ T=$TGSHOP_BIN
 TOKEN=123456789:startup-test-token-0123456789abcdef
 export DATABASE_URL=sqlite:startup.db
 
-pids=""
-trap 'for p in $pids; do kill $p 2>/dev/null || true; done; rm -rf "$WORK"' EXIT
-
 api() { curl -sf -H 'Content-Type: application/json' "$@"; }
 
 "$T" sandbox --listen 127.0.0.1:0 --token "$TOKEN" \

@@ -11,7 +11,6 @@ if ! command -v nginx >/dev/null || ! command -v openssl >/dev/null; then
     exit 77
 fi
 
-pids=""
 trap 'nginx_stop "$WORK/ngx"; nginx_stop "$WORK/plain"; for p in $pids; do kill $p 2>/dev/null || true; done; rm -rf "$WORK"' EXIT
 
 mkdir -p static media/demo

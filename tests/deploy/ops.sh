@@ -8,8 +8,6 @@ T=$TGSHOP_BIN
 TOKEN=123456789:ops-test-token-0123456789abcdefghij
 export DATABASE_URL=sqlite:ops.db LOG_FORMAT=json LOG_LEVEL=debug OPS_LISTEN=127.0.0.1:0
 
-pids=""
-trap 'for p in $pids; do kill $p 2>/dev/null || true; done; rm -rf "$WORK"' EXIT
 api() { curl -sf -H 'Content-Type: application/json' "$@"; }
 # ops_url FILE: the address a role printed for /healthz and /metrics
 ops_url() { sed -n 's|^tgshop [a-z]*: /healthz and /metrics at \(http://[0-9.:]*\)$|\1|p' "$1"; }

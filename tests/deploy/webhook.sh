@@ -8,8 +8,6 @@ T=$TGSHOP_BIN
 export BOT_TOKEN=123456789:webhook-test-token-0123456789abcdefgh DATABASE_URL=sqlite:hook.db
 SECRET=hook_Secret-42
 
-pids=""
-trap 'for p in $pids; do kill $p 2>/dev/null || true; done; rm -rf "$WORK"' EXIT
 api() { curl -sf -H 'Content-Type: application/json' "$@"; }
 hookinfo() { curl -s "$BOTAPI/getWebhookInfo"; }
 

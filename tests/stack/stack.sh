@@ -17,7 +17,6 @@ for tool in nginx redis-server redis-cli psql; do
     command -v $tool >/dev/null || { echo "skip: $tool is not installed (scripts/bootstrap test)"; exit 77; }
 done
 
-pids=""
 REDIS_PORT=
 cleanup() {
     for p in $pids; do kill $p 2>/dev/null || true; done
