@@ -1,7 +1,5 @@
 #include "ops/ops.h"
 
-#include <string.h>
-
 #include "core/err.h"
 #include "core/metrics.h"
 #include "core/util.h"
@@ -21,32 +19,24 @@ void ops_healthz(struct http_request *req, struct http_response *res)
 {
     (void)req;
     bool healthy = true;
-    struct buf *body = &res->body;
-    struct buf error = BUF_INIT;
-    buf_adds(body, "{\"status\":\"\",\"checks\":{");
-    size_t status_at = strlen("{\"status\":\"");
+    struct buf results = BUF_INIT, error = BUF_INIT;
     for (size_t i = 0; i < check_count; i++) {
         buf_reset(&error);
         int rc = checks[i].run(checks[i].ctx, &error);
         if (rc && !error.len)
             buf_adds(&error, err_str(rc));
         healthy = healthy && !rc;
-        buf_addf(body, "%s\"%s\":\"", i ? "," : "", checks[i].name);
+        buf_addf(&results, "%s\"%s\":\"", i ? "," : "", checks[i].name);
         if (rc)
-            buf_add_json_escaped(body, error.data, error.len);
+            buf_add_json_escaped(&results, error.data, error.len);
         else
-            buf_adds(body, "ok");
-        buf_addc(body, '"');
+            buf_adds(&results, "ok");
+        buf_addc(&results, '"');
     }
-    buf_adds(body, "}}\n");
+    buf_addf(&res->body, "{\"status\":\"%s\",\"checks\":{%s}}\n", healthy ? "ok" : "fail",
+             results.len ? results.data : "");
+    buf_release(&results);
     buf_release(&error);
-    /* the status goes in front of the checks that decided it */
-    struct buf out = BUF_INIT;
-    buf_add(&out, body->data, status_at);
-    buf_adds(&out, healthy ? "ok" : "fail");
-    buf_adds(&out, body->data + status_at);
-    buf_release(body);
-    *body = out;
     res->status = healthy ? 200 : 503;
     res->content_type = "application/json";
     http_response_header(res, "Cache-Control", "no-store");
