@@ -1,0 +1,77 @@
+/*
+ * What the staff side of the domain shares: the lists of the admin panel
+ * (pages, queries assembled from constant fragments, positions) and the way a
+ * form's input is refused (which field, and why, for people).
+ *
+ * Lists: every admin list pages with offset >= 0 and 1 <= limit <= LISTING_PAGE_MAX,
+ * orders by a whitelisted column with the id as tie-breaker (a stable order),
+ * and counts the whole filtered set. Sort orders and filters are enums and
+ * values, never SQL: listing_query only takes constant fragments, and every
+ * value goes through a bound parameter.
+ */
+#ifndef TGSHOP_SHOP_LISTING_H
+#define TGSHOP_SHOP_LISTING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "db/db.h"
+
+enum { LISTING_PAGE_MAX = 500, LISTING_PARAMS_MAX = 32, LISTING_BULK_MAX = 1000 };
+
+/* A yes/no filter of a list: zero means "either". */
+enum listing_flag { LISTING_ANY, LISTING_YES, LISTING_NO };
+
+/* Why input was refused: the form field it belongs to and a sentence for the form. */
+struct listing_problem {
+    const char *field; /* "name", "price", ...; "" when it concerns the whole form */
+    char message[256];
+};
+
+/* Fills *out (may be NULL) and returns ERR_INVALID. */
+int listing_refuse(struct listing_problem *out, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Like listing_refuse with another code (ERR_NOTFOUND, ERR_CONFLICT). */
+int listing_refuse_code(struct listing_problem *out, int code, const char *field, const char *fmt,
+                        ...) __attribute__((format(printf, 4, 5)));
+
+/* Checks a text field: valid UTF-8, at most max_chars characters, and when required not
+ * blank. label names the field in the message ("Name is empty"). */
+int listing_check_text(struct listing_problem *out, const char *field, const char *label,
+                       const char *text, bool required, size_t max_chars);
+
+bool listing_page_valid(int64_t offset, int limit);
+
+/* A statement assembled from constant fragments and their bound values. */
+struct listing_query {
+    struct buf sql;
+    struct db_param params[LISTING_PARAMS_MAX];
+    size_t count;
+    bool overflow; /* more than LISTING_PARAMS_MAX values: running it fails (ERR_INTERNAL) */
+};
+
+void listing_query_init(struct listing_query *q, const char *head);
+void listing_query_release(struct listing_query *q);
+/* Appends a constant fragment and the values of its placeholders. */
+void listing_query_addv(struct listing_query *q, const char *fragment,
+                        const struct db_param *params, size_t count);
+#define listing_query_add(q, fragment, ...) listing_query_addv(q, fragment, DB_ARGS(__VA_ARGS__))
+/* Appends " WHERE " before the first condition and " AND " before the others. */
+void listing_query_where(struct listing_query *q, bool *started, const char *condition,
+                         const struct db_param *params, size_t count);
+#define listing_query_and(q, started, condition, ...)                                              \
+    listing_query_where(q, started, condition, DB_ARGS(__VA_ARGS__))
+int listing_query_run(struct db *db, struct listing_query *q, struct db_rows **out);
+int listing_query_int(struct db *db, struct listing_query *q, int64_t *out);
+
+/* Moves row id of table to index to_index (0-based, clamped) among its siblings — the rows
+ * with the same scope column value (scope NULL: the whole table) — and renumbers their
+ * positions 1..n. table and scope are constants of the caller. ERR_NOTFOUND when id is not
+ * there. Runs in its own transaction unless the caller holds one. */
+int listing_move(struct db *db, const char *table, const char *scope, int64_t id, int64_t to_index);
+/* The index of row id among its siblings (0-based), for "move up/down". */
+int listing_index(struct db *db, const char *table, const char *scope, int64_t id, int64_t *out);
+
+#endif
