@@ -652,13 +652,7 @@ int catalog_category_set_index(struct db *db, int64_t id, int64_t index)
 
 int catalog_category_shift(struct db *db, int64_t id, int delta)
 {
-    int64_t index;
-    int rc = listing_index(db, "category", "parent_id", id, &index);
-    if (rc)
-        return rc;
-    if (index + delta < 0)
-        return 0;
-    return listing_move(db, "category", "parent_id", id, index + delta);
+    return listing_shift(db, "category", "parent_id", id, delta);
 }
 
 struct category_delete {
@@ -827,6 +821,8 @@ int catalog_product_list(struct db *db, struct arena *a, const struct product_fi
         listing_query_and(&where, &started, "stock > 0");
     else if (f->in_stock == LISTING_NO)
         listing_query_and(&where, &started, "stock = 0");
+    if (f->stock_below > 0)
+        listing_query_and(&where, &started, "stock < ?", DB_INT(f->stock_below));
 
     listing_query_init(&q, "SELECT count(*) FROM product");
     listing_query_addv(&q, where.sql.data, where.params, where.count);
@@ -858,20 +854,6 @@ done:
     return rc;
 }
 
-static int check_photo_path(struct listing_problem *why, const char *path)
-{
-    if (!path)
-        return 0;
-    size_t len = strlen(path);
-    if (!len || len > CATALOG_PHOTO_PATH_MAX || !utf8_valid(path, len))
-        return listing_refuse(why, "photo", "The photo's file name is not usable");
-    /* a path component ".." could point outside the media directory */
-    for (const char *p = path; (p = strstr(p, "..")); p += 2)
-        if ((p == path || p[-1] == '/') && (p[2] == '/' || p[2] == '\0'))
-            return listing_refuse(why, "photo", "The photo's file name is not usable");
-    return 0;
-}
-
 int catalog_product_save(struct db *db, const struct product *p, int64_t *out_id,
                          struct listing_problem *why)
 {
@@ -886,7 +868,7 @@ int catalog_product_save(struct db *db, const struct product *p, int64_t *out_id
     if (p->stock < 0 || p->stock > CATALOG_STOCK_MAX)
         return listing_refuse(why, "stock", "The stock must be between 0 and %" PRId64,
                               CATALOG_STOCK_MAX);
-    if (!p->id && (rc = check_photo_path(why, p->photo_path)))
+    if (!p->id && (rc = listing_check_file_path(why, "photo", p->photo_path)))
         return rc;
     if (p->category_id <= 0 || (rc = category_exists(db, p->category_id, NULL)))
         return rc && rc != ERR_NOTFOUND
@@ -938,7 +920,7 @@ static int apply_photo_change(struct db *db, void *ctx)
 int catalog_product_set_photo(struct db *db, struct arena *a, int64_t id, const char *path,
                               char **out_old, struct listing_problem *why)
 {
-    int rc = check_photo_path(why, path);
+    int rc = listing_check_file_path(why, "photo", path);
     if (rc)
         return rc;
     struct photo_change c = {a, id, path, NULL};

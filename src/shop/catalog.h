@@ -39,7 +39,6 @@ enum {
     CATALOG_NAME_MAX = 200,                  /* characters, category and product names */
     CATALOG_CATEGORY_DESCRIPTION_MAX = 1000, /* characters */
     CATALOG_PRODUCT_DESCRIPTION_MAX = 800,   /* characters: the card is a photo caption */
-    CATALOG_PHOTO_PATH_MAX = 1024,           /* bytes */
 };
 #define CATALOG_PRICE_MAX INT64_C(1000000000000) /* the schema's bound, minor units */
 #define CATALOG_STOCK_MAX INT64_C(1000000000)
@@ -185,6 +184,7 @@ struct product_filter {
     const char *query;   /* words that must all occur in the name (case-insensitive) */
     int64_t category_id; /* with its subcategories; 0 = all */
     enum listing_flag active, in_stock;
+    int64_t stock_below; /* > 0: only products with less stock than this */
     enum product_sort sort;
     bool descending;
 };

@@ -59,6 +59,21 @@ int listing_check_text(struct listing_problem *out, const char *field, const cha
     return 0;
 }
 
+int listing_check_file_path(struct listing_problem *out, const char *field, const char *path)
+{
+    enum { PATH_MAX_BYTES = 1024 };
+    if (!path)
+        return 0;
+    size_t len = strlen(path);
+    if (!len || len > PATH_MAX_BYTES || !utf8_valid(path, len))
+        return listing_refuse(out, field, "The file name is not usable");
+    /* a path component ".." could point outside the media directory */
+    for (const char *p = path; (p = strstr(p, "..")); p += 2)
+        if ((p == path || p[-1] == '/') && (p[2] == '/' || p[2] == '\0'))
+            return listing_refuse(out, field, "The file name is not usable");
+    return 0;
+}
+
 bool listing_page_valid(int64_t offset, int limit)
 {
     return offset >= 0 && limit >= 1 && limit <= LISTING_PAGE_MAX;
@@ -196,19 +211,17 @@ int listing_move(struct db *db, const char *table, const char *scope, int64_t id
     return rc;
 }
 
-int listing_index(struct db *db, const char *table, const char *scope, int64_t id, int64_t *out)
+int listing_shift(struct db *db, const char *table, const char *scope, int64_t id, int delta)
 {
     struct move m = {.table = table, .scope = scope, .id = id};
     int rc = load_siblings(db, &m);
-    if (!rc) {
-        size_t i = 0;
-        while (i < m.count && m.ids[i] != id)
-            i++;
-        if (i == m.count)
-            rc = ERR_NOTFOUND;
-        else
-            *out = (int64_t)i;
-    }
+    size_t i = 0;
+    while (!rc && i < m.count && m.ids[i] != id)
+        i++;
+    if (!rc && i == m.count)
+        rc = ERR_NOTFOUND;
     free(m.ids);
-    return rc;
+    if (rc || (int64_t)i + delta < 0)
+        return rc;
+    return listing_move(db, table, scope, id, (int64_t)i + delta);
 }

@@ -42,6 +42,10 @@ int listing_refuse_code(struct listing_problem *out, int code, const char *field
 int listing_check_text(struct listing_problem *out, const char *field, const char *label,
                        const char *text, bool required, size_t max_chars);
 
+/* Checks the path of a stored file (a photo under MEDIA_DIR): 1-1024 bytes of UTF-8 and no
+ * ".." component. NULL is fine (no file). */
+int listing_check_file_path(struct listing_problem *out, const char *field, const char *path);
+
 bool listing_page_valid(int64_t offset, int limit);
 
 /* A statement assembled from constant fragments and their bound values. */
@@ -71,7 +75,7 @@ int listing_query_int(struct db *db, struct listing_query *q, int64_t *out);
  * positions 1..n. table and scope are constants of the caller. ERR_NOTFOUND when id is not
  * there. Runs in its own transaction unless the caller holds one. */
 int listing_move(struct db *db, const char *table, const char *scope, int64_t id, int64_t to_index);
-/* The index of row id among its siblings (0-based), for "move up/down". */
-int listing_index(struct db *db, const char *table, const char *scope, int64_t id, int64_t *out);
+/* Moves row id up (delta < 0) or down among its siblings; past either end it stays. */
+int listing_shift(struct db *db, const char *table, const char *scope, int64_t id, int delta);
 
 #endif

@@ -368,7 +368,7 @@ static void product_validation_errors(void **state)
         {{.name = "x", .category_id = f->misc, .photo_path = "../../etc/passwd"},
          ERR_INVALID,
          "photo",
-         "The photo's file name is not usable"},
+         "The file name is not usable"},
         {{.id = 999999, .name = "x", .category_id = f->misc}, ERR_NOTFOUND, "", "No such product"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
