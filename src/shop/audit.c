@@ -32,7 +32,7 @@ int audit_list(struct db *db, struct arena *a, const struct audit_filter *f, int
     *out_total = 0;
     if (!listing_page_valid(offset, limit))
         return ERR_INVALID;
-    struct listing_query where, q;
+    struct listing_query where;
     listing_query_init(&where, "");
     bool started = false;
     if (f && f->object_type && *f->object_type) {
@@ -42,21 +42,14 @@ int audit_list(struct db *db, struct arena *a, const struct audit_filter *f, int
     }
     if (f && f->user_id)
         listing_query_and(&where, &started, "admin_user_id = ?", DB_INT(f->user_id));
-    listing_query_init(&q, "SELECT count(*) FROM audit_log");
-    listing_query_addv(&q, where.sql.data, where.params, where.count);
-    int rc = listing_query_int(db, &q, out_total);
-    listing_query_release(&q);
+    int rc = listing_count(db, "audit_log", &where, out_total);
     if (rc)
         goto done;
-    listing_query_init(&q, "SELECT id, COALESCE(admin_user_id, 0), username, action, "
-                           "object_type, COALESCE(object_id, 0), details, ip, created_at "
-                           "FROM audit_log");
-    listing_query_addv(&q, where.sql.data, where.params, where.count);
-    listing_query_add(&q, " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?", DB_INT(limit),
-                      DB_INT(offset));
     struct db_rows *rows;
-    rc = listing_query_run(db, &q, &rows);
-    listing_query_release(&q);
+    rc = listing_page(db,
+                      "SELECT id, COALESCE(admin_user_id, 0), username, action, object_type, "
+                      "COALESCE(object_id, 0), details, ip, created_at FROM audit_log",
+                      &where, " ORDER BY created_at DESC, id DESC", offset, limit, &rows);
     if (rc)
         goto done;
     struct audit_entry *list = arena_calloc(a, (size_t)limit, sizeof *list);

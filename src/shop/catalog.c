@@ -741,7 +741,8 @@ int catalog_product_get(struct db *db, struct arena *a, int64_t id, struct produ
 
 /* Adds the search: every word of query must occur in the name. */
 static void add_product_search(struct db *db, struct listing_query *q, bool *started,
-                               struct arena *a, const char *query)
+                               struct arena *a, const char *query, bool index_drives,
+                               const char **out_match)
 {
     enum { WORDS = 8 };
     struct buf match = BUF_INIT;
@@ -778,11 +779,50 @@ static void add_product_search(struct db *db, struct listing_query *q, bool *sta
         }
         buf_release(&key);
     }
+    /* "+id" keeps SQLite from driving the query by the matches, so that a search matching
+     * thousands walks the sort order's index instead of sorting them all */
+    *out_match = match.len ? arena_memdup(a, match.data, match.len) : NULL;
     if (match.len)
         listing_query_and(q, started,
-                          "id IN (SELECT rowid FROM product_fts WHERE product_fts MATCH ?)",
-                          DB_TEXT(arena_memdup(a, match.data, match.len)));
+                          index_drives
+                              ? "id IN (SELECT rowid FROM product_fts WHERE product_fts MATCH ?)"
+                              : "+id IN (SELECT rowid FROM product_fts WHERE product_fts MATCH ?)",
+                          DB_TEXT(*out_match));
     buf_release(&match);
+}
+
+/* A search matching more products than this walks the sort order's index (SQLite). */
+enum { SEARCH_WIDE = 2000 };
+
+/* Builds the WHERE of f. *out_match_alone gets the FTS5 query when that is the whole
+ * condition (SQLite), so that the matches can be counted in the index alone. */
+static void product_where(struct db *db, struct arena *a, const struct product_filter *f,
+                          bool index_drives, struct listing_query *where,
+                          const char **out_match_alone)
+{
+    listing_query_init(where, "");
+    bool started = false;
+    const char *match = NULL;
+    if (f->query)
+        add_product_search(db, where, &started, a, f->query, index_drives, &match);
+    size_t search_params = where->count;
+    if (f->category_id)
+        listing_query_and(where, &started,
+                          "category_id IN (WITH RECURSIVE down(id) AS (SELECT CAST(? AS BIGINT)"
+                          " UNION SELECT c.id FROM category c JOIN down ON c.parent_id = down.id)"
+                          " SELECT id FROM down)",
+                          DB_INT(f->category_id));
+    if (f->active == LISTING_YES)
+        listing_query_and(where, &started, "is_active = 1");
+    else if (f->active == LISTING_NO)
+        listing_query_and(where, &started, "is_active = 0");
+    if (f->in_stock == LISTING_YES)
+        listing_query_and(where, &started, "stock > 0");
+    else if (f->in_stock == LISTING_NO)
+        listing_query_and(where, &started, "stock = 0");
+    if (f->stock_below > 0)
+        listing_query_and(where, &started, "stock < ?", DB_INT(f->stock_below));
+    *out_match_alone = match && where->count == 1 && search_params == 1 ? match : NULL;
 }
 
 int catalog_product_list(struct db *db, struct arena *a, const struct product_filter *f,
@@ -802,41 +842,23 @@ int catalog_product_list(struct db *db, struct arena *a, const struct product_fi
     };
     if ((unsigned)f->sort >= sizeof order / sizeof *order)
         return ERR_INVALID;
-    struct listing_query where, q;
-    listing_query_init(&where, "");
-    bool started = false;
-    if (f->query)
-        add_product_search(db, &where, &started, a, f->query);
-    if (f->category_id)
-        listing_query_and(&where, &started,
-                          "category_id IN (WITH RECURSIVE down(id) AS (SELECT CAST(? AS BIGINT)"
-                          " UNION SELECT c.id FROM category c JOIN down ON c.parent_id = down.id)"
-                          " SELECT id FROM down)",
-                          DB_INT(f->category_id));
-    if (f->active == LISTING_YES)
-        listing_query_and(&where, &started, "is_active = 1");
-    else if (f->active == LISTING_NO)
-        listing_query_and(&where, &started, "is_active = 0");
-    if (f->in_stock == LISTING_YES)
-        listing_query_and(&where, &started, "stock > 0");
-    else if (f->in_stock == LISTING_NO)
-        listing_query_and(&where, &started, "stock = 0");
-    if (f->stock_below > 0)
-        listing_query_and(&where, &started, "stock < ?", DB_INT(f->stock_below));
-
-    listing_query_init(&q, "SELECT count(*) FROM product");
-    listing_query_addv(&q, where.sql.data, where.params, where.count);
-    int rc = listing_query_int(db, &q, out_total);
-    listing_query_release(&q);
+    struct listing_query where;
+    const char *match_alone;
+    product_where(db, a, f, true, &where, &match_alone);
+    int rc = match_alone ? db_query_int(db, out_total,
+                                        "SELECT count(*) FROM (SELECT 1 FROM product_fts WHERE "
+                                        "product_fts MATCH ? LIMIT ?) AS capped",
+                                        DB_TEXT(match_alone), DB_INT(LISTING_COUNT_MAX + 1))
+                         : listing_count(db, "product", &where, out_total);
+    if (!rc && f->query && db_kind(db) == DB_SQLITE && *out_total > SEARCH_WIDE) {
+        listing_query_release(&where);
+        product_where(db, a, f, false, &where, &match_alone);
+    }
     if (rc)
         goto done;
-    listing_query_init(&q, "SELECT " PRODUCT_COLUMNS " FROM product");
-    listing_query_addv(&q, where.sql.data, where.params, where.count);
-    listing_query_addv(&q, order[f->sort][f->descending], NULL, 0);
-    listing_query_add(&q, " LIMIT ? OFFSET ?", DB_INT(limit), DB_INT(offset));
     struct db_rows *rows;
-    rc = listing_query_run(db, &q, &rows);
-    listing_query_release(&q);
+    rc = listing_page(db, "SELECT " PRODUCT_COLUMNS " FROM product", &where,
+                      order[f->sort][f->descending], offset, limit, &rows);
     if (rc)
         goto done;
     struct product *list = arena_calloc(a, (size_t)limit, sizeof *list);

@@ -176,7 +176,7 @@ int customer_list(struct db *db, struct arena *a, const struct customer_filter *
     };
     if ((unsigned)f->sort >= sizeof order / sizeof *order)
         return ERR_INVALID;
-    struct listing_query where, q;
+    struct listing_query where;
     listing_query_init(&where, "");
     bool started = false;
     if (f->query)
@@ -190,19 +190,12 @@ int customer_list(struct db *db, struct arena *a, const struct customer_filter *
     if (f->joined_to)
         listing_query_and(&where, &started, "created_at < ?", DB_INT(f->joined_to));
 
-    listing_query_init(&q, "SELECT count(*) FROM customer");
-    listing_query_addv(&q, where.sql.data, where.params, where.count);
-    int rc = listing_query_int(db, &q, out_total);
-    listing_query_release(&q);
+    int rc = listing_count(db, "customer", &where, out_total);
     if (rc)
         goto done;
-    listing_query_init(&q, "SELECT " CUSTOMER_COLUMNS " FROM customer");
-    listing_query_addv(&q, where.sql.data, where.params, where.count);
-    listing_query_addv(&q, order[f->sort][f->descending], NULL, 0);
-    listing_query_add(&q, " LIMIT ? OFFSET ?", DB_INT(limit), DB_INT(offset));
     struct db_rows *rows;
-    rc = listing_query_run(db, &q, &rows);
-    listing_query_release(&q);
+    rc = listing_page(db, "SELECT " CUSTOMER_COLUMNS " FROM customer", &where,
+                      order[f->sort][f->descending], offset, limit, &rows);
     if (rc)
         goto done;
     struct customer *list = arena_calloc(a, (size_t)limit, sizeof *list);

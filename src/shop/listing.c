@@ -128,6 +128,33 @@ int listing_query_int(struct db *db, struct listing_query *q, int64_t *out)
     return db_query_intv(db, out, q->sql.data, q->params, q->count);
 }
 
+int listing_count(struct db *db, const char *from, const struct listing_query *where, int64_t *out)
+{
+    struct listing_query q;
+    listing_query_init(&q, "SELECT count(*) FROM (SELECT 1 FROM ");
+    listing_query_addv(&q, from, NULL, 0);
+    listing_query_addv(&q, where->sql.data, where->params, where->count);
+    listing_query_add(&q, " LIMIT ?) AS capped", DB_INT(LISTING_COUNT_MAX + 1));
+    q.overflow |= where->overflow;
+    int rc = listing_query_int(db, &q, out);
+    listing_query_release(&q);
+    return rc;
+}
+
+int listing_page(struct db *db, const char *head, const struct listing_query *where,
+                 const char *order, int64_t offset, int limit, struct db_rows **out)
+{
+    struct listing_query q;
+    listing_query_init(&q, head);
+    listing_query_addv(&q, where->sql.data, where->params, where->count);
+    listing_query_addv(&q, order, NULL, 0);
+    listing_query_add(&q, " LIMIT ? OFFSET ?", DB_INT(limit), DB_INT(offset));
+    q.overflow |= where->overflow;
+    int rc = listing_query_run(db, &q, out);
+    listing_query_release(&q);
+    return rc;
+}
+
 struct move {
     const char *table, *scope;
     int64_t id, to_index;

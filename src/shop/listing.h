@@ -5,7 +5,9 @@
  *
  * Lists: every admin list pages with offset >= 0 and 1 <= limit <= LISTING_PAGE_MAX,
  * orders by a whitelisted column with the id as tie-breaker (a stable order),
- * and counts the whole filtered set. Sort orders and filters are enums and
+ * and counts the filtered set up to LISTING_COUNT_MAX: a larger set reports
+ * LISTING_COUNT_MAX + 1 ("more than 10,000"), so that counting a huge set
+ * never costs more than the page itself. Sort orders and filters are enums and
  * values, never SQL: listing_query only takes constant fragments, and every
  * value goes through a bound parameter.
  */
@@ -19,7 +21,12 @@
 #include "core/buf.h"
 #include "db/db.h"
 
-enum { LISTING_PAGE_MAX = 500, LISTING_PARAMS_MAX = 32, LISTING_BULK_MAX = 1000 };
+enum {
+    LISTING_PAGE_MAX = 500,
+    LISTING_PARAMS_MAX = 32,
+    LISTING_BULK_MAX = 1000,
+    LISTING_COUNT_MAX = 10000, /* lists count this far exactly; more shows as "10000+" */
+};
 
 /* A yes/no filter of a list: zero means "either". */
 enum listing_flag { LISTING_ANY, LISTING_YES, LISTING_NO };
@@ -68,6 +75,12 @@ void listing_query_where(struct listing_query *q, bool *started, const char *con
 #define listing_query_and(q, started, condition, ...)                                              \
     listing_query_where(q, started, condition, DB_ARGS(__VA_ARGS__))
 int listing_query_run(struct db *db, struct listing_query *q, struct db_rows **out);
+/* Counts the rows of `from` (a constant: "product") matching where, up to
+ * LISTING_COUNT_MAX + 1. */
+int listing_count(struct db *db, const char *from, const struct listing_query *where, int64_t *out);
+/* Runs head + where + order + " LIMIT ? OFFSET ?": one page of a list. */
+int listing_page(struct db *db, const char *head, const struct listing_query *where,
+                 const char *order, int64_t offset, int limit, struct db_rows **out);
 int listing_query_int(struct db *db, struct listing_query *q, int64_t *out);
 
 /* Moves row id of table to index to_index (0-based, clamped) among its siblings — the rows
