@@ -1,5 +1,5 @@
-/* The staff side of FAQ, channels, mailings, the audit log and the dashboard
- * (src/shop/faq.h, channel.h, mailing.h, audit.h, stats.h), on both backends. */
+/* The staff side of FAQ, channels, mailings and the dashboard
+ * (src/shop/faq.h, channel.h, mailing.h, stats.h), on both backends. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +11,6 @@
 
 #include "core/clock.h"
 #include "core/err.h"
-#include "shop/audit.h"
 #include "shop/catalog.h"
 #include "shop/channel.h"
 #include "shop/customer.h"
@@ -383,45 +382,6 @@ static void mailing_audiences(void **state)
     assert_int_equal(mailing_add_recipients(f->db, id, 0, 0, &last, &added), ERR_INVALID);
 }
 
-static void audit_log_records_and_pages(void **state)
-{
-    struct fixture *f = *state;
-    int64_t admin = 0;
-    assert_int_equal(db_query_int(f->db, &admin,
-                                  "INSERT INTO admin_user (username, password_hash) "
-                                  "VALUES ('boss', '$argon2id$x') RETURNING id"),
-                     0);
-    struct audit_actor boss = {admin, "boss", "127.0.0.1"};
-    assert_int_equal(audit_record(f->db, &boss, "product.update", "product", 7, "price 100 -> 90"),
-                     0);
-    assert_int_equal(audit_record(f->db, &boss, "category.delete", "category", 3, NULL), 0);
-    char *long_details = repeat(&f->a, "ж", AUDIT_DETAILS_MAX); /* twice the byte limit */
-    assert_int_equal(audit_record(f->db, &boss, "product.update", "product", 8, long_details), 0);
-    struct audit_actor nobody = {0, "", NULL};
-    assert_int_equal(audit_record(f->db, &nobody, "x", "y", 0, NULL), ERR_INVALID);
-    assert_int_equal(audit_record(f->db, &boss, "", "y", 0, NULL), ERR_INVALID);
-    struct audit_entry *list;
-    int n;
-    int64_t total;
-    assert_int_equal(audit_list(f->db, &f->a, NULL, 0, 2, &list, &n, &total), 0);
-    assert_int_equal(total, 3);
-    assert_int_equal(n, 2);
-    assert_int_equal(list[0].object_id, 8); /* newest first */
-    assert_int_equal(strlen(list[0].details), AUDIT_DETAILS_MAX);
-    assert_string_equal(list[1].action, "category.delete");
-    assert_string_equal(list[1].ip, "127.0.0.1");
-    struct audit_filter one = {"product", 7, 0};
-    assert_int_equal(audit_list(f->db, &f->a, &one, 0, 10, &list, &n, &total), 0);
-    assert_int_equal(total, 1);
-    assert_string_equal(list[0].details, "price 100 -> 90");
-    /* the entries outlive the account */
-    assert_int_equal(db_exec(f->db, "DELETE FROM admin_user WHERE id = ?", DB_INT(admin)), 0);
-    assert_int_equal(audit_list(f->db, &f->a, NULL, 0, 10, &list, &n, &total), 0);
-    assert_int_equal(total, 3);
-    assert_int_equal(list[2].user_id, 0);
-    assert_string_equal(list[2].username, "boss");
-}
-
 static void dashboard_figures(void **state)
 {
     struct fixture *f = *state;
@@ -477,7 +437,6 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(channels_crud_and_validation, setup, teardown),
         cmocka_unit_test_setup_teardown(mailing_drafts_validation_and_states, setup, teardown),
         cmocka_unit_test_setup_teardown(mailing_audiences, setup, teardown),
-        cmocka_unit_test_setup_teardown(audit_log_records_and_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(dashboard_figures, setup, teardown),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
