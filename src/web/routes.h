@@ -49,6 +49,15 @@ web_page_fn page_dashboard;
 /* pages/staff.c */
 web_page_fn page_staff_list, page_staff_new_form, page_staff_create, page_staff_edit,
     page_staff_update, page_staff_reset_password;
+/* pages/customers.c */
+web_page_fn page_customers, page_customer, page_customer_ban, page_customer_unban;
+/* pages/categories.c */
+web_page_fn page_categories, page_category_new_form, page_category_create, page_category_edit,
+    page_category_update, page_category_move, page_category_active, page_category_delete_form,
+    page_category_delete;
+/* pages/products.c */
+web_page_fn page_products, page_products_bulk, page_product_new_form, page_product_create,
+    page_product_edit, page_product_update;
 /* pages/audit.c */
 web_page_fn page_audit_log;
 /* pages/assets.c */

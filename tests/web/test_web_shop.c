@@ -1,0 +1,344 @@
+/* The admin panel's shop sections over real sockets (libcurl as the browser), on SQLite and
+ * PostgreSQL: customers, categories, products, FAQ, channels and mailings — lists, forms
+ * with their validation messages, and every action. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/clock.h"
+#include "core/err.h"
+#include "db/migrate.h"
+#include "http_client.h"
+#include "shop/admin_user.h"
+#include "shop/catalog.h"
+#include "shop/customer.h"
+#include "testdb.h"
+#include "web/web.h"
+
+static const char *backend;
+static struct db *db;
+static struct web *web;
+static struct test_client browser;
+static struct test_response resp;
+static char *db_url;
+
+static const char PASSWORD[] = "Correct-horse-7";
+
+static int setup(void **state)
+{
+    (void)state;
+    db_url = strdup(testdb_new_url(backend));
+    struct buf err = BUF_INIT;
+    if (db_open(&db, db_url, &err) || migrate_apply(db, NULL, &err))
+        fail_msg("database: %s", err.data);
+    assert_int_equal(admin_user_create(db, "clerk", PASSWORD, false, NULL, &err), 0);
+    struct web_options opt = {
+        .database_url = db_url,
+        .currency = "RUB",
+        .media_dir = "/srv/media",
+        .db_connections = 2,
+    };
+    if (web_start(&web, &opt, &err))
+        fail_msg("web_start: %s", err.data);
+    buf_release(&err);
+    test_client_init(&browser, web_url(web));
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    test_response_release(&resp);
+    test_client_release(&browser);
+    web_stop(web);
+    db_close(db);
+    free(db_url);
+    testdb_cleanup();
+    return 0;
+}
+
+static void contains(const char *text)
+{
+    if (!strstr(resp.body.data, text))
+        fail_msg("the page lacks \"%s\":\n%.4000s", text, resp.body.data);
+}
+
+static void lacks(const char *text)
+{
+    if (strstr(resp.body.data, text))
+        fail_msg("the page has \"%s\"", text);
+}
+
+/* The CSRF token of the last page's forms. */
+static const char *csrf(void)
+{
+    static char token[64];
+    const char *at = strstr(resp.body.data, "name=\"csrf\" value=\"");
+    assert_non_null(at);
+    at += strlen("name=\"csrf\" value=\"");
+    size_t n = strcspn(at, "\"");
+    assert_true(n < sizeof token);
+    memcpy(token, at, n);
+    token[n] = '\0';
+    return token;
+}
+
+static void sign_in(void)
+{
+    test_client_clear_cookies(&browser);
+    assert_int_equal(test_get(&browser, &resp, "/login"), 200);
+    struct buf form = BUF_INIT;
+    buf_addf(&form, "csrf=%s&username=clerk&password=%s", csrf(), PASSWORD);
+    assert_int_equal(test_post_form(&browser, &resp, "/login", form.data), 303);
+    buf_release(&form);
+}
+
+/* POSTs form (urlencoded, without the token) to path with the token of the page at from;
+ * returns the status, and follows a redirect to show the page it leads to. */
+static long post(const char *from, const char *path, const char *form)
+{
+    assert_int_equal(test_get(&browser, &resp, from), 200);
+    struct buf body = BUF_INIT;
+    buf_addf(&body, "csrf=%s%s%s", csrf(), *form ? "&" : "", form);
+    long status = test_post_form(&browser, &resp, path, body.data);
+    buf_release(&body);
+    if (status == 303) {
+        char location[256];
+        snprintf(location, sizeof location, "%s", test_header(&resp, "Location"));
+        assert_int_equal(test_get(&browser, &resp, location), 200);
+    }
+    return status;
+}
+
+static int64_t query_int(const char *sql, int64_t arg)
+{
+    int64_t v = -1;
+    if (db_query_int(db, &v, sql, DB_INT(arg)))
+        fail_msg("%s: %s", sql, db_errmsg(db));
+    return v;
+}
+
+static void customers_list_filter_and_ban(void **state)
+{
+    (void)state;
+    struct arena a;
+    arena_init(&a, 0);
+    struct tg_profile people[] = {{7001, "annie", "Анна", "Каренина", "ru"},
+                                  {7002, "bob", "Bob", "<b>Builder</b>", "en"}};
+    struct customer c[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(customer_touch(db, &a, &people[i], &c[i]), 0);
+    assert_int_equal(db_exec(db,
+                             "INSERT INTO orders (customer_id, total, currency, contact_name) "
+                             "VALUES (?, 45000, 'RUB', 'Anna')",
+                             DB_INT(c[0].id)),
+                     0);
+    sign_in();
+    assert_int_equal(test_get(&browser, &resp, "/customers"), 200);
+    contains("Анна Каренина");
+    contains("Bob &lt;b&gt;Builder&lt;/b&gt;"); /* escaped */
+    contains("1–2 of 2");
+    assert_int_equal(test_get(&browser, &resp, "/customers?q=%D0%BA%D0%B0%D1%80%D0%B5%D0%BD"), 200);
+    contains("Анна");
+    lacks("Bob");
+    assert_int_equal(test_get(&browser, &resp, "/customers?language=en&sort=tg_id&dir=desc"), 200);
+    contains("Bob");
+    lacks("Анна");
+    assert_int_equal(test_get(&browser, &resp, "/customers?joined_from=yesterday"), 200);
+    contains("Give a date as YYYY-MM-DD.");
+    assert_int_equal(
+        test_get(&browser, &resp, "/customers?joined_from=2000-01-01&joined_to=2000-12-31"), 200);
+    contains("Nothing to show");
+    /* the customer's page lists their orders and links to them */
+    char path[64];
+    snprintf(path, sizeof path, "/customers/%lld", (long long)c[0].id);
+    assert_int_equal(test_get(&browser, &resp, path), 200);
+    contains("href=\"/orders/");
+    contains("450.00 ₽");
+    assert_int_equal(test_get(&browser, &resp, "/customers/999999"), 404);
+    /* ban asks first, then bans; unban */
+    char action[80];
+    snprintf(action, sizeof action, "%s/ban", path);
+    assert_int_equal(post(path, action, ""), 200);
+    contains("The bot will ignore them until unbanned.");
+    assert_int_equal(query_int("SELECT is_banned FROM customer WHERE id = ?", c[0].id), 0);
+    assert_int_equal(post(path, action, "confirm=yes"), 303);
+    contains("The customer is banned.");
+    assert_int_equal(query_int("SELECT is_banned FROM customer WHERE id = ?", c[0].id), 1);
+    assert_int_equal(test_get(&browser, &resp, "/customers?banned=yes"), 200);
+    contains("1–1 of 1");
+    snprintf(action, sizeof action, "%s/unban", path);
+    assert_int_equal(post(path, action, ""), 303);
+    assert_int_equal(query_int("SELECT is_banned FROM customer WHERE id = ?", c[0].id), 0);
+    assert_int_equal(query_int("SELECT count(*) FROM audit_log WHERE object_type = 'customer' "
+                               "AND object_id = ?",
+                               c[0].id),
+                     2);
+    arena_release(&a);
+}
+
+static int64_t category_named(const char *name)
+{
+    int64_t id = 0;
+    if (db_query_int(db, &id, "SELECT id FROM category WHERE name = ?", DB_TEXT(name)))
+        fail_msg("no category %s", name);
+    return id;
+}
+
+static void categories_tree_forms_and_delete(void **state)
+{
+    (void)state;
+    sign_in();
+    assert_int_equal(post("/categories/new", "/categories/new", "name=Tea&is_active=1"), 303);
+    contains("The category is created.");
+    int64_t tea = category_named("Tea");
+    char form[256];
+    snprintf(form, sizeof form, "name=Green&parent_id=%lld&is_active=1", (long long)tea);
+    assert_int_equal(post("/categories/new", "/categories/new", form), 303);
+    int64_t green = category_named("Green");
+    assert_int_equal(post("/categories/new", "/categories/new", "name=Coffee&is_active=1"), 303);
+    assert_int_equal(test_get(&browser, &resp, "/categories"), 200);
+    contains("<span class=\"indent\">— </span><a href=\"/categories/");
+    /* validation: messages next to the fields, the input kept */
+    assert_int_equal(post("/categories/new", "/categories/new", "name=&description=kept+text"),
+                     400);
+    contains("Name is empty.");
+    contains("kept text");
+    /* a cycle is refused; the parent list leaves out the subtree */
+    char path[64];
+    snprintf(path, sizeof path, "/categories/%lld", (long long)tea);
+    snprintf(form, sizeof form, "name=Tea&parent_id=%lld&is_active=1", (long long)green);
+    assert_int_equal(post(path, path, form), 400);
+    contains("A category cannot move into itself or one of its subcategories.");
+    assert_int_equal(test_get(&browser, &resp, path), 200);
+    snprintf(form, sizeof form, "<option value=\"%lld\"", (long long)green);
+    lacks(form);
+    /* positions and activation */
+    int64_t coffee = category_named("Coffee");
+    snprintf(path, sizeof path, "/categories/%lld/move", (long long)coffee);
+    assert_int_equal(post("/categories", path, "dir=up"), 303);
+    assert_true(strstr(resp.body.data, ">Coffee<") < strstr(resp.body.data, ">Tea<"));
+    snprintf(path, sizeof path, "/categories/%lld/active", (long long)coffee);
+    assert_int_equal(post("/categories", path, "active=0"), 303);
+    contains("hidden from customers");
+    assert_int_equal(query_int("SELECT is_active FROM category WHERE id = ?", coffee), 0);
+    /* delete: refusing with products and subcategories asks again, saying why */
+    struct product p = {.category_id = green, .name = "Sencha", .price = 100, .stock = 1};
+    int64_t sencha;
+    assert_int_equal(catalog_create_product(db, &p, 0, &sencha), 0);
+    snprintf(path, sizeof path, "/categories/%lld/delete", (long long)tea);
+    assert_int_equal(test_get(&browser, &resp, path), 200);
+    contains("It holds 0 product(s) and 1 subcategorie(s).");
+    assert_int_equal(post(path, path, "products=refuse&children=refuse"), 400);
+    contains("The category has 1 subcategories: choose what happens to them.");
+    snprintf(path, sizeof path, "/categories/%lld/delete", (long long)green);
+    assert_int_equal(post(path, path, "products=move&target_id=0"), 400);
+    contains("Choose an existing category for the products.");
+    snprintf(form, sizeof form, "products=deactivate&target_id=%lld", (long long)coffee);
+    assert_int_equal(post(path, path, form), 303);
+    contains("The category is deleted.");
+    assert_int_equal(query_int("SELECT category_id FROM product WHERE id = ?", sencha), coffee);
+    assert_int_equal(query_int("SELECT is_active FROM product WHERE id = ?", sencha), 0);
+    assert_int_equal(test_get(&browser, &resp, "/categories/999999/delete"), 404);
+}
+
+static void products_list_form_and_bulk(void **state)
+{
+    (void)state;
+    int64_t tea = 0, green = 0;
+    assert_int_equal(catalog_create_category(db, 0, "Tea", "", 1, &tea), 0);
+    assert_int_equal(catalog_create_category(db, tea, "Green", "", 1, &green), 0);
+    sign_in();
+    char form[512];
+    snprintf(form, sizeof form,
+             "name=Sencha&price=450.50&stock=10&category_id=%lld&is_active=1&description=Fresh",
+             (long long)green);
+    assert_int_equal(post("/products/new", "/products/new", form), 303);
+    contains("The product is created.");
+    assert_int_equal(query_int("SELECT price FROM product WHERE stock = ?", 10), 45050);
+    /* every validation error comes back next to its field with the input kept */
+    struct {
+        const char *form, *message;
+    } bad[] = {
+        {"name=&price=1&stock=1", "Name is empty."},
+        {"name=X&price=abc&stock=1", "Give the price as a number like 1290.50."},
+        {"name=X&price=1.234&stock=1", "Give the price as a number like 1290.50."},
+        {"name=X&price=99999999999&stock=1", "The price must be between 0 and 1000000000000."},
+        {"name=X&price=1&stock=-1", "The stock must be between 0 and 1000000000."},
+        {"name=X&price=1&stock=many", "The stock must be a whole number."},
+        {"name=X&price=1&stock=1&category_id=999999", "Choose an existing category."},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char body[256];
+        /* the last value of a field counts: the case's own category_id wins */
+        snprintf(body, sizeof body, "category_id=%lld&%s", (long long)green, bad[i].form);
+        assert_int_equal(post("/products/new", "/products/new", body), 400);
+        contains(bad[i].message);
+    }
+    assert_int_equal(post("/products/new", "/products/new",
+                          "name=%3Cscript%3Ealert(1)%3C%2Fscript%3E&price=oops&stock=1"),
+                     400);
+    contains("value=\"&lt;script&gt;alert(1)&lt;/script&gt;\"");
+    lacks("<script>alert(1)");
+    for (int i = 0; i < 3; i++) {
+        snprintf(form, sizeof form, "name=Oolong+%d&price=%d&stock=%d&category_id=%lld&is_active=1",
+                 i, 100 + i, i, (long long)tea);
+        assert_int_equal(post("/products/new", "/products/new", form), 303);
+    }
+    /* list: search, category with subcategories, filters, sort */
+    assert_int_equal(test_get(&browser, &resp, "/products?q=OOLONG&sort=price&dir=desc"), 200);
+    contains("1–3 of 3");
+    assert_true(strstr(resp.body.data, "Oolong 2") < strstr(resp.body.data, "Oolong 0"));
+    snprintf(form, sizeof form, "/products?category=%lld", (long long)tea);
+    assert_int_equal(test_get(&browser, &resp, form), 200);
+    contains("1–4 of 4");
+    assert_int_equal(test_get(&browser, &resp, "/products?in_stock=no"), 200);
+    contains("1–1 of 1");
+    contains("Oolong 0");
+    /* edit keeps and shows the values */
+    int64_t sencha = 0;
+    assert_int_equal(db_query_int(db, &sencha, "SELECT id FROM product WHERE name = 'Sencha'"), 0);
+    struct arena a;
+    arena_init(&a, 0);
+    struct listing_problem why;
+    assert_int_equal(catalog_product_set_photo(db, &a, sencha, "/srv/media/p/s 1.jpg", NULL, &why),
+                     0);
+    arena_release(&a);
+    char path[64];
+    snprintf(path, sizeof path, "/products/%lld", (long long)sencha);
+    assert_int_equal(test_get(&browser, &resp, path), 200);
+    contains("value=\"450.50\"");
+    contains("src=\"/media/p/s%201.jpg\"");
+    assert_int_equal(test_get(&browser, &resp, "/products"), 200);
+    contains("class=\"thumb\" src=\"/media/p/s%201.jpg\"");
+    assert_int_equal(test_get(&browser, &resp, "/products/999999"), 404);
+    /* bulk actions */
+    snprintf(form, sizeof form, "action=deactivate&id=%lld", (long long)sencha);
+    assert_int_equal(post("/products", "/products/bulk", form), 303);
+    contains("1 product(s) changed.");
+    assert_int_equal(query_int("SELECT is_active FROM product WHERE id = ?", sencha), 0);
+    snprintf(form, sizeof form, "action=delete&id=%lld", (long long)sencha);
+    assert_int_equal(post("/products", "/products/bulk", form), 200);
+    contains("Delete 1 product(s)?");
+    snprintf(form, sizeof form, "action=delete&id=%lld&confirm=yes", (long long)sencha);
+    assert_int_equal(post("/products", "/products/bulk", form), 303);
+    assert_int_equal(query_int("SELECT count(*) FROM product WHERE id = ?", sencha), 0);
+    assert_int_equal(post("/products", "/products/bulk", "action=delete"), 303);
+    contains("Tick the products first.");
+}
+
+int main(int argc, char **argv)
+{
+    backend = testdb_backend(argc, argv);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(customers_list_filter_and_ban, setup, teardown),
+        cmocka_unit_test_setup_teardown(categories_tree_forms_and_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(products_list_form_and_bulk, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
