@@ -58,6 +58,17 @@ web_page_fn page_categories, page_category_new_form, page_category_create, page_
 /* pages/products.c */
 web_page_fn page_products, page_products_bulk, page_product_new_form, page_product_create,
     page_product_edit, page_product_update;
+/* pages/faq.c */
+web_page_fn page_faq, page_faq_new_form, page_faq_create, page_faq_edit, page_faq_update,
+    page_faq_move, page_faq_active, page_faq_delete;
+/* pages/channels.c */
+web_page_fn page_channels, page_channel_new_form, page_channel_create, page_channel_edit,
+    page_channel_update, page_channel_move, page_channel_active, page_channel_delete,
+    page_channel_check;
+/* pages/mailings.c */
+web_page_fn page_mailings, page_mailing_new_form, page_mailing_create, page_mailing,
+    page_mailing_edit, page_mailing_update, page_mailing_schedule, page_mailing_unschedule,
+    page_mailing_cancel, page_mailing_delete, page_mailing_test;
 /* pages/audit.c */
 web_page_fn page_audit_log;
 /* pages/assets.c */

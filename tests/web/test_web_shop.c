@@ -332,6 +332,162 @@ static void products_list_form_and_bulk(void **state)
     contains("Tick the products first.");
 }
 
+static int64_t id_of(const char *sql)
+{
+    int64_t id = 0;
+    if (db_query_int(db, &id, sql))
+        fail_msg("%s: %s", sql, db_errmsg(db));
+    return id;
+}
+
+static void faq_pages(void **state)
+{
+    (void)state;
+    sign_in();
+    assert_int_equal(
+        post("/faq/new", "/faq/new", "question=How+to+pay%3F&answer=Stars&is_active=1"), 303);
+    contains("The question is added.");
+    assert_int_equal(post("/faq/new", "/faq/new", "question=Delivery%3F&answer=Soon"), 303);
+    contains("hidden");
+    assert_int_equal(post("/faq/new", "/faq/new", "question=&answer=kept+answer"), 400);
+    contains("Question is empty.");
+    contains("kept answer");
+    int64_t delivery = id_of("SELECT id FROM faq WHERE question = 'Delivery?'");
+    char path[64];
+    snprintf(path, sizeof path, "/faq/%lld/move", (long long)delivery);
+    assert_int_equal(post("/faq", path, "dir=up"), 303);
+    assert_true(strstr(resp.body.data, "Delivery?") < strstr(resp.body.data, "How to pay?"));
+    snprintf(path, sizeof path, "/faq/%lld/active", (long long)delivery);
+    assert_int_equal(post("/faq", path, "active=1"), 303);
+    contains("The question is shown in the bot.");
+    snprintf(path, sizeof path, "/faq/%lld", (long long)delivery);
+    assert_int_equal(post(path, path, "question=Delivery+times%3F&answer=2-5+days&is_active=1"),
+                     303);
+    assert_int_equal(test_get(&browser, &resp, "/faq"), 200);
+    contains("Delivery times?");
+    snprintf(path, sizeof path, "/faq/%lld/delete", (long long)delivery);
+    assert_int_equal(post("/faq", path, ""), 200);
+    contains("Delete this question?");
+    assert_int_equal(post("/faq", path, "confirm=yes"), 303);
+    lacks("Delivery times?");
+    assert_int_equal(test_get(&browser, &resp, "/faq/999999"), 404);
+}
+
+static void channel_pages(void **state)
+{
+    (void)state;
+    sign_in();
+    assert_int_equal(
+        post("/channels/new", "/channels/new", "chat_ref=%40tea_news&title=Tea+news&is_active=1"),
+        303);
+    contains("The channel is added.");
+    struct {
+        const char *form, *message;
+    } bad[] = {
+        {"chat_ref=tea&title=T", "Give the channel&#39;s chat id (-100...) or its @username"},
+        {"chat_ref=%40tea_news&title=Again", "This channel is in the list already."},
+        {"chat_ref=%40other_news&title=", "Title is empty."},
+        {"chat_ref=-1001234&title=Club", "A channel named by its chat id needs an invite link."},
+        {"chat_ref=-1001234&title=Club&invite_link=javascript%3Ax",
+         "The invite link must be a https://t.me/... address."},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal(post("/channels/new", "/channels/new", bad[i].form), 400);
+        contains(bad[i].message);
+    }
+    int64_t id = id_of("SELECT id FROM channel WHERE chat_ref = '@tea_news'");
+    char path[64];
+    snprintf(path, sizeof path, "/channels/%lld/check", (long long)id);
+    assert_int_equal(post("/channels", path, ""), 303);
+    contains("Telegram is not configured here (no bot token).");
+    snprintf(path, sizeof path, "/channels/%lld/active", (long long)id);
+    assert_int_equal(post("/channels", path, "active=0"), 303);
+    contains("The channel is no longer required.");
+    snprintf(path, sizeof path, "/channels/%lld", (long long)id);
+    assert_int_equal(post(path, path,
+                          "chat_ref=%40tea_news&title=Tea+%26+news&invite_link="
+                          "https%3A%2F%2Ft.me%2Ftea_news"),
+                     303);
+    contains("Tea &amp; news");
+    snprintf(path, sizeof path, "/channels/%lld/delete", (long long)id);
+    assert_int_equal(post("/channels", path, "confirm=yes"), 303);
+    contains("No mandatory channels");
+}
+
+static void mailing_pages(void **state)
+{
+    (void)state;
+    struct arena a;
+    arena_init(&a, 0);
+    struct tg_profile people[] = {{8001, NULL, "Ann", NULL, "ru"}, {8002, NULL, "Bob", NULL, "en"}};
+    struct customer c;
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(customer_touch(db, &a, &people[i], &c), 0);
+    arena_release(&a);
+    sign_in();
+    /* validation with Telegram's parser, the input kept */
+    assert_int_equal(post("/mailings/new", "/mailings/new", "text=%3Cb%3ESale&audience=all"), 400);
+    contains("The text: can&#39;t parse entities: Can&#39;t find end tag corresponding to start "
+             "tag &quot;b&quot;.");
+    contains("&lt;b&gt;Sale</textarea>");
+    assert_int_equal(
+        post("/mailings/new", "/mailings/new", "text=Hi&audience=all&button_text=Shop"), 400);
+    contains("Give both the button&#39;s text and its address, or neither.");
+    assert_int_equal(post("/mailings/new", "/mailings/new", "text=Hi&audience=everyone"), 400);
+    contains("Choose who receives the mailing.");
+    assert_int_equal(
+        post("/mailings/new", "/mailings/new", "text=Hi&audience=buyers&ordered_from=soon"), 400);
+    contains("Give a date as YYYY-MM-DD.");
+    /* a draft, its preview and audience */
+    assert_int_equal(post("/mailings/new", "/mailings/new",
+                          "text=%3Cb%3ESale%3C%2Fb%3E+today&audience=all&language=ru&button_text="
+                          "Open&button_url=https%3A%2F%2Ft.me%2Fshop_bot"),
+                     303);
+    contains("The draft is saved.");
+    contains("&lt;b&gt;Sale&lt;/b&gt; today");
+    contains("<strong>1</strong> customer(s) now.");
+    contains("href=\"https://t.me/shop_bot\"");
+    int64_t id = id_of("SELECT max(id) FROM mailing");
+    char path[64], from[64];
+    snprintf(from, sizeof from, "/mailings/%lld", (long long)id);
+    snprintf(path, sizeof path, "/mailings/%lld/test", (long long)id);
+    assert_int_equal(post(from, path, "tg_id=8001"), 303);
+    contains("Telegram is not configured here (no bot token).");
+    assert_int_equal(post(from, path, "tg_id=me"), 303);
+    contains("Give your Telegram id");
+    /* edit, then send at a time in the past: refused; now: scheduled */
+    snprintf(path, sizeof path, "/mailings/%lld/edit", (long long)id);
+    assert_int_equal(post(path, path, "text=Hello&audience=all"), 303);
+    contains("<strong>2</strong> customer(s) now.");
+    snprintf(path, sizeof path, "/mailings/%lld/schedule", (long long)id);
+    assert_int_equal(post(from, path, "at=2001-01-01T10%3A00"), 303);
+    contains("The time to send lies in the past.");
+    assert_int_equal(post(from, path, "at=tomorrow"), 303);
+    contains("Give the time as YYYY-MM-DDTHH:MM (UTC).");
+    assert_int_equal(post(from, path, "now=1"), 303);
+    contains("The mailing is queued to be sent now.");
+    contains("<progress max=\"2\" value=\"0\" aria-label=\"0 of 2\">0%</progress> 0 sent · 0 "
+             "failed · 0 blocked of 2");
+    contains("<span class=\"badge\">scheduled</span>");
+    assert_int_equal(query_int("SELECT total_count FROM mailing WHERE id = ?", id), 2);
+    /* a scheduled mailing is not edited; back to draft, then cancel */
+    snprintf(path, sizeof path, "/mailings/%lld/edit", (long long)id);
+    assert_int_equal(post(from, path, "text=Changed&audience=all"), 409);
+    snprintf(path, sizeof path, "/mailings/%lld/unschedule", (long long)id);
+    assert_int_equal(post(from, path, ""), 303);
+    contains("The mailing is a draft again.");
+    snprintf(path, sizeof path, "/mailings/%lld/cancel", (long long)id);
+    assert_int_equal(post(from, path, "confirm=yes"), 303);
+    contains("The mailing is cancelled.");
+    assert_int_equal(test_get(&browser, &resp, "/mailings"), 200);
+    contains("<span class=\"badge\">cancelled</span>");
+    contains("0 sent · 0 failed · 0 blocked of 0"); /* back to draft forgot the total */
+    snprintf(path, sizeof path, "/mailings/%lld/delete", (long long)id);
+    assert_int_equal(post(from, path, "confirm=yes"), 303);
+    contains("The mailing is deleted.");
+    assert_int_equal(test_get(&browser, &resp, from), 404);
+}
+
 int main(int argc, char **argv)
 {
     backend = testdb_backend(argc, argv);
@@ -339,6 +495,9 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(customers_list_filter_and_ban, setup, teardown),
         cmocka_unit_test_setup_teardown(categories_tree_forms_and_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(products_list_form_and_bulk, setup, teardown),
+        cmocka_unit_test_setup_teardown(faq_pages, setup, teardown),
+        cmocka_unit_test_setup_teardown(channel_pages, setup, teardown),
+        cmocka_unit_test_setup_teardown(mailing_pages, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,6 +4,8 @@
 
 #include "core/err.h"
 #include "core/parse.h"
+#include "tg/client.h"
+#include "web/web.h"
 #include "core/banned.h"
 
 bool shop_page_id(struct web_page *p, const char *missing, int64_t *out)
@@ -79,4 +81,26 @@ int64_t shop_form_int(struct web_page *p, const char *name, const char *label)
     if (*s && parse_int64(s, &v))
         web_field_error(p, name, "%s must be a whole number.", label);
     return v;
+}
+
+struct tg_client *shop_page_telegram(struct web_page *p, const char **out_problem)
+{
+    enum { TIMEOUT_MS = 10000 };
+    const struct web_options *opt = p->opt;
+    if (!opt->bot_token) {
+        *out_problem = "Telegram is not configured here (no bot token).";
+        return NULL;
+    }
+    struct tg_client *tg;
+    struct buf err = BUF_INIT;
+    if (tg_client_new(&tg,
+                      &(struct tg_client_options){.api_url = opt->telegram_api_url,
+                                                  .token = opt->bot_token,
+                                                  .timeout_ms = TIMEOUT_MS},
+                      &err)) {
+        *out_problem = arena_sprintf(p->arena, "Cannot use Telegram: %s.", err.data);
+        tg = NULL;
+    }
+    buf_release(&err);
+    return tg;
 }

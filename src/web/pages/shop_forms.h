@@ -31,4 +31,9 @@ bool shop_page_refused(struct web_page *p, int rc, const struct listing_problem 
 /* A form field as an integer; an empty field is 0 and a bad one gets a field error. */
 int64_t shop_form_int(struct web_page *p, const char *name, const char *label);
 
+struct tg_client;
+/* A Bot API client for one action of this request (the caller frees it), or NULL with a
+ * sentence for people in *out_problem when Telegram is not configured or unusable. */
+struct tg_client *shop_page_telegram(struct web_page *p, const char **out_problem);
+
 #endif
