@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bot/bot.h"
 #include "bot/context.h"
 #include "cmd/cmd.h"
 #include "core/dotenv.h"
@@ -58,6 +59,12 @@ static const struct command commands[] = {
      "list     show every account\n\n"
      "Passwords need at least 8 characters, not only digits, not a well-known\n"
      "password and not close to the username. They are stored as argon2id hashes.\n"},
+    {"seed-demo", cmd_seed_demo, NEED_MIGRATED, "seed the demo catalogue",
+     "tgshop seed-demo\n\n"
+     "Migrates the database and seeds the demo catalogue into it: a tea and coffee shop\n"
+     "in Russian (categories, products with pictures in MEDIA_DIR/demo, FAQ entries),\n"
+     "priced in CURRENCY. Only an empty catalogue is seeded, so running it again changes\n"
+     "nothing; tgshop run does the same on an empty database unless --no-demo.\n"},
     {"sandbox", cmd_sandbox, NEED_CONFIG, "run the Telegram Bot API emulator alone",
      "tgshop sandbox [--listen HOST:PORT] [--token TOKEN] [rate and fault flags]\n\n"
      "Serves an emulator of the Telegram Bot API at http://HOST:PORT/bot<TOKEN>/METHOD\n"
@@ -68,9 +75,14 @@ static const struct command commands[] = {
      "  --chat-rate N               messages/s to one chat (default 1; 0 = no limit)\n"
      "  --chat-burst N              messages one chat may get at once (default 3)\n"
      "  --precheckout-timeout SEC   the bot's time to answer a pre_checkout_query (default 10)\n"
-     "  --error-share X             share 0..1 of Bot API calls answered 500 (default 0)\n"
-     "  --slow-share X              share 0..1 of Bot API calls answered late (default 0)\n"
-     "  --slow-ms MS                how late (default 0)\n"},
+     "  --fault RULE                a fault rule for Bot API calls, key=value,... with keys\n"
+     "                              method, chat_id, status, description, retry_after,\n"
+     "                              global, first, share, delay_ms (docs/sandbox.md);\n"
+     "                              repeatable. Examples:\n"
+     "                                method=setMyCommands,status=500\n"
+     "                                method=getMe,status=502,first=3\n"
+     "                                status=429,retry_after=2,share=0.05\n"
+     "                                share=0.1,delay_ms=2000\n"},
 };
 
 static const char main_usage[] =
@@ -158,6 +170,34 @@ void cmd_wait_for_stop(void)
     sigset_t set = stop_signals();
     int signal_number;
     sigwait(&set, &signal_number);
+}
+
+int cmd_no_arguments(struct cmd_env *env, int argc, char **argv)
+{
+    static const struct option none[] = {{0}};
+    if (cmd_getopt(env, argc, argv, ":", none) != -1)
+        return EXIT_USAGE;
+    if (optind < argc)
+        return cmd_usage_error(env, "unexpected argument '%s'", argv[optind]);
+    return EXIT_OK;
+}
+
+bool cmd_stop_requested(void)
+{
+    sigset_t pending;
+    return sigpending(&pending) == 0 &&
+           (sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGTERM) == 1);
+}
+
+int cmd_start_bot(const struct cmd_env *env, struct bot **out, struct bot_options *opt)
+{
+    opt->stop_requested = cmd_stop_requested;
+    struct buf err = BUF_INIT;
+    int status = EXIT_OK;
+    if (bot_start(out, opt, &err) && !cmd_stop_requested())
+        status = cmd_fail(env, "cannot start the bot: %s", err.data);
+    buf_release(&err);
+    return status;
 }
 
 void cmd_bot_settings(const struct cmd_env *env, struct bot_settings *out)

@@ -8,7 +8,6 @@
 #include "core/parse.h"
 #include "core/xalloc.h"
 #include "sandbox/sandbox.h"
-#include "shop/demo.h"
 #include "web/web.h"
 #include "core/banned.h"
 
@@ -34,22 +33,6 @@ static void print_configuration(const struct cmd_env *env, const char *telegram)
     printf("  media        %s\n", cfg->media_dir);
     printf("  language     %s by default; %zu admin chat%s notified\n", cfg->default_language,
            cfg->admin_chat_count, cfg->admin_chat_count == 1 ? "" : "s");
-}
-
-static int seed_demo(struct cmd_env *env)
-{
-    struct demo_options opt = {env->cfg.media_dir, env->cfg.currency, NULL};
-    struct demo_report report;
-    struct buf err = BUF_INIT;
-    int status = EXIT_OK;
-    if (demo_seed(env->db, &opt, &report, &err))
-        status = cmd_fail(env, "cannot seed the demo catalogue: %s", err.data);
-    else if (!report.skipped)
-        printf("Seeded the demo catalogue: %d categories, %d products, %d FAQ entries "
-               "(--no-demo skips this).\n",
-               report.categories, report.products, report.faqs);
-    buf_release(&err);
-    return status;
 }
 
 /* A sandbox bot token: a fixed bot id and a fresh random secret for each run. */
@@ -109,7 +92,7 @@ int cmd_run(int argc, char **argv, struct cmd_env *env)
     if (status == EXIT_OK && cmd_database(env))
         status = EXIT_FAIL;
     if (status == EXIT_OK && demo)
-        status = seed_demo(env);
+        status = cmd_demo_seed(env, " (--no-demo skips this)");
     if (status == EXIT_OK)
         status = cmd_first_admin(env);
     if (status != EXIT_OK) {
@@ -148,10 +131,9 @@ int cmd_run(int argc, char **argv, struct cmd_env *env)
         .long_polling = true,
     };
     cmd_bot_settings(env, &opt.settings);
-    if (bot_start(&b, &opt, &err)) {
-        status = cmd_fail(env, "cannot start the bot: %s", err.data);
+    status = cmd_start_bot(env, &b, &opt);
+    if (status != EXIT_OK || !b)
         goto done;
-    }
     struct web_options wopt;
     cmd_web_options(env, &wopt);
     wopt.sandbox_url = sb ? sandbox_url(sb) : NULL;

@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/parse.h"
 #include "core/xalloc.h"
+#include "http/urlencoded.h"
 #include "core/banned.h"
 
 enum {
@@ -118,6 +119,40 @@ const struct http_upload *http_upload(const struct http_request *req, const char
         if (!strcmp(req->uploads[i].field, field))
             return &req->uploads[i];
     return NULL;
+}
+
+int http_upload_read(const struct http_request *req, const struct http_upload *u, const char **out,
+                     size_t *out_len)
+{
+    *out = NULL;
+    *out_len = 0;
+    if (u->too_big)
+        return ERR_TOOBIG;
+    char *data = arena_alloc(req->arena, (size_t)u->size + 1);
+    const char *why = NULL;
+    int fd = open(u->path, O_RDONLY | O_CLOEXEC);
+    size_t done = 0;
+    if (fd < 0)
+        why = strerror(errno);
+    while (!why && done < u->size) {
+        ssize_t n = read(fd, data + done, (size_t)u->size - done);
+        if (n < 0 && errno != EINTR)
+            why = strerror(errno);
+        else if (n == 0)
+            why = "shorter than received";
+        else if (n > 0)
+            done += (size_t)n;
+    }
+    if (fd >= 0)
+        close(fd);
+    if (why) {
+        log_error("cannot read the upload file %s: %s", u->path, why);
+        return ERR_IO;
+    }
+    data[done] = '\0';
+    *out = data;
+    *out_len = done;
+    return 0;
 }
 
 /* ---- responses ---- */
@@ -596,6 +631,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         return MHD_YES;
     }
     if (st->post) {
+        /* the end of the body: the post processor hands over what it still holds, and a
+         * form cut short or malformed ("--XX\r\nbroken") is refused with 400 */
+        if (MHD_destroy_post_processor(st->post) != MHD_YES && !st->error)
+            st->error = 400;
+        st->post = NULL;
         close_field(st);
         close_upload(st);
     }
@@ -623,35 +663,12 @@ static void request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes %XX in place (the path, query names and values), except %00: a NUL would cut
  * the string short of what a later check looks at, so it stays as the three characters. */
 static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
 {
     (void)cls, (void)conn;
-    char *w = s;
-    for (const char *r = s; *r; r++) {
-        int hi, lo;
-        if (r[0] == '%' && (hi = hex_digit(r[1])) >= 0 && (lo = hex_digit(r[2])) >= 0 &&
-            (hi || lo)) {
-            *w++ = (char)(hi * 16 + lo);
-            r += 2;
-        } else {
-            *w++ = *r;
-        }
-    }
-    *w = '\0';
-    return (size_t)(w - s);
+    return http_url_decode(s, s, strlen(s), false);
 }
 
 static void log_mhd(void *cls, const char *fmt, va_list ap)

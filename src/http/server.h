@@ -24,8 +24,9 @@
  *    comes at once and the connection closes.
  *  - urlencoded and multipart bodies are parsed (MHD_PostProcessor) into req->form; file
  *    parts stream into temporary files (req->uploads), removed after the response. A file
- *    part bigger than max_upload is marked too_big and its bytes are dropped. Any other
- *    body is kept as it is in req->body (JSON).
+ *    part bigger than max_upload is marked too_big and its bytes are dropped. A form cut
+ *    short or malformed is answered 400 before any handler runs. Any other body is kept
+ *    as it is in req->body (JSON).
  *  - Every response carries the security headers (CSP without inline scripts or styles,
  *    X-Content-Type-Options, X-Frame-Options and frame-ancestors, Referrer-Policy).
  *  - Errors found by the server itself (404, 405, 413, 400 for a malformed form) go to
@@ -132,6 +133,11 @@ const char *http_param(const struct http_request *req, const char *name);
 const char *http_query(const struct http_request *req, const char *name);
 const char *http_form(const struct http_request *req, const char *name);
 const struct http_upload *http_upload(const struct http_request *req, const char *field);
+/* Reads an upload's bytes into the request's arena (NUL-terminated, *out_len bytes) for code
+ * that wants them in memory (a picture to decode, the sandbox's sendPhoto). Returns 0,
+ * ERR_TOOBIG when it passed max_upload, or ERR_IO (logged) when its file cannot be read. */
+int http_upload_read(const struct http_request *req, const struct http_upload *u, const char **out,
+                     size_t *out_len);
 
 /* Streams a body: fill out with up to max bytes and return how many; 0 ends the body,
  * a negative value aborts the connection (the client sees a cut response). */

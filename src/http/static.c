@@ -77,8 +77,9 @@ bool http_safe_relpath(const char *relpath)
 static bool not_modified(struct http_request *req, struct http_response *res, const char *etag,
                          int64_t max_age_s)
 {
-    char cache[64];
-    snprintf(cache, sizeof cache, "public, max-age=%lld", (long long)max_age_s);
+    char cache[64] = "no-cache"; /* 0: the browser asks every time, sending the ETag */
+    if (max_age_s > 0)
+        snprintf(cache, sizeof cache, "public, max-age=%lld", (long long)max_age_s);
     http_response_header(res, "ETag", etag);
     http_response_header(res, "Cache-Control", cache);
     const char *match = http_header(req, "If-None-Match");

@@ -23,7 +23,8 @@ const char *http_content_type(const char *name);
 /* True when relpath is a safe relative path (see above). */
 bool http_safe_relpath(const char *relpath);
 
-/* Serves files[name]; 404 when there is no such asset. max_age_s: Cache-Control max-age. */
+/* Serves files[name]; 404 when there is no such asset. max_age_s: Cache-Control max-age; 0 =
+ * no-cache (revalidated with the ETag on every use: pages that must change with a rebuild). */
 void http_serve_embedded(struct http_request *req, struct http_response *res,
                          const struct embedded_file *files, const char *name, int64_t max_age_s);
 /* Serves dir/relpath when it is a regular image file; 404 otherwise. */

@@ -98,7 +98,8 @@ static void add_layout(struct web_page *p, const char *title)
         json_t *nav = json_array();
         for (size_t i = 0; i < web_route_count; i++) {
             const struct web_route *r = &web_routes[i];
-            if (!r->nav || ((r->needs & WEB_SUPERUSER & ~WEB_LOGIN) && !p->user->is_superuser))
+            if (!r->nav ||
+                ((r->needs & WEB_SUPERUSER & ~(unsigned)WEB_LOGIN) && !p->user->is_superuser))
                 continue;
             json_array_append_new(nav,
                                   json_pack("{s:s, s:s, s:b}", "label", r->nav, "href", r->pattern,

@@ -129,7 +129,7 @@ static void dispatch(struct http_request *req, struct http_response *res)
         buf_release(&to);
         goto done;
     }
-    if ((route->needs & WEB_SUPERUSER & ~WEB_LOGIN) && !p->user->is_superuser) {
+    if ((route->needs & WEB_SUPERUSER & ~(unsigned)WEB_LOGIN) && !p->user->is_superuser) {
         web_error(p, 403, "This page is for superusers only.");
         goto done;
     }

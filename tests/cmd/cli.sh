@@ -79,6 +79,9 @@ contains "nothing to apply" "$OUT" "nothing to apply"
 expect 2 "run with an argument" "$T" run now
 expect 2 "run with a bad --workers" "$T" run --workers 0
 expect 2 "run with a bad --sandbox-listen" "$T" run --sandbox-listen nowhere
+expect 2 "sandbox with a bad --fault" "$T" sandbox --fault method=getMe,status=200
+contains "bad --fault explained" "$ERR" "fault status must be 0 or an HTTP status 400-599"
+expect 2 "sandbox with an unknown fault field" "$T" sandbox --fault colour=red
 expect 2 "run with a bad --listen" "$T" run --listen nowhere
 expect 2 "web with an argument" "$T" web now
 expect 2 "web with a bad --listen" "$T" web --listen nowhere

@@ -19,6 +19,7 @@
 
 #include "core/clock.h"
 #include "core/embed.h"
+#include "core/err.h"
 #include "http/server.h"
 #include "http/static.h"
 #include "http_client.h"
@@ -54,14 +55,13 @@ static void echo(struct http_request *req, struct http_response *res)
         buf_addf(&res->body, "body=%s", req->body);
     for (size_t i = 0; i < req->upload_count; i++) {
         const struct http_upload *u = &req->uploads[i];
-        char head[8] = "";
-        int fd = open(u->path, O_RDONLY);
-        assert_true(fd >= 0);
-        ssize_t n = read(fd, head, sizeof head - 1);
-        close(fd);
-        head[n > 0 ? n : 0] = '\0';
-        buf_addf(&res->body, "file %s %s %llu %s %s;", u->field, u->filename,
-                 (unsigned long long)u->size, u->too_big ? "too-big" : "ok", head);
+        const char *data;
+        size_t len;
+        int rc = http_upload_read(req, u, &data, &len);
+        assert_int_equal(rc, u->too_big ? ERR_TOOBIG : 0);
+        assert_int_equal(len, u->too_big ? 0 : u->size);
+        buf_addf(&res->body, "file %s %s %llu %s %.7s;", u->field, u->filename,
+                 (unsigned long long)u->size, u->too_big ? "too-big" : "ok", rc ? "" : data);
     }
 }
 
@@ -110,6 +110,11 @@ static void forbidden(struct http_request *req, struct http_response *res)
 static void asset(struct http_request *req, struct http_response *res)
 {
     http_serve_embedded(req, res, assets, http_param(req, "*"), 3600);
+}
+
+static void fresh_asset(struct http_request *req, struct http_response *res)
+{
+    http_serve_embedded(req, res, assets, http_param(req, "*"), 0);
 }
 
 static void media(struct http_request *req, struct http_response *res)
@@ -161,12 +166,13 @@ static void error_page(struct http_request *req, struct http_response *res)
 }
 
 static const struct http_route routes[] = {
-    {"GET", "/hello", hello, 0, NULL},        {"GET", "/items/{id}", item, 0, NULL},
-    {"DELETE", "/items/{id}", item, 0, NULL}, {"POST", "/echo", echo, 0, NULL},
-    {"POST", "/bot*", tail, 0, NULL},         {"GET", "/cookie", cookies, 0, NULL},
-    {"GET", "/stream", stream, 0, NULL},      {"GET", "/forbidden", forbidden, 0, NULL},
-    {"GET", "/static/*", asset, 0, NULL},     {"GET", "/media/*", media, 0, NULL},
-    {"GET", "/poll", long_poll, 0, NULL},     {"POST", "/release", release, 0, NULL},
+    {"GET", "/hello", hello, 0, NULL},         {"GET", "/items/{id}", item, 0, NULL},
+    {"DELETE", "/items/{id}", item, 0, NULL},  {"POST", "/echo", echo, 0, NULL},
+    {"POST", "/bot*", tail, 0, NULL},          {"GET", "/cookie", cookies, 0, NULL},
+    {"GET", "/stream", stream, 0, NULL},       {"GET", "/forbidden", forbidden, 0, NULL},
+    {"GET", "/static/*", asset, 0, NULL},      {"GET", "/media/*", media, 0, NULL},
+    {"GET", "/poll", long_poll, 0, NULL},      {"POST", "/release", release, 0, NULL},
+    {"GET", "/fresh/*", fresh_asset, 0, NULL},
 };
 
 static int setup(void **state)
@@ -259,9 +265,8 @@ static void security_headers_everywhere(void **state)
 static void forms_and_json(void **state)
 {
     (void)state;
-    /* an empty value may be left out: http_form() is NULL for it, as for a missing field */
-    assert_int_equal(test_post_form(&client, &resp, "/echo", "a=1&b=x+y%26z&a=2&empty="), 200);
-    assert_string_equal(resp.body.data, "a=1;b=x y&z;a=2;");
+    assert_int_equal(test_post_form(&client, &resp, "/echo", "a=1&mid=&b=x+y%26z&a=2&empty="), 200);
+    assert_string_equal(resp.body.data, "a=1;mid=;b=x y&z;a=2;empty=;");
     const char json[] = "{\"chat_id\":1}";
     assert_int_equal(
         test_request(&client, &resp, "POST", "/echo", "application/json", json, strlen(json)), 200);
@@ -290,6 +295,16 @@ static void multipart_uploads(void **state)
                                   "multipart/form-data; boundary=XyZ", body.data, body.len),
                      200);
     assert_string_equal(resp.body.data, "title=Tea;file photo a.png 20000 ok PNGDATA;");
+
+    /* a body cut short or malformed never reaches the handler */
+    buf_truncate(&body, body.len - 10);
+    assert_int_equal(test_request(&client, &resp, "POST", "/echo",
+                                  "multipart/form-data; boundary=XyZ", body.data, body.len),
+                     400);
+    assert_string_equal(resp.body.data, "<h1>custom 400</h1>");
+    assert_int_equal(test_request(&client, &resp, "POST", "/echo",
+                                  "multipart/form-data; boundary=XX", "--XX\r\nbroken", 13),
+                     400);
     buf_release(&body);
 }
 
@@ -365,7 +380,12 @@ static void static_assets(void **state)
     client.extra_header = etag;
     assert_int_equal(test_get(&client, &resp, "/static/site.css"), 304);
     assert_int_equal(resp.body.len, 0);
+    /* max-age 0: never used unchecked, revalidated with the same ETag */
+    assert_int_equal(test_get(&client, &resp, "/fresh/site.css"), 304);
+    assert_string_equal(test_header(&resp, "Cache-Control"), "no-cache");
     client.extra_header = NULL;
+    assert_int_equal(test_get(&client, &resp, "/fresh/site.css"), 200);
+    assert_string_equal(test_header(&resp, "Cache-Control"), "no-cache");
     assert_int_equal(test_get(&client, &resp, "/static/missing.css"), 404);
     assert_int_equal(test_get(&client, &resp, "/static/secret.txt.bak"), 404); /* unknown type */
 
