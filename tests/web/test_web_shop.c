@@ -18,6 +18,7 @@
 #include "shop/catalog.h"
 #include "shop/customer.h"
 #include "testdb.h"
+#include "sandbox/sandbox.h"
 #include "web/web.h"
 
 static const char *backend;
@@ -50,6 +51,32 @@ static int setup(void **state)
     return 0;
 }
 
+static struct sandbox *sandbox;
+static const char BOT_TOKEN[] = "777000:sandbox-secret";
+
+/* The panel with Telegram: an in-process sandbox as the Bot API. */
+static int setup_telegram(void **state)
+{
+    (void)state;
+    struct buf err = BUF_INIT;
+    if (sandbox_start(&sandbox, &(struct sandbox_options){.bot_token = BOT_TOKEN}, &err))
+        fail_msg("sandbox: %s", err.data);
+    db_url = strdup(testdb_new_url(backend));
+    if (db_open(&db, db_url, &err) || migrate_apply(db, NULL, &err))
+        fail_msg("database: %s", err.data);
+    assert_int_equal(admin_user_create(db, "clerk", PASSWORD, false, NULL, &err), 0);
+    struct web_options opt = {.database_url = db_url,
+                              .currency = "RUB",
+                              .telegram_api_url = sandbox_url(sandbox),
+                              .bot_token = BOT_TOKEN,
+                              .db_connections = 2};
+    if (web_start(&web, &opt, &err))
+        fail_msg("web_start: %s", err.data);
+    buf_release(&err);
+    test_client_init(&browser, web_url(web));
+    return 0;
+}
+
 static int teardown(void **state)
 {
     (void)state;
@@ -58,6 +85,8 @@ static int teardown(void **state)
     web_stop(web);
     db_close(db);
     free(db_url);
+    sandbox_stop(sandbox);
+    sandbox = NULL;
     testdb_cleanup();
     return 0;
 }
@@ -488,6 +517,69 @@ static void mailing_pages(void **state)
     assert_int_equal(test_get(&browser, &resp, from), 404);
 }
 
+/* Calls the sandbox's user API; returns its JSON answer (static, until the next call). */
+static const char *sandbox_call(const char *method, const char *path, const char *body)
+{
+    static struct buf out;
+    buf_reset(&out);
+    int status = sandbox_user_api(sandbox, method, path, body, &out);
+    if (status != 200)
+        fail_msg("sandbox %s %s: %d %s", method, path, status, out.data);
+    return out.data;
+}
+
+static void telegram_check_and_test_message(void **state)
+{
+    (void)state;
+    sandbox_call("POST", "/sandbox/api/channels",
+                 "{\"title\":\"News\",\"username\":\"shop_news\"}");
+    sandbox_call("POST", "/sandbox/api/channels",
+                 "{\"title\":\"Quiet\",\"username\":\"quiet_news\",\"bot_status\":\"member\"}");
+    sandbox_call("POST", "/sandbox/api/users",
+                 "{\"id\":4242,\"first_name\":\"Me\",\"started\":true}");
+    sign_in();
+    assert_int_equal(
+        post("/channels/new", "/channels/new", "chat_ref=%40shop_news&title=News&is_active=1"),
+        303);
+    assert_int_equal(post("/channels/new", "/channels/new", "chat_ref=%40quiet_news&title=Quiet"),
+                     303);
+    assert_int_equal(post("/channels/new", "/channels/new", "chat_ref=%40no_such_chan&title=Gone"),
+                     303);
+    const char *refs[] = {"@shop_news", "@quiet_news", "@no_such_chan"};
+    const char *answers[] = {
+        "The bot is an administrator of @shop_news: the check works.",
+        "The bot is not an administrator of @quiet_news: make it one, or the bot cannot see who "
+        "joined.",
+        "Telegram refused the check of @no_such_chan: Bad Request: chat not found."};
+    for (int i = 0; i < 3; i++) {
+        int64_t id = 0;
+        assert_int_equal(
+            db_query_int(db, &id, "SELECT id FROM channel WHERE chat_ref = ?", DB_TEXT(refs[i])),
+            0);
+        char path[64];
+        snprintf(path, sizeof path, "/channels/%lld/check", (long long)id);
+        assert_int_equal(post("/channels", path, ""), 303);
+        contains(answers[i]);
+    }
+    /* the test message arrives as recipients will get it: formatted, with its button */
+    assert_int_equal(post("/mailings/new", "/mailings/new",
+                          "text=%3Cb%3EBig%3C%2Fb%3E+sale&audience=all&button_text=Open&button_url="
+                          "https%3A%2F%2Ft.me%2Fshop_bot"),
+                     303);
+    int64_t id = id_of("SELECT max(id) FROM mailing");
+    char from[64], path[64];
+    snprintf(from, sizeof from, "/mailings/%lld", (long long)id);
+    snprintf(path, sizeof path, "/mailings/%lld/test", (long long)id);
+    assert_int_equal(post(from, path, "tg_id=4242"), 303);
+    contains("The test message is sent: look in your Telegram.");
+    const char *chat = sandbox_call("GET", "/sandbox/api/chats/4242", NULL);
+    if (!strstr(chat, "\"Big sale\"") || !strstr(chat, "\"bold\"") ||
+        !strstr(chat, "https://t.me/shop_bot"))
+        fail_msg("the test message is not as sent: %s", chat);
+    assert_int_equal(post(from, path, "tg_id=999"), 303);
+    contains("Telegram did not take the test message:");
+}
+
 int main(int argc, char **argv)
 {
     backend = testdb_backend(argc, argv);
@@ -498,6 +590,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(faq_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(channel_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(mailing_pages, setup, teardown),
+        cmocka_unit_test_setup_teardown(telegram_check_and_test_message, setup_telegram, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
