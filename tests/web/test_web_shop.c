@@ -1,6 +1,7 @@
 /* The admin panel's shop sections over real sockets (libcurl as the browser), on SQLite and
  * PostgreSQL: customers, categories, products, FAQ, channels and mailings — lists, forms
  * with their validation messages, and every action. */
+#define _XOPEN_SOURCE 700 /* nftw */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -9,6 +10,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <ftw.h>
+#include <unistd.h>
 
 #include "core/clock.h"
 #include "core/err.h"
@@ -29,6 +32,7 @@ static struct test_response resp;
 static char *db_url;
 
 static const char PASSWORD[] = "Correct-horse-7";
+static char media_dir[256];
 
 static int setup(void **state)
 {
@@ -38,10 +42,13 @@ static int setup(void **state)
     if (db_open(&db, db_url, &err) || migrate_apply(db, NULL, &err))
         fail_msg("database: %s", err.data);
     assert_int_equal(admin_user_create(db, "clerk", PASSWORD, false, NULL, &err), 0);
+    snprintf(media_dir, sizeof media_dir, "%s/tgshop-media.XXXXXX", testdb_state_dir());
+    if (!mkdtemp(media_dir))
+        fail_msg("mkdtemp %s", media_dir);
     struct web_options opt = {
         .database_url = db_url,
         .currency = "RUB",
-        .media_dir = "/srv/media",
+        .media_dir = media_dir,
         .db_connections = 2,
     };
     if (web_start(&web, &opt, &err))
@@ -77,6 +84,14 @@ static int setup_telegram(void **state)
     return 0;
 }
 
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)type;
+    (void)ftw;
+    return remove(path);
+}
+
 static int teardown(void **state)
 {
     (void)state;
@@ -87,6 +102,9 @@ static int teardown(void **state)
     free(db_url);
     sandbox_stop(sandbox);
     sandbox = NULL;
+    if (media_dir[0])
+        nftw(media_dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+    media_dir[0] = '\0';
     testdb_cleanup();
     return 0;
 }
@@ -276,6 +294,44 @@ static void categories_tree_forms_and_delete(void **state)
     assert_int_equal(test_get(&browser, &resp, "/categories/999999/delete"), 404);
 }
 
+/* A 1 × 1 PNG. */
+static const unsigned char PNG[] = {
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48,
+    0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00,
+    0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78,
+    0xda, 0x63, 0x64, 0xf8, 0xcf, 0x50, 0x0f, 0x00, 0x03, 0x86, 0x01, 0x80, 0x5a, 0x34,
+    0x7d, 0x6b, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82};
+
+/* POSTs the product form at path as multipart with data as the photo file. */
+static long upload(const char *path, const char *data, size_t len)
+{
+    assert_int_equal(test_get(&browser, &resp, path), 200);
+    static const char boundary[] = "tgshopBoundary7";
+    struct buf body = BUF_INIT;
+    const char *fields[][2] = {{"csrf", csrf()}, {"name", "Sencha"},    {"price", "450.50"},
+                               {"stock", "10"},  {"category_id", NULL}, {"is_active", "1"}};
+    char category[32];
+    int64_t green = 0;
+    assert_int_equal(
+        db_query_int(db, &green, "SELECT category_id FROM product WHERE name = 'Sencha'"), 0);
+    snprintf(category, sizeof category, "%lld", (long long)green);
+    fields[4][1] = category;
+    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
+        buf_addf(&body, "--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n%s\r\n",
+                 boundary, fields[i][0], fields[i][1]);
+    buf_addf(&body,
+             "--%s\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"p.jpg\"\r\n"
+             "Content-Type: image/jpeg\r\n\r\n",
+             boundary);
+    buf_add(&body, data, len);
+    buf_addf(&body, "\r\n--%s--\r\n", boundary);
+    char type[96];
+    snprintf(type, sizeof type, "multipart/form-data; boundary=%s", boundary);
+    long status = test_request(&browser, &resp, "POST", path, type, body.data, body.len);
+    buf_release(&body);
+    return status;
+}
+
 static void products_list_form_and_bulk(void **state)
 {
     (void)state;
@@ -335,8 +391,9 @@ static void products_list_form_and_bulk(void **state)
     struct arena a;
     arena_init(&a, 0);
     struct listing_problem why;
-    assert_int_equal(catalog_product_set_photo(db, &a, sencha, "/srv/media/p/s 1.jpg", NULL, &why),
-                     0);
+    char photo[512];
+    snprintf(photo, sizeof photo, "%s/p/s 1.jpg", media_dir);
+    assert_int_equal(catalog_product_set_photo(db, &a, sencha, photo, NULL, &why), 0);
     arena_release(&a);
     char path[64];
     snprintf(path, sizeof path, "/products/%lld", (long long)sencha);
@@ -346,6 +403,25 @@ static void products_list_form_and_bulk(void **state)
     assert_int_equal(test_get(&browser, &resp, "/products"), 200);
     contains("class=\"thumb\" src=\"/media/p/s%201.jpg\"");
     assert_int_equal(test_get(&browser, &resp, "/products/999999"), 404);
+    /* a photo upload: checked by content, stored re-encoded, the cached file_id forgotten */
+    assert_int_equal(catalog_set_photo_file_id(db, sencha, "AgAD-old"), 0);
+    assert_int_equal(upload(path, "not a picture", 13), 400);
+    contains("Not stored: ");
+    contains("value=\"Sencha\""); /* the input kept */
+    assert_int_equal(upload(path, (const char *)PNG, sizeof PNG), 303);
+    arena_init(&a, 0);
+    struct product got;
+    assert_int_equal(catalog_product_get(db, &a, sencha, &got), 0);
+    assert_true(strncmp(got.photo_path, media_dir, strlen(media_dir)) == 0);
+    assert_non_null(strstr(got.photo_path, "/products/"));
+    assert_null(got.photo_file_id);
+    FILE *stored = fopen(got.photo_path, "rb");
+    assert_non_null(stored);
+    unsigned char magic[3] = {0};
+    assert_int_equal(fread(magic, 1, 3, stored), 3);
+    fclose(stored);
+    assert_memory_equal(magic, "\xff\xd8\xff", 3); /* re-encoded as JPEG */
+    arena_release(&a);
     /* bulk actions */
     snprintf(form, sizeof form, "action=deactivate&id=%lld", (long long)sencha);
     assert_int_equal(post("/products", "/products/bulk", form), 303);

@@ -7,6 +7,7 @@
 #include "core/err.h"
 #include "core/parse.h"
 #include "shop/catalog.h"
+#include "media/upload.h"
 #include "shop/money.h"
 #include "web/pages/shop_forms.h"
 #include "web/routes.h"
@@ -178,6 +179,33 @@ void page_product_edit(struct web_page *p)
     render_form(p, id, prod.category_id);
 }
 
+/* The photo the form uploaded, checked and stored (media/upload.h): 1 with *out filled, 0
+ * when none was chosen, -1 with a field error. */
+static int store_photo(struct web_page *p, struct media_image *out)
+{
+    const struct http_upload *u = http_upload(p->req, "photo");
+    if (!u || (!u->size && !u->too_big))
+        return 0;
+    if (!p->opt->media_dir) {
+        web_field_error(p, "photo", "Photos cannot be stored here: MEDIA_DIR is not set.");
+        return -1;
+    }
+    const char *data;
+    size_t len;
+    struct buf err = BUF_INIT;
+    int rc = http_upload_read(p->req, u, &data, &len);
+    if (rc == ERR_TOOBIG)
+        buf_setf(&err, "the photo is too large");
+    else if (!rc)
+        rc = media_store_upload(out, p->opt->media_dir, "products", data, len, NULL, &err);
+    else
+        buf_setf(&err, "the photo could not be read");
+    if (rc)
+        web_field_error(p, "photo", "Not stored: %s.", err.data);
+    buf_release(&err);
+    return rc ? -1 : 1;
+}
+
 static void save(struct web_page *p, int64_t id)
 {
     struct product prod = {
@@ -192,9 +220,17 @@ static void save(struct web_page *p, int64_t id)
     if (money_parse(price, currency(p), &prod.price))
         web_field_error(p, "price", "Give the price as a number like %s.",
                         money_exponent(currency(p)) ? "1290.50" : "450");
+    struct media_image photo = {0};
+    int stored = web_has_errors(p) ? 0 : store_photo(p, &photo);
+    prod.photo_path = stored > 0 ? photo.path : NULL; /* used on create */
     struct listing_problem why = {0};
     int64_t saved = 0;
     int rc = web_has_errors(p) ? ERR_INVALID : catalog_product_save(p->db, &prod, &saved, &why);
+    if (!rc && stored > 0 && id)
+        rc = catalog_product_set_photo(p->db, p->arena, id, photo.path, NULL, &why);
+    if (rc && stored > 0)
+        media_image_remove(&photo); /* the product does not refer to it */
+    media_image_release(&photo);
     if (rc && (web_has_errors(p) || shop_page_refused(p, rc, &why, "saving a product"))) {
         web_form_keep(p);
         p->res->status = 400;
@@ -203,8 +239,9 @@ static void save(struct web_page *p, int64_t id)
     }
     if (rc)
         return;
-    web_audit(p, id ? "update" : "create", "product", saved, "\"%s\", price %s, stock %" PRId64,
-              prod.name, price, prod.stock);
+    web_audit(p, id ? "update" : "create", "product", saved,
+              "\"%s\", price %s, stock %" PRId64 "%s", prod.name, price, prod.stock,
+              stored > 0 ? ", new photo" : "");
     web_redirect(p, "/products", id ? "The product is saved." : "The product is created.");
 }
 
