@@ -65,8 +65,9 @@ int catalog_category(struct db *db, struct arena *a, int64_t id, struct category
     "id, category_id, name, description, price, stock, photo_path, photo_file_id, is_active, "     \
     "created_at, updated_at"
 
-static void fill_product(struct product *out, struct db_rows *rows, struct arena *a)
+static void fill_product(void *item, struct db_rows *rows, struct arena *a)
 {
+    struct product *out = item;
     out->id = db_int(rows, 0);
     out->category_id = db_int(rows, 1);
     out->name = db_text_dup(rows, 2, a);
@@ -90,16 +91,7 @@ static int read_product(struct db *db, struct arena *a, int64_t id, bool active_
                                     " FROM product WHERE id = ? AND is_active = 1"
                                   : "SELECT " PRODUCT_COLUMNS " FROM product WHERE id = ?",
                       DB_INT(id));
-    if (rc)
-        return rc;
-    if ((rc = db_next(rows)) > 0) {
-        fill_product(out, rows, a);
-        rc = 0;
-    } else if (rc == 0) {
-        rc = ERR_NOTFOUND;
-    }
-    db_rows_free(rows);
-    return rc;
+    return rc ? rc : listing_read_one(rows, a, out, fill_product);
 }
 
 int catalog_product(struct db *db, struct arena *a, int64_t id, struct product *out)
@@ -352,8 +344,9 @@ static int lock_tree(struct db *db)
                         DB_INT(TREE_LOCK_KEY));
 }
 
-static void fill_node(struct category_node *out, struct db_rows *rows, struct arena *a)
+static void fill_node(void *item, struct db_rows *rows, struct arena *a)
 {
+    struct category_node *out = item;
     memset(out, 0, sizeof *out);
     out->id = db_int(rows, 0);
     out->parent_id = db_int(rows, 1);
@@ -369,16 +362,7 @@ int catalog_category_get(struct db *db, struct arena *a, int64_t id, struct cate
 {
     struct db_rows *rows;
     int rc = db_query(db, &rows, "SELECT " NODE_COLUMNS " FROM category WHERE id = ?", DB_INT(id));
-    if (rc)
-        return rc;
-    if ((rc = db_next(rows)) > 0) {
-        fill_node(out, rows, a);
-        rc = 0;
-    } else if (rc == 0) {
-        rc = ERR_NOTFOUND;
-    }
-    db_rows_free(rows);
-    return rc;
+    return rc ? rc : listing_read_one(rows, a, out, fill_node);
 }
 
 struct tree_index {
@@ -861,16 +845,9 @@ int catalog_product_list(struct db *db, struct arena *a, const struct product_fi
                       order[f->sort][f->descending], offset, limit, &rows);
     if (rc)
         goto done;
-    struct product *list = arena_calloc(a, (size_t)limit, sizeof *list);
-    int n = 0;
-    while (n < limit && (rc = db_next(rows)) > 0)
-        fill_product(&list[n++], rows, a);
-    db_rows_free(rows);
-    if (rc < 0)
-        goto done;
-    rc = 0;
-    *out = list;
-    *out_count = n;
+    void *list;
+    if (!(rc = listing_read(rows, a, limit, sizeof **out, fill_product, &list, out_count)))
+        *out = list;
 done:
     listing_query_release(&where);
     return rc;

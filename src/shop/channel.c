@@ -8,6 +8,18 @@
 
 #define CHANNEL_COLUMNS "id, chat_ref, title, invite_link, position, is_active, created_at"
 
+static void fill(void *item, struct db_rows *rows, struct arena *a)
+{
+    struct channel *c = item;
+    c->id = db_int(rows, 0);
+    c->chat_ref = db_text_dup(rows, 1, a);
+    c->title = db_text_dup(rows, 2, a);
+    c->invite_link = db_text_dup(rows, 3, a);
+    c->position = db_int(rows, 4);
+    c->is_active = db_int(rows, 5) != 0;
+    c->created_at = db_int(rows, 6);
+}
+
 /* Channels with is_active >= min_active, in order: 1 for the gate, 0 for staff. */
 static int list_channels(struct db *db, struct arena *a, int min_active, int max,
                          struct channel **out, int *out_count)
@@ -21,23 +33,10 @@ static int list_channels(struct db *db, struct arena *a, int min_active, int max
                       DB_INT(min_active), DB_INT(max));
     if (rc)
         return rc;
-    struct channel *list = arena_calloc(a, (size_t)max, sizeof *list);
-    int n = 0;
-    while (n < max && (rc = db_next(rows)) > 0) {
-        list[n].id = db_int(rows, 0);
-        list[n].chat_ref = db_text_dup(rows, 1, a);
-        list[n].title = db_text_dup(rows, 2, a);
-        list[n].invite_link = db_text_dup(rows, 3, a);
-        list[n].position = db_int(rows, 4);
-        list[n].is_active = db_int(rows, 5) != 0;
-        list[n].created_at = db_int(rows, 6);
-        n++;
-    }
-    db_rows_free(rows);
-    if (rc < 0)
+    void *list;
+    if ((rc = listing_read(rows, a, max, sizeof **out, fill, &list, out_count)))
         return rc;
     *out = list;
-    *out_count = n;
     return 0;
 }
 
@@ -68,20 +67,7 @@ int channel_get(struct db *db, struct arena *a, int64_t id, struct channel *out)
         db_query(db, &rows, "SELECT " CHANNEL_COLUMNS " FROM channel WHERE id = ?", DB_INT(id));
     if (rc)
         return rc;
-    if ((rc = db_next(rows)) > 0) {
-        out->id = db_int(rows, 0);
-        out->chat_ref = db_text_dup(rows, 1, a);
-        out->title = db_text_dup(rows, 2, a);
-        out->invite_link = db_text_dup(rows, 3, a);
-        out->position = db_int(rows, 4);
-        out->is_active = db_int(rows, 5) != 0;
-        out->created_at = db_int(rows, 6);
-        rc = 0;
-    } else if (rc == 0) {
-        rc = ERR_NOTFOUND;
-    }
-    db_rows_free(rows);
-    return rc;
+    return listing_read_one(rows, a, out, fill);
 }
 
 /* A chat id (a non-zero integer; channels are -100...) or a public @username. */

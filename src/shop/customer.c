@@ -13,8 +13,9 @@
     "id, tg_id, username, first_name, language_code, phone, is_banned, is_blocked, last_name, "    \
     "created_at, last_seen_at"
 
-static void fill(struct customer *out, struct db_rows *rows, struct arena *a)
+static void fill(void *item, struct db_rows *rows, struct arena *a)
 {
+    struct customer *out = item;
     out->id = db_int(rows, 0);
     out->tg_id = db_int(rows, 1);
     out->username = db_text_dup(rows, 2, a);
@@ -47,15 +48,7 @@ static char *profile_key(struct arena *a, const struct tg_profile *p)
 /* Reads the one customer row of rows and frees them. */
 static int one_customer(struct arena *a, struct db_rows *rows, struct customer *out)
 {
-    int rc = db_next(rows);
-    if (rc > 0) {
-        fill(out, rows, a);
-        rc = 0;
-    } else if (rc == 0) {
-        rc = ERR_NOTFOUND;
-    }
-    db_rows_free(rows);
-    return rc;
+    return listing_read_one(rows, a, out, fill);
 }
 
 int customer_touch(struct db *db, struct arena *a, const struct tg_profile *p, struct customer *out)
@@ -198,16 +191,9 @@ int customer_list(struct db *db, struct arena *a, const struct customer_filter *
                       order[f->sort][f->descending], offset, limit, &rows);
     if (rc)
         goto done;
-    struct customer *list = arena_calloc(a, (size_t)limit, sizeof *list);
-    int n = 0;
-    while (n < limit && (rc = db_next(rows)) > 0)
-        fill(&list[n++], rows, a);
-    db_rows_free(rows);
-    if (rc < 0)
-        goto done;
-    rc = 0;
-    *out = list;
-    *out_count = n;
+    void *list;
+    if (!(rc = listing_read(rows, a, limit, sizeof **out, fill, &list, out_count)))
+        *out = list;
 done:
     listing_query_release(&where);
     return rc;

@@ -12,25 +12,24 @@
 
 #define FAQ_COLUMNS "id, question, answer, position, is_active"
 
+static void fill(void *item, struct db_rows *rows, struct arena *a)
+{
+    struct faq *f = item;
+    f->id = db_int(rows, 0);
+    f->question = db_text_dup(rows, 1, a);
+    f->answer = db_text_dup(rows, 2, a);
+    f->position = db_int(rows, 3);
+    f->is_active = db_int(rows, 4) != 0;
+}
+
 static int read_faqs(struct db_rows *rows, struct arena *a, int limit, struct faq **out,
                      int *out_count)
 {
-    struct faq *list = arena_calloc(a, (size_t)limit, sizeof *list);
-    int n = 0, rc = 0;
-    while (n < limit && (rc = db_next(rows)) > 0) {
-        list[n].id = db_int(rows, 0);
-        list[n].question = db_text_dup(rows, 1, a);
-        list[n].answer = db_text_dup(rows, 2, a);
-        list[n].position = db_int(rows, 3);
-        list[n].is_active = db_int(rows, 4) != 0;
-        n++;
-    }
-    db_rows_free(rows);
-    if (rc < 0)
-        return rc;
-    *out = list;
-    *out_count = n;
-    return 0;
+    void *list;
+    int rc = listing_read(rows, a, limit, sizeof **out, fill, &list, out_count);
+    if (!rc)
+        *out = list;
+    return rc;
 }
 
 static bool valid_page(int64_t offset, int limit)

@@ -155,6 +155,34 @@ int listing_page(struct db *db, const char *head, const struct listing_query *wh
     return rc;
 }
 
+int listing_read(struct db_rows *rows, struct arena *a, int limit, size_t item_size,
+                 listing_fill_fn *fill, void **out, int *out_count)
+{
+    char *list = arena_calloc(a, (size_t)limit, item_size);
+    int n = 0, rc = 0;
+    while (n < limit && (rc = db_next(rows)) > 0)
+        fill(list + (size_t)n++ * item_size, rows, a);
+    db_rows_free(rows);
+    if (rc < 0)
+        return rc;
+    *out = list;
+    *out_count = n;
+    return 0;
+}
+
+int listing_read_one(struct db_rows *rows, struct arena *a, void *item, listing_fill_fn *fill)
+{
+    int rc = db_next(rows);
+    if (rc > 0) {
+        fill(item, rows, a);
+        rc = 0;
+    } else if (rc == 0) {
+        rc = ERR_NOTFOUND;
+    }
+    db_rows_free(rows);
+    return rc;
+}
+
 struct move {
     const char *table, *scope;
     int64_t id, to_index;

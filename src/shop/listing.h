@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/arena.h"
 #include "core/buf.h"
 #include "db/db.h"
 
@@ -82,6 +83,14 @@ int listing_count(struct db *db, const char *from, const struct listing_query *w
 int listing_page(struct db *db, const char *head, const struct listing_query *where,
                  const char *order, int64_t offset, int limit, struct db_rows **out);
 int listing_query_int(struct db *db, struct listing_query *q, int64_t *out);
+
+/* Fills one item (a struct customer, a struct product, ...) from the current row. */
+typedef void listing_fill_fn(void *item, struct db_rows *rows, struct arena *a);
+/* Reads up to limit rows into a new array of item_size items in a (*out), and frees rows. */
+int listing_read(struct db_rows *rows, struct arena *a, int limit, size_t item_size,
+                 listing_fill_fn *fill, void **out, int *out_count);
+/* Reads the one row of rows into item, ERR_NOTFOUND when there is none, and frees rows. */
+int listing_read_one(struct db_rows *rows, struct arena *a, void *item, listing_fill_fn *fill);
 
 /* Moves row id of table to index to_index (0-based, clamped) among its siblings — the rows
  * with the same scope column value (scope NULL: the whole table) — and renumbers their

@@ -68,8 +68,9 @@ bool mailing_transition_allowed(enum mailing_status from, enum mailing_status to
     "COALESCE(started_at, 0), COALESCE(finished_at, 0), total_count, sent_count, failed_count, "   \
     "blocked_count, COALESCE(created_by, 0), created_at, updated_at"
 
-static void fill(struct mailing *m, struct db_rows *rows, struct arena *a)
+static void fill(void *item, struct db_rows *rows, struct arena *a)
 {
+    struct mailing *m = item;
     m->id = db_int(rows, 0);
     m->text = db_text_dup(rows, 1, a);
     m->photo_path = db_text_dup(rows, 2, a);
@@ -100,16 +101,7 @@ int mailing_get(struct db *db, struct arena *a, int64_t id, struct mailing *out)
     struct db_rows *rows;
     int rc =
         db_query(db, &rows, "SELECT " MAILING_COLUMNS " FROM mailing WHERE id = ?", DB_INT(id));
-    if (rc)
-        return rc;
-    if ((rc = db_next(rows)) > 0) {
-        fill(out, rows, a);
-        rc = 0;
-    } else if (rc == 0) {
-        rc = ERR_NOTFOUND;
-    }
-    db_rows_free(rows);
-    return rc;
+    return rc ? rc : listing_read_one(rows, a, out, fill);
 }
 
 int mailing_list(struct db *db, struct arena *a, int64_t offset, int limit, struct mailing **out,
@@ -128,15 +120,10 @@ int mailing_list(struct db *db, struct arena *a, int64_t offset, int limit, stru
                        " FROM mailing ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
                        DB_INT(limit), DB_INT(offset))))
         return rc;
-    struct mailing *list = arena_calloc(a, (size_t)limit, sizeof *list);
-    int n = 0;
-    while (n < limit && (rc = db_next(rows)) > 0)
-        fill(&list[n++], rows, a);
-    db_rows_free(rows);
-    if (rc < 0)
+    void *list;
+    if ((rc = listing_read(rows, a, limit, sizeof **out, fill, &list, out_count)))
         return rc;
     *out = list;
-    *out_count = n;
     return 0;
 }
 
