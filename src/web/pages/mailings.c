@@ -5,6 +5,7 @@
  * (shop/mailing.h). */
 #include <inttypes.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/clock.h"
 #include "core/err.h"
@@ -37,6 +38,124 @@ static const char *excerpt(struct web_page *p, const char *text)
     enum { CHARS = 80 };
     size_t len = strlen(text), cut = utf8_prefix_chars(text, len, CHARS);
     return cut < len ? arena_sprintf(p->arena, "%.*s…", (int)cut, text) : text;
+}
+
+/* A character reference at s ("&amp;", "&#8364;") appended decoded to out: its length, or 0
+ * when s starts none (the '&' is then itself). */
+static size_t reference(const char *s, struct buf *out)
+{
+    static const char *const named[][2] = {
+        {"&lt;", "<"}, {"&gt;", ">"}, {"&amp;", "&"}, {"&quot;", "\""}};
+    for (size_t i = 0; i < sizeof named / sizeof *named; i++)
+        if (!strncmp(s, named[i][0], strlen(named[i][0]))) {
+            buf_adds(out, named[i][1]);
+            return strlen(named[i][0]);
+        }
+    if (s[1] != '#')
+        return 0;
+    bool hex = s[2] == 'x' || s[2] == 'X';
+    size_t digits = strspn(s + 2 + hex, hex ? "0123456789abcdefABCDEF" : "0123456789");
+    int64_t cp = 0;
+    if (!digits || digits > 7 || s[2 + hex + digits] != ';')
+        return 0;
+    for (size_t i = 0; i < digits; i++) {
+        char c = s[2 + hex + i];
+        cp = cp * (hex ? 16 : 10) + (c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+    }
+    if (cp <= 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    utf8_encode(out, (unsigned)cp);
+    return 2 + (size_t)hex + digits + 1;
+}
+
+/* The value of attribute name="..." in a tag's text, in a; NULL when absent. */
+static const char *attribute(struct web_page *p, const char *tag, size_t len, const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; i + n + 2 < len; i++)
+        if (!strncmp(tag + i, name, n) && tag[i + n] == '=' &&
+            (tag[i + n + 1] == '"' || tag[i + n + 1] == '\'')) {
+            const char *v = tag + i + n + 2;
+            const char *end = memchr(v, tag[i + n + 1], len - (size_t)(v - tag));
+            return end ? arena_strndup(p->arena, v, (size_t)(end - v)) : NULL;
+        }
+    return NULL;
+}
+
+/* The preview of Telegram HTML (already checked by the domain) as segments of plain text
+ * with the formats in force: the template escapes the text and maps the formats to CSS
+ * classes, so nothing of the staff's markup reaches the page as markup. */
+static json_t *preview(struct web_page *p, const char *text)
+{
+    static const char *const formats[][2] = {
+        {"b", "fmt-b"},          {"strong", "fmt-b"},
+        {"i", "fmt-i"},          {"em", "fmt-i"},
+        {"u", "fmt-u"},          {"ins", "fmt-u"},
+        {"s", "fmt-s"},          {"strike", "fmt-s"},
+        {"del", "fmt-s"},        {"code", "fmt-code"},
+        {"pre", "fmt-code"},     {"tg-spoiler", "fmt-spoiler"},
+        {"span", "fmt-spoiler"}, {"blockquote", "fmt-quote"},
+        {"a", "fmt-link"},
+    };
+    enum { DEPTH = 32 };
+    const char *stack[DEPTH], *href[DEPTH];
+    int depth = 0;
+    json_t *segments = json_array();
+    struct buf run = BUF_INIT;
+    const char *link = NULL;
+    for (const char *s = text;;) {
+        if (*s == '<' || !*s) {
+            if (run.len) {
+                struct buf classes = BUF_INIT;
+                for (int i = 0; i < depth; i++)
+                    if (stack[i])
+                        buf_addf(&classes, "%s%s", classes.len ? " " : "", stack[i]);
+                json_t *seg = json_pack("{s:s, s:s}", "text", run.data, "classes", classes.data);
+                if (seg && link)
+                    json_object_set_new(seg, "href", json_string(link));
+                if (seg)
+                    json_array_append_new(segments, seg);
+                buf_release(&classes);
+                buf_reset(&run);
+            }
+            if (!*s)
+                break;
+            const char *end = strchr(s, '>');
+            if (!end)
+                break;
+            if (s[1] == '/') {
+                if (depth)
+                    depth--;
+            } else if (depth < DEPTH) {
+                size_t n = strcspn(s + 1, " \t\n>");
+                stack[depth] = NULL;
+                for (size_t i = 0; i < sizeof formats / sizeof *formats; i++)
+                    if (strlen(formats[i][0]) == n && !strncasecmp(s + 1, formats[i][0], n))
+                        stack[depth] = formats[i][1];
+                const char *url = n == 1 && (s[1] == 'a' || s[1] == 'A')
+                                      ? attribute(p, s, (size_t)(end - s), "href")
+                                      : NULL;
+                href[depth] = url && (!strncmp(url, "https://", 8) || !strncmp(url, "http://", 7))
+                                  ? url
+                                  : NULL;
+                depth++;
+            }
+            link = NULL;
+            for (int i = 0; i < depth; i++)
+                if (href[i])
+                    link = href[i];
+            s = end + 1;
+        } else if (*s == '&') {
+            size_t n = reference(s, &run);
+            if (!n)
+                buf_addc(&run, '&');
+            s += n ? n : 1;
+        } else {
+            buf_addc(&run, *s++);
+        }
+    }
+    buf_release(&run);
+    return segments;
 }
 
 static json_t *mailing_json(struct web_page *p, const struct mailing *m)
@@ -226,6 +345,7 @@ void page_mailing(struct web_page *p)
     }
     json_t *o = mailing_json(p, &m);
     json_object_set_new(o, "reach", json_integer(reach));
+    json_object_set_new(o, "preview", preview(p, m.text));
     json_object_set_new(p->data, "mailing", o);
     web_breadcrumb(p, "Mailings", "/mailings");
     web_render(p, "mailing", arena_sprintf(p->arena, "Mailing #%" PRId64, m.id));
