@@ -129,6 +129,7 @@ int cmd_run(int argc, char **argv, struct cmd_env *env)
         .token = token ? token : env->cfg.bot_token,
         .workers = (int)workers,
         .long_polling = true,
+        .send_rate = env->cfg.send_rate,
     };
     cmd_bot_settings(env, &opt.settings);
     status = cmd_start_bot(env, &b, &opt);

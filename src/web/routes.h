@@ -4,6 +4,8 @@
  * WEB_LOGIN sends visitors without a session to the sign-in page, WEB_SUPERUSER answers
  * 403 to staff, and every POST checks the form's CSRF token (web_start refuses a POST
  * route that does not ask for WEB_CSRF, unless it is WEB_OWN_AUTH like the webhook).
+ * Plain HTTP handlers (`raw`: static files, the webhook) get none of these checks, so
+ * they may not ask for WEB_LOGIN or WEB_CSRF.
  *
  * To add a page:
  *   1. write src/web/pages/NAME.c with `void page_NAME(struct web_page *p)` handlers

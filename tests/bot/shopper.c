@@ -101,7 +101,7 @@ void shop_settle(void)
 
 /* ---- the shop ---------------------------------------------------------------------------- */
 
-static void start_bot(void)
+void shop_start_bot(void)
 {
     struct buf err = BUF_INIT;
     if (bot_start(&shop.bot, &shop.opt, &err))
@@ -145,7 +145,7 @@ void shop_open(const char *backend)
         .poll_timeout_s = 1, /* bot_stop waits for the running long poll */
         .expiry_interval_s = 3600,
     };
-    start_bot();
+    shop_start_bot();
 }
 
 void shop_close(void)
@@ -162,7 +162,7 @@ void shop_restart_bot(void)
 {
     bot_stop(shop.bot);
     shop.bot = NULL;
-    start_bot();
+    shop_start_bot();
 }
 
 /* ---- shoppers ---------------------------------------------------------------------------- */

@@ -52,6 +52,8 @@ void shop_open(const char *backend);
 void shop_close(void);
 /* Stops the bot and starts a new one on the same database and sandbox. */
 void shop_restart_bot(void);
+/* Starts the bot again after a test stopped it (bot_stop(shop.bot); shop.bot = NULL). */
+void shop_start_bot(void);
 /* Waits (with a deadline) until the bot has handled every update the sandbox holds. */
 void shop_settle(void);
 

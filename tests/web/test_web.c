@@ -654,8 +654,18 @@ static void dashboard_shows_sales(void **state)
     contains(&resp, "Awaiting shipment <span class=\"badge\">2</span>");
     contains(&resp, "Anna Karenina");
     contains(&resp, "Rare oolong</a> <span class=\"badge\">2 left</span>");
-    contains(&resp, "<svg viewBox=\"0 0 720 180\"");
+    contains(&resp, "<svg viewBox=\"-16 0 752 180\"");
     contains(&resp, "class=\"bar today\"");
+    /* an older order refunded: the past days are counted again */
+    assert_int_equal(db_exec(db,
+                             "UPDATE orders SET status = 'refunded', updated_at = ? "
+                             "WHERE status = 'delivered'",
+                             DB_INT(clock_now())),
+                     0);
+    assert_int_equal(test_get(&browser, &resp, "/"), 200);
+    contains(&resp, "1500.00 ₽"); /* 7 days, without the refund */
+    contains(&resp, "1750.00 ₽"); /* 30 days */
+    lacks(&resp, "2250.00 ₽");
 }
 
 static long webhook_post(const char *secret, const char *body)
