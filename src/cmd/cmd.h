@@ -74,5 +74,6 @@ cmd_fn cmd_bot;
 cmd_fn cmd_migrate;
 cmd_fn cmd_user;
 cmd_fn cmd_sandbox;
+cmd_fn cmd_export;
 
 #endif

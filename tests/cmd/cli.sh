@@ -64,11 +64,13 @@ contains "SQLite path explained" "$ERR" "cannot open the database sqlite:/proc/n
 
 # migrate on the default database
 expect 0 "migrate creates the default database" "$T" migrate
-contains "migrate says so" "$OUT" "applied 1 migration"
+# every migration file of the source tree, whoever added it
+migrations=$(find "$TGSHOP_SOURCE_DIR/src/db/migrations" -name '[0-9]*.sql' | wc -l)
+contains "migrate says so" "$OUT" "applied $migrations migration"
 [ -f data/tgshop.db ] && ok "data/tgshop.db created" || not_ok "data/tgshop.db created"
 expect 0 "migrate --status" "$T" migrate --status
 contains "status lists the schema" "$OUT" "0001_schema.sql"
-contains "status counts" "$OUT" "1 of 1 applied"
+contains "status counts" "$OUT" "$migrations of $migrations applied"
 expect 0 "migrate again" "$T" migrate
 contains "nothing to apply" "$OUT" "nothing to apply"
 
