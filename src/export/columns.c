@@ -23,18 +23,38 @@ static struct export_cell time_or_empty(int64_t t)
              : (struct export_cell){.type = EXPORT_EMPTY};
 }
 
+static void add_digits(struct buf *out, uint64_t u, int min_digits)
+{
+    char digits[24];
+    size_t n = sizeof digits;
+    do {
+        digits[--n] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u || (int)(sizeof digits - n) < min_digits);
+    buf_add(out, digits + n, sizeof digits - n);
+}
+
+void export_add_int(struct buf *out, int64_t v)
+{
+    if (v < 0)
+        buf_addc(out, '-');
+    /* negate in unsigned arithmetic: -INT64_MIN does not exist */
+    add_digits(out, v < 0 ? 0 - (uint64_t)v : (uint64_t)v, 1);
+}
+
 void export_money_plain(struct buf *out, int64_t amount, int exponent)
 {
     uint64_t scale = 1;
     for (int i = 0; i < exponent; i++)
         scale *= 10;
-    const char *minus = amount < 0 ? "-" : "";
+    if (amount < 0)
+        buf_addc(out, '-');
     uint64_t abs = amount < 0 ? 0 - (uint64_t)amount : (uint64_t)amount;
-    if (exponent == 0)
-        buf_addf(out, "%s%llu", minus, (unsigned long long)abs);
-    else
-        buf_addf(out, "%s%llu.%0*llu", minus, (unsigned long long)(abs / scale), exponent,
-                 (unsigned long long)(abs % scale));
+    add_digits(out, abs / scale, 1);
+    if (exponent > 0) {
+        buf_addc(out, '.');
+        add_digits(out, abs % scale, exponent);
+    }
 }
 
 enum column {
@@ -89,7 +109,12 @@ static const char *item_list(const struct order_record *r, struct arena *a)
     int exponent = money_exponent(r->currency);
     for (int i = 0; i < r->item_count; i++) {
         const struct order_item *it = &r->items[i];
-        buf_addf(&b, "%s%s × %lld @ ", i ? "; " : "", it->name, (long long)it->quantity);
+        if (i)
+            buf_add(&b, "; ", 2);
+        buf_adds(&b, it->name);
+        buf_adds(&b, " × ");
+        export_add_int(&b, it->quantity);
+        buf_add(&b, " @ ", 3);
         export_money_plain(&b, it->price, exponent);
     }
     char *s = arena_memdup(a, b.data, b.len + 1);
@@ -101,7 +126,12 @@ static const char *customer_name(const struct order_record *r, struct arena *a)
 {
     const char *first = r->customer_first_name ? r->customer_first_name : "";
     const char *last = r->customer_last_name ? r->customer_last_name : "";
-    return arena_sprintf(a, "%s%s%s", first, *first && *last ? " " : "", last);
+    size_t f = strlen(first), l = strlen(last), gap = f && l;
+    char *name = arena_alloc(a, f + gap + l + 1);
+    memcpy(name, first, f);
+    memcpy(name + f, " ", gap);
+    memcpy(name + f + gap, last, l + 1);
+    return name;
 }
 
 static struct export_cell cell(enum column c, const struct order_record *r, struct arena *a)

@@ -1,9 +1,9 @@
 /* The CSV writer (RFC 4180): see export/export.h for the format. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/err.h"
@@ -72,25 +72,64 @@ static void add_text(struct buf *out, const char *s, size_t len)
     buf_addc(out, '"');
 }
 
+static void put2(char *p, int v)
+{
+    p[0] = (char)('0' + v / 10);
+    p[1] = (char)('0' + v % 10);
+}
+
+/* "2025-12-01 09:30:00" for UTC seconds t; days to a civil date as in Howard Hinnant's
+ * "chrono-compatible low-level date algorithms" (proleptic Gregorian, any year). */
+static void add_time(struct buf *out, int64_t t)
+{
+    int64_t days = t / 86400, secs = t % 86400;
+    if (secs < 0) {
+        secs += 86400;
+        days--;
+    }
+    int64_t z = days + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    int m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    int64_t y = yoe + era * 400 + (m <= 2);
+    if (y < 0 || y > 9999) { /* not a time an order has; keep the number */
+        export_add_int(out, t);
+        return;
+    }
+    char s[19];
+    put2(s, (int)(y / 100));
+    put2(s + 2, (int)(y % 100));
+    s[4] = '-';
+    put2(s + 5, m);
+    s[7] = '-';
+    put2(s + 8, d);
+    s[10] = ' ';
+    put2(s + 11, (int)(secs / 3600));
+    s[13] = ':';
+    put2(s + 14, (int)(secs / 60 % 60));
+    s[16] = ':';
+    put2(s + 17, (int)(secs % 60));
+    buf_add(out, s, sizeof s);
+}
+
 static void add_cell(struct buf *out, const struct export_cell *c)
 {
     switch (c->type) {
     case EXPORT_EMPTY:
         break;
     case EXPORT_INT:
-        buf_addf(out, "%lld", (long long)c->value);
+        export_add_int(out, c->value);
         break;
     case EXPORT_TEXT:
         add_text(out, c->text, c->len);
         break;
-    case EXPORT_TIME: {
-        time_t t = (time_t)c->value;
-        struct tm tm;
-        char when[32];
-        if (gmtime_r(&t, &tm) && strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm))
-            buf_adds(out, when);
+    case EXPORT_TIME:
+        add_time(out, c->value);
         break;
-    }
     case EXPORT_MONEY:
         export_money_plain(out, c->value, c->exponent);
         break;

@@ -7,7 +7,6 @@
 
 #include "core/err.h"
 #include "core/parse.h"
-#include "core/xalloc.h"
 #include "core/banned.h"
 
 /* Orders per query of order_query_each: small enough for PostgreSQL's materialised results
@@ -210,18 +209,20 @@ static void fill_record(struct order_record *r, struct db_rows *rows, struct are
     r->customer_phone = db_text_dup(rows, 19, a);
 }
 
-/* Runs one page query in the given direction ("<" older than the cursor, ">" newer). */
-static int fetch_page(struct db *db, struct arena *a, const struct order_filter *f,
-                      const char *side, const struct order_cursor *cursor, int want,
-                      struct order_record *out, int *out_count)
+/* Reads up to `want` matching orders on the side of the cursor ("<" older, ">" newer, NULL
+ * from the newest), with their line and unit counts when with_counts. */
+static int fetch_orders(struct db *db, struct arena *a, const struct order_filter *f,
+                        const char *side, const struct order_cursor *cursor, int want,
+                        bool with_counts, struct order_record *out, int *out_count)
 {
     struct query q;
     query_init(&q);
-    buf_adds(&q.sql, "SELECT " RECORD_COLUMNS
-                     ", (SELECT count(*) FROM order_item i WHERE i.order_id = o.id)"
-                     ", (SELECT COALESCE(sum(i.quantity), 0) FROM order_item i"
-                     " WHERE i.order_id = o.id)"
-                     " FROM orders o JOIN customer c ON c.id = o.customer_id WHERE 1 = 1");
+    buf_adds(&q.sql, "SELECT " RECORD_COLUMNS);
+    if (with_counts)
+        buf_adds(&q.sql, ", (SELECT count(*) FROM order_item i WHERE i.order_id = o.id)"
+                         ", (SELECT COALESCE(sum(i.quantity), 0) FROM order_item i"
+                         " WHERE i.order_id = o.id)");
+    buf_adds(&q.sql, " FROM orders o JOIN customer c ON c.id = o.customer_id WHERE 1 = 1");
     add_filter(&q, f);
     if (side) {
         buf_addf(&q.sql, " AND (o.created_at, o.id) %s (?, ?)", side);
@@ -240,8 +241,10 @@ static int fetch_page(struct db *db, struct arena *a, const struct order_filter 
     int n = 0;
     while (n < want && (rc = db_next(rows)) > 0) {
         fill_record(&out[n], rows, a);
-        out[n].item_count = (int)db_int(rows, RECORD_COLUMN_COUNT);
-        out[n].units = db_int(rows, RECORD_COLUMN_COUNT + 1);
+        if (with_counts) {
+            out[n].item_count = (int)db_int(rows, RECORD_COLUMN_COUNT);
+            out[n].units = db_int(rows, RECORD_COLUMN_COUNT + 1);
+        }
         n++;
     }
     db_rows_free(rows);
@@ -261,7 +264,7 @@ int order_query_page(struct db *db, struct arena *a, const struct order_filter *
     struct order_record *rows = arena_calloc(a, (size_t)limit + 1, sizeof *rows);
     int n = 0, rc;
     if (dir == ORDER_PAGE_NEWER) {
-        if ((rc = fetch_page(db, a, f, ">", cursor, limit + 1, rows, &n)))
+        if ((rc = fetch_orders(db, a, f, ">", cursor, limit + 1, true, rows, &n)))
             return rc;
         if (n <= limit) /* reaches the newest order: that is the first page */
             dir = ORDER_PAGE_FIRST;
@@ -278,7 +281,7 @@ int order_query_page(struct db *db, struct arena *a, const struct order_filter *
     }
     if (dir != ORDER_PAGE_NEWER) {
         const char *side = dir == ORDER_PAGE_OLDER ? "<" : NULL;
-        if ((rc = fetch_page(db, a, f, side, cursor, limit + 1, rows, &n)))
+        if ((rc = fetch_orders(db, a, f, side, cursor, limit + 1, true, rows, &n)))
             return rc;
         out->has_newer = dir == ORDER_PAGE_OLDER;
         out->has_older = n > limit;
@@ -294,126 +297,93 @@ int order_query_page(struct db *db, struct arena *a, const struct order_filter *
     return 0;
 }
 
-/* The order being assembled from the joined rows of order_query_each. */
-struct each_state {
-    struct arena a; /* the current order's strings, reset after each callback */
-    struct order_record rec;
-    struct order_item *items;
-    int cap;
-};
-
-static void add_item(struct each_state *s, struct db_rows *rows, int col)
+/* Attaches to each of orders[0..n) its lines (name and price snapshots, quantity), read in one
+ * query, and sets item_count and units. The lines live in arena a. */
+static int attach_items(struct db *db, struct arena *a, struct order_record *orders, int n)
 {
-    if (db_is_null(rows, col))
-        return; /* an order without lines */
-    if (s->rec.item_count == s->cap) {
-        s->cap = s->cap ? s->cap * 2 : 16;
-        s->items = xrealloc(s->items, (size_t)s->cap * sizeof *s->items);
+    if (n == 0)
+        return 0;
+    struct buf sql = BUF_INIT;
+    struct db_param *params = arena_calloc(a, (size_t)n, sizeof *params);
+    buf_adds(&sql, "SELECT order_id, name, price, quantity, COALESCE(product_id, 0) "
+                   "FROM order_item WHERE order_id IN (");
+    for (int i = 0; i < n; i++) {
+        buf_adds(&sql, i ? ", ?" : "?");
+        params[i] = DB_INT(orders[i].id);
     }
-    struct order_item *it = &s->items[s->rec.item_count++];
-    it->name = db_text_dup(rows, col, &s->a);
-    it->price = db_int(rows, col + 1);
-    it->quantity = db_int(rows, col + 2);
-    it->product_id = db_int(rows, col + 3);
-    s->rec.units += it->quantity;
-}
-
-/* One batch of at most EACH_BATCH orders older than *cursor (all when first). */
-static int each_batch(struct db *db, const struct order_filter *f, bool first,
-                      struct order_cursor *cursor, struct each_state *s, order_record_fn *fn,
-                      void *ctx, int *out_orders)
-{
-    struct query q;
-    query_init(&q);
-    buf_adds(&q.sql, "SELECT " RECORD_COLUMNS
-                     ", i.name, i.price, i.quantity, COALESCE(i.product_id, 0) FROM (SELECT o.*");
-    add_from(&q, f);
-    if (!first) {
-        buf_adds(&q.sql, " AND (o.created_at, o.id) < (?, ?)");
-        bind(&q, DB_INT(cursor->created_at));
-        bind(&q, DB_INT(cursor->id));
-    }
-    buf_adds(&q.sql, " ORDER BY o.created_at DESC, o.id DESC LIMIT ?) o"
-                     " JOIN customer c ON c.id = o.customer_id"
-                     " LEFT JOIN order_item i ON i.order_id = o.id"
-                     " ORDER BY o.created_at DESC, o.id DESC, i.id");
-    bind(&q, DB_INT(EACH_BATCH));
+    buf_adds(&sql, ") ORDER BY order_id, id");
     struct db_rows *rows;
-    int rc = run_query(db, &q, &rows);
-    if (rc) {
-        query_release(&q);
+    int rc = db_queryv(db, &rows, sql.data, params, (size_t)n);
+    buf_release(&sql);
+    if (rc)
         return rc;
-    }
-    int orders = 0;
-    bool open = false; /* s->rec holds an order not yet handed to fn */
+    /* the lines, by order id: grown by doubling in the arena */
+    int count = 0, cap = 0;
+    struct order_item *items = NULL;
+    int64_t *owner = NULL;
     while ((rc = db_next(rows)) > 0) {
-        int64_t id = db_int(rows, 0);
-        if (!open || id != s->rec.id) {
-            if (open) {
-                s->rec.items = s->items;
-                if ((rc = fn(&s->rec, ctx)))
-                    break;
-                arena_reset(&s->a);
+        if (count == cap) {
+            cap = cap ? cap * 2 : 2 * n;
+            struct order_item *grown = arena_calloc(a, (size_t)cap, sizeof *grown);
+            int64_t *grown_owner = arena_calloc(a, (size_t)cap, sizeof *grown_owner);
+            if (count) {
+                memcpy(grown, items, (size_t)count * sizeof *items);
+                memcpy(grown_owner, owner, (size_t)count * sizeof *owner);
             }
-            fill_record(&s->rec, rows, &s->a);
-            open = true;
-            orders++;
+            items = grown;
+            owner = grown_owner;
         }
-        add_item(s, rows, RECORD_COLUMN_COUNT);
+        owner[count] = db_int(rows, 0);
+        items[count] = (struct order_item){.name = db_text_dup(rows, 1, a),
+                                           .price = db_int(rows, 2),
+                                           .quantity = db_int(rows, 3),
+                                           .product_id = db_int(rows, 4)};
+        count++;
     }
     db_rows_free(rows);
-    query_release(&q); /* the parameters point into it until the rows are freed */
-    if (rc == 0 && open) {
-        s->rec.items = s->items;
-        rc = fn(&s->rec, ctx);
-        arena_reset(&s->a);
+    if (rc < 0)
+        return rc;
+    for (int i = 0; i < n; i++) {
+        struct order_record *r = &orders[i];
+        int lo = 0, hi = count; /* the first line of order r->id */
+        while (lo < hi) {
+            int mid = lo + (hi - lo) / 2;
+            if (owner[mid] < r->id)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        r->items = items ? &items[lo] : NULL;
+        r->item_count = 0;
+        r->units = 0;
+        for (int k = lo; k < count && owner[k] == r->id; k++) {
+            r->item_count++;
+            r->units += items[k].quantity;
+        }
     }
-    if (open)
-        *cursor = (struct order_cursor){s->rec.created_at, s->rec.id};
-    *out_orders = orders;
-    return rc;
+    return 0;
 }
 
 int order_query_each(struct db *db, const struct order_filter *f, order_record_fn *fn, void *ctx)
 {
-    struct each_state s = {.cap = 0};
-    arena_init(&s.a, 16 * 1024);
+    /* a batch at a time: its orders, then their lines, then the calls */
+    struct arena a;
+    arena_init(&a, 256 * 1024);
     struct order_cursor cursor = {0, 0};
-    int rc = 0, orders = EACH_BATCH;
-    for (bool first = true; rc == 0 && orders == EACH_BATCH; first = false)
-        rc = each_batch(db, f, first, &cursor, &s, fn, ctx, &orders);
-    arena_release(&s.a);
-    free(s.items);
-    return rc;
-}
-
-static int read_items(struct db *db, struct arena *a, struct order_record *r)
-{
-    int64_t count = 0;
-    int rc = db_query_int(db, &count, "SELECT count(*) FROM order_item WHERE order_id = ?",
-                          DB_INT(r->id));
-    if (rc)
-        return rc;
-    struct db_rows *rows;
-    if ((rc = db_query(db, &rows,
-                       "SELECT name, price, quantity, COALESCE(product_id, 0) FROM order_item "
-                       "WHERE order_id = ? ORDER BY id",
-                       DB_INT(r->id))))
-        return rc;
-    struct order_item *items = arena_calloc(a, (size_t)(count ? count : 1), sizeof *items);
-    int n = 0;
-    while (n < count && (rc = db_next(rows)) > 0) {
-        items[n].name = db_text_dup(rows, 0, a);
-        items[n].price = db_int(rows, 1);
-        items[n].quantity = db_int(rows, 2);
-        items[n].product_id = db_int(rows, 3);
-        r->units += items[n].quantity;
-        n++;
+    int rc = 0, n = EACH_BATCH;
+    for (bool first = true; rc == 0 && n == EACH_BATCH; first = false) {
+        struct order_record *batch = arena_calloc(&a, EACH_BATCH, sizeof *batch);
+        rc = fetch_orders(db, &a, f, first ? NULL : "<", &cursor, EACH_BATCH, false, batch, &n);
+        if (rc == 0)
+            rc = attach_items(db, &a, batch, n);
+        for (int i = 0; rc == 0 && i < n; i++)
+            rc = fn(&batch[i], ctx);
+        if (n)
+            cursor = (struct order_cursor){batch[n - 1].created_at, batch[n - 1].id};
+        arena_reset(&a);
     }
-    db_rows_free(rows);
-    r->items = items;
-    r->item_count = n;
-    return rc < 0 ? rc : 0;
+    arena_release(&a);
+    return rc;
 }
 
 static void add_event(struct order_detail *d, int64_t at, const char *what)
@@ -493,7 +463,7 @@ int order_query_detail(struct db *db, struct arena *a, int64_t order_id, struct 
     db_rows_free(rows);
     if (rc <= 0)
         return rc < 0 ? rc : ERR_NOTFOUND;
-    if ((rc = read_items(db, a, &out->order)))
+    if ((rc = attach_items(db, a, &out->order, 1)))
         return rc;
     return read_timeline(db, a, out);
 }
