@@ -131,12 +131,16 @@ static void add_from(struct query *q, const struct order_filter *f)
     add_filter(q, f);
 }
 
-/* SQLite binds text without copying: q must outlive the rows. */
+/* SQLite binds text without copying: q must outlive the rows, and the caller releases it
+ * after them. On failure q is released here. */
 static int run_query(struct db *db, struct query *q, struct db_rows **out)
 {
-    if (q->n == QUERY_PARAMS_MAX)
-        return ERR_INTERNAL; /* bind() ran out of room */
-    return db_queryv(db, out, q->sql.data, q->params, q->n);
+    /* bind() ran out of room when all are taken */
+    int rc =
+        q->n == QUERY_PARAMS_MAX ? ERR_INTERNAL : db_queryv(db, out, q->sql.data, q->params, q->n);
+    if (rc)
+        query_release(q);
+    return rc;
 }
 
 int order_query_totals(struct db *db, struct arena *a, const struct order_filter *f,
@@ -150,10 +154,8 @@ int order_query_totals(struct db *db, struct arena *a, const struct order_filter
     buf_adds(&q.sql, " GROUP BY o.currency ORDER BY o.currency");
     struct db_rows *rows;
     int rc = run_query(db, &q, &rows);
-    if (rc) {
-        query_release(&q);
+    if (rc)
         return rc;
-    }
     int cap = 0;
     while ((rc = db_next(rows)) > 0) {
         if (out->currencies == cap) {
@@ -234,10 +236,8 @@ static int fetch_orders(struct db *db, struct arena *a, const struct order_filte
     bind(&q, DB_INT(want));
     struct db_rows *rows;
     int rc = run_query(db, &q, &rows);
-    if (rc) {
-        query_release(&q);
+    if (rc)
         return rc;
-    }
     int n = 0;
     while (n < want && (rc = db_next(rows)) > 0) {
         fill_record(&out[n], rows, a);

@@ -186,9 +186,11 @@ static void money(char *out, size_t size, int64_t v, bool xtr)
 
 /* ---- the 100k fixture, loaded once per backend ---- */
 
-struct big {
+/* Both groups' state: the 100k database (url set) or a small fresh one (customer set). */
+struct fixture {
     struct db *db;
     char url[1024];
+    int64_t customer;
 };
 
 static int load_fixture(struct db *db)
@@ -204,7 +206,7 @@ static int load_fixture(struct db *db)
 
 static int big_setup(void **state)
 {
-    struct big *b = calloc(1, sizeof *b);
+    struct fixture *b = calloc(1, sizeof *b);
     snprintf(b->url, sizeof b->url, "%s", testdb_new_url(backend));
     struct buf err = BUF_INIT;
     if (db_open(&b->db, b->url, &err) || migrate_apply(b->db, NULL, &err) || load_fixture(b->db)) {
@@ -216,9 +218,9 @@ static int big_setup(void **state)
     return 0;
 }
 
-static int big_teardown(void **state)
+static int teardown(void **state)
 {
-    struct big *b = *state;
+    struct fixture *b = *state;
     db_close(b->db);
     free(b);
     return 0;
@@ -257,7 +259,7 @@ static long measured_growth_kib(const char *url, const char *format, const char 
 }
 
 /* Exports the 100k orders in a child process; checks its memory and returns the file. */
-static char *export_100k(const struct big *b, const char *format)
+static char *export_100k(const struct fixture *b, const char *format)
 {
     char *path = strdup("/tmp/tgshop-export-test-XXXXXX");
     int fd = mkstemp(path);
@@ -280,7 +282,7 @@ static void progress(int64_t done, int64_t total, void *ctx)
 
 static void csv_of_100k_orders_reads_back_exactly(void **state)
 {
-    struct big *b = *state;
+    struct fixture *b = *state;
     char *path = export_100k(b, "csv");
     size_t len;
     char *csv = read_file(path, &len);
@@ -467,7 +469,7 @@ static int style_formats(const char *styles, char codes[][32], int max)
 
 static void xlsx_of_100k_orders_has_typed_cells(void **state)
 {
-    struct big *b = *state;
+    struct fixture *b = *state;
     char *path = export_100k(b, "xlsx");
     size_t len;
     char *styles = unzip_member(path, "xl/styles.xml", &len);
@@ -549,7 +551,7 @@ static void xlsx_of_100k_orders_has_typed_cells(void **state)
 
 static void filters_reach_the_export(void **state)
 {
-    struct big *b = *state;
+    struct fixture *b = *state;
     int64_t rows = 0;
     struct order_filter paid_day = {.has_status = true,
                                     .status = ORDER_PAID,
@@ -571,14 +573,9 @@ static void filters_reach_the_export(void **state)
 
 /* ---- small cases, on a fresh database each ---- */
 
-struct small {
-    struct db *db;
-    int64_t customer;
-};
-
 static int small_setup(void **state)
 {
-    struct small *s = calloc(1, sizeof *s);
+    struct fixture *s = calloc(1, sizeof *s);
     s->db = testdb_open(backend, true);
     if (db_query_int(s->db, &s->customer,
                      "INSERT INTO customer (tg_id, first_name) VALUES (77, 'Eve') RETURNING id"))
@@ -587,15 +584,7 @@ static int small_setup(void **state)
     return 0;
 }
 
-static int small_teardown(void **state)
-{
-    struct small *s = *state;
-    db_close(s->db);
-    free(s);
-    return 0;
-}
-
-static void add_named_order(struct small *s, const char *contact, int64_t created)
+static void add_named_order(struct fixture *s, const char *contact, int64_t created)
 {
     if (db_exec(s->db,
                 "INSERT INTO orders (customer_id, contact_name, phone, total, currency, "
@@ -610,7 +599,7 @@ static const char *const dangerous[] = {
 
 static void formulas_are_neutralised(void **state)
 {
-    struct small *s = *state;
+    struct fixture *s = *state;
     size_t count = sizeof dangerous / sizeof *dangerous;
     for (size_t i = 0; i < count; i++) /* oldest first, so the export lists them backwards */
         add_named_order(s, dangerous[count - 1 - i], DEC1 + (int64_t)i);
@@ -664,7 +653,7 @@ static void formulas_are_neutralised(void **state)
 
 static void bom_only_when_asked(void **state)
 {
-    struct small *s = *state;
+    struct fixture *s = *state;
     add_named_order(s, "Ёжик", DEC1);
     for (int bom = 0; bom <= 1; bom++) {
         struct export_options opt = {.format = EXPORT_CSV, .bom = bom};
@@ -686,7 +675,7 @@ static void bom_only_when_asked(void **state)
 
 static void empty_result_is_a_header_only(void **state)
 {
-    struct small *s = *state;
+    struct fixture *s = *state;
     int64_t rows = -1;
     struct export_options csv_opt = {.format = EXPORT_CSV};
     char *path = export_file(s->db, &(struct order_filter){0}, &csv_opt, &rows);
@@ -716,7 +705,7 @@ static void empty_result_is_a_header_only(void **state)
 
 static void failures_are_reported(void **state)
 {
-    struct small *s = *state;
+    struct fixture *s = *state;
     add_named_order(s, "Ann", DEC1);
     struct buf err = BUF_INIT;
     /* a full disk */
@@ -795,10 +784,10 @@ int main(int argc, char **argv)
         return measure(argv[2], argv[3], argv[4]);
     backend = testdb_backend(argc, argv);
     const struct CMUnitTest small[] = {
-        cmocka_unit_test_setup_teardown(formulas_are_neutralised, small_setup, small_teardown),
-        cmocka_unit_test_setup_teardown(bom_only_when_asked, small_setup, small_teardown),
-        cmocka_unit_test_setup_teardown(empty_result_is_a_header_only, small_setup, small_teardown),
-        cmocka_unit_test_setup_teardown(failures_are_reported, small_setup, small_teardown),
+        cmocka_unit_test_setup_teardown(formulas_are_neutralised, small_setup, teardown),
+        cmocka_unit_test_setup_teardown(bom_only_when_asked, small_setup, teardown),
+        cmocka_unit_test_setup_teardown(empty_result_is_a_header_only, small_setup, teardown),
+        cmocka_unit_test_setup_teardown(failures_are_reported, small_setup, teardown),
     };
     const struct CMUnitTest big[] = {
         cmocka_unit_test(csv_of_100k_orders_reads_back_exactly),
@@ -806,7 +795,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(filters_reach_the_export),
     };
     int failed = cmocka_run_group_tests_name("small", small, NULL, NULL);
-    failed += cmocka_run_group_tests_name("100k", big, big_setup, big_teardown);
+    failed += cmocka_run_group_tests_name("100k", big, big_setup, teardown);
     testdb_cleanup();
     return failed;
 }
