@@ -421,11 +421,6 @@ static int read_timeline(struct db *db, struct arena *a, struct order_detail *ou
     add_event(out, r->created_at, "created");
     if (r->paid_at)
         add_event(out, r->paid_at, "paid");
-    /* new, awaiting_payment and paid are told by the two events above */
-    bool changed_later = r->updated_at != r->created_at && r->updated_at != r->paid_at;
-    if (changed_later && r->status != ORDER_NEW && r->status != ORDER_AWAITING_PAYMENT &&
-        r->status != ORDER_PAID)
-        add_event(out, r->updated_at, arena_sprintf(a, "status: %s", order_status_name(r->status)));
     int limit = out->event_count + (int)count;
     struct db_rows *rows;
     if ((rc = db_query(db, &rows,
@@ -443,6 +438,14 @@ static int read_timeline(struct db *db, struct arena *a, struct order_detail *ou
     db_rows_free(rows);
     if (rc < 0)
         return rc;
+    /* the latest status change, unless an audit entry of that moment tells it; new,
+     * awaiting_payment and paid are told by the events above */
+    bool changed_later = r->updated_at != r->created_at && r->updated_at != r->paid_at;
+    for (int i = 0; changed_later && i < out->event_count; i++)
+        changed_later = out->events[i].at != r->updated_at;
+    if (changed_later && r->status != ORDER_NEW && r->status != ORDER_AWAITING_PAYMENT &&
+        r->status != ORDER_PAID)
+        add_event(out, r->updated_at, arena_sprintf(a, "status: %s", order_status_name(r->status)));
     sort_events(out->events, out->event_count);
     return 0;
 }

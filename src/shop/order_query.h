@@ -128,8 +128,9 @@ struct order_detail {
     int event_count;
 };
 
-/* One order with items, customer and timeline (creation, payment, the latest status change,
- * and the admin panel's audit log entries for it). ERR_NOTFOUND when there is no such order. */
+/* One order with items, customer and timeline (creation, payment, the admin panel's audit log
+ * entries for it, and the latest status change when no entry tells it). ERR_NOTFOUND when
+ * there is no such order. */
 int order_query_detail(struct db *db, struct arena *a, int64_t order_id, struct order_detail *out);
 
 #endif
