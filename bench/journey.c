@@ -127,7 +127,7 @@ static const char *random_button(struct customer *c, json_t *msg, const char *pr
 {
     const char *found[64];
     size_t n = matching_buttons(msg, prefix, text_prefix, found, 64);
-    return n ? found[rand_r(&c->rng) % n] : NULL;
+    return n ? found[(size_t)rand_r(&c->rng) % n] : NULL;
 }
 
 static bool matches(const struct expect *e, json_t *msg)
@@ -332,7 +332,7 @@ static void think(struct customer *c)
 {
     int ms = c->s->think_ms;
     if (ms > 0)
-        clock_sleep_ms(ms + (int)(rand_r(&c->rng) % (unsigned)(ms / 2 + 1)));
+        clock_sleep_ms(ms + (int)((unsigned)rand_r(&c->rng) % (unsigned)(ms / 2 + 1)));
 }
 
 /* Counts a completed step that made the bot handle `updates` updates. */

@@ -8,11 +8,13 @@
 #include "bot/checkout.h"
 #include "bot/gate.h"
 #include "bot/handlers.h"
+#include "bot/router.h"
 #include "bot/texts.h"
 #include "bot/ui.h"
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/util.h"
 #include "core/xalloc.h"
 #include "shop/customer.h"
 #include "shop/order.h"
@@ -54,9 +56,11 @@ struct bot {
     struct bot_settings settings;
     struct worker *workers;
     int nworkers;
-    pthread_t poller, sweeper;
-    bool polling;             /* the poller thread runs */
-    bool sweeping;            /* the sweeper thread runs */
+    pthread_t poller, sweeper, commands_thread;
+    bool polling;                                   /* the poller thread runs */
+    bool sweeping;                                  /* the sweeper thread runs */
+    bool retrying_commands;                         /* commands_thread runs */
+    int64_t commands_pause_ms, commands_backoff_ms; /* setMyCommands retries (start-up) */
     atomic_bool cancel_calls; /* ends the poller's long poll at once on stop */
     pthread_mutex_t lock;     /* guards everything below */
     pthread_cond_t changed;
@@ -79,7 +83,7 @@ static int64_t update_user(const json_t *update)
     static const char *const kinds[] = {
         "message",        "callback_query", "inline_query",        "pre_checkout_query",
         "my_chat_member", "edited_message", "chosen_inline_result"};
-    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
+    for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
         json_t *obj = json_object_get(update, kinds[i]);
         if (obj)
             return json_integer_value(json_object_get(json_object_get(obj, "from"), "id"));
@@ -150,7 +154,7 @@ static uint64_t profile_hash(const struct tg_profile *p)
 {
     const char *fields[] = {p->username, p->first_name, p->last_name, p->language_code};
     uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
+    for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
         for (const char *s = fields[i] ? fields[i] : ""; *s; s++)
             h = (h ^ (unsigned char)*s) * 1099511628211ull;
         h = (h ^ 0xff) * 1099511628211ull; /* field separator: ("ab","") != ("a","b") */
@@ -189,45 +193,46 @@ static int dispatch(struct worker *w, struct bot_ctx *c, const struct tg_update 
     if (flood != GATE_PASS) {
         /* the one warning of a burst: a toast for a button, a message for typed text (else
          * a burst that starts with messages would use it up unseen) */
+        rc = 0;
         if (flood == GATE_DROP_WARN && u->type == TG_UPDATE_CALLBACK_QUERY) {
             ui_answer_key(c, "slow_down", false);
         } else if (flood == GATE_DROP_WARN && u->type == TG_UPDATE_MESSAGE) {
             struct buf text = BUF_INIT;
             text_render(&text, c->lang, "slow_down", NULL);
-            ui_send(c, text.data, NULL);
+            rc = ui_send(c, text.data, NULL);
             buf_release(&text);
         }
         /* the rest of the burst costs no API call at all: the client's spinner times out */
         c->callback_id = NULL;
-        return 0;
+        return rc;
     }
     if (c->customer.is_banned) {
+        rc = 0;
         if (gate_ban_notice_due(w->gate, c->from->id, clock_mono_ms())) {
             struct buf text = BUF_INIT;
             text_render(&text, c->lang, "banned", NULL);
-            ui_send(c, text.data, NULL);
+            rc = ui_send(c, text.data, NULL);
             buf_release(&text);
         }
         ui_answer(c, NULL, false);
-        return 0;
+        return rc;
     }
     if (u->type == TG_UPDATE_INLINE_QUERY) /* public FAQ and catalogue: no gate */
         return handlers_inline(c, u->inline_query);
 
+    enum route pressed = ROUTE_NOOP;
+    int64_t args[ROUTER_ARGS_MAX];
     bool recheck = u->type == TG_UPDATE_CALLBACK_QUERY && u->callback_query->data &&
-                   !strcmp(u->callback_query->data, "s");
+                   router_parse(u->callback_query->data, &pressed, args) == 0 &&
+                   pressed == ROUTE_SUBSCRIBED;
     if (!gate_subscribed(w->gate, c, recheck)) {
         if (recheck)
             ui_answer_key(c, "gate_still_missing", true);
         ui_answer(c, NULL, false);
         return 0;
     }
-    if (recheck) {
-        ui_answer_key(c, "gate_thanks", false);
-        return handlers_menu(c);
-    }
-    if (u->type == TG_UPDATE_CALLBACK_QUERY)
-        return handlers_callback(c, u->callback_query->data);
+    if (u->type == TG_UPDATE_CALLBACK_QUERY) /* the re-check's thanks come from its route */
+        return router_callback(c, u->callback_query->data);
     bool consumed;
     rc = checkout_message(c, u->message, &consumed);
     return rc || consumed ? rc : handlers_message(c, u->message);
@@ -417,18 +422,29 @@ static void pause_unless_stopping(struct bot *b, int64_t ms)
         clock_sleep_ms(deadline - clock_mono_ms() < 100 ? deadline - clock_mono_ms() : 100);
 }
 
-static void *poller_main(void *arg)
+/* A Telegram client for one of the bot's threads, its calls ended by bot_stop(); NULL
+ * (logged) when it cannot be made. */
+static struct tg_client *thread_client(struct bot *b)
 {
-    struct bot *b = arg;
     struct tg_client *tg;
     struct buf err = BUF_INIT;
     struct tg_client_options copt = {
         .api_url = b->api_url, .token = b->token, .cancel = &b->cancel_calls};
     if (tg_client_new(&tg, &copt, &err)) {
         log_error("bot: %s", err.data);
-        buf_release(&err);
-        return NULL;
+        tg = NULL;
     }
+    buf_release(&err);
+    return tg;
+}
+
+static void *poller_main(void *arg)
+{
+    struct bot *b = arg;
+    struct tg_client *tg = thread_client(b);
+    if (!tg)
+        return NULL;
+    struct buf err = BUF_INIT;
     enum { FETCH, BACKOFF } state = FETCH;
     int64_t next_new = 0, backoff_ms = 1000, offset = 0;
     bool nothing_new = false;
@@ -524,8 +540,9 @@ static void *sweeper_main(void *arg)
             log_warn("reservation sweep failed: %s", db_errmsg(db));
         else if (expired)
             log_info("%d unpaid order%s expired; stock returned", expired, expired == 1 ? "" : "s");
-        db_exec(db, "DELETE FROM processed_update WHERE processed_at < ?",
-                DB_INT(clock_now() - 2 * 86400));
+        if (db_exec(db, "DELETE FROM processed_update WHERE processed_at < ?",
+                    DB_INT(clock_now() - 2 * 86400)))
+            log_warn("old update ids not removed: %s", db_errmsg(db));
         pause_unless_stopping(b, b->opt.expiry_interval_s * 1000LL);
     }
     db_close(db);
@@ -533,23 +550,100 @@ static void *sweeper_main(void *arg)
     return NULL;
 }
 
-/* getMe and setMyCommands, in Russian, English and the default language. */
-static int introduce(struct bot *b, struct buf *err)
+/* ---- start-up calls -------------------------------------------------------------------- */
+
+enum {
+    RETRY_FIRST_MS = 1000,
+    NEEDED_RETRY_MAX_MS = 30000,    /* getMe, deleteWebhook: the bot cannot work without them */
+    COSMETIC_RETRY_MAX_MS = 300000, /* setMyCommands: the bot works without it */
+};
+
+/* Whether a failed call may succeed later: the network, Telegram's servers, a 429. */
+static bool transient(const struct tg_result *r)
 {
-    struct tg_client *tg;
-    struct tg_client_options copt = {.api_url = b->api_url, .token = b->token};
-    int rc = tg_client_new(&tg, &copt, err);
-    if (rc)
-        return rc;
-    const struct tg_user *me;
-    if ((rc = tg_get_me(tg, &me))) {
-        buf_setf(err, "getMe failed: %s", tg_client_result(tg)->description);
-        tg_client_free(tg);
-        return rc;
+    return r->kind == TG_SERVER || r->kind == TG_NETWORK || r->kind == TG_TIMEOUT ||
+           r->kind == TG_FLOOD;
+}
+
+/* The pause before retrying after r: a 429's retry_after, else *backoff_ms, which doubles
+ * up to max_ms for the next time. */
+static int64_t retry_pause_ms(const struct tg_result *r, int64_t *backoff_ms, int64_t max_ms)
+{
+    if (r->kind == TG_FLOOD)
+        return r->retry_after * 1000LL;
+    int64_t pause = *backoff_ms;
+    *backoff_ms = pause * 2 > max_ms ? max_ms : pause * 2;
+    return pause;
+}
+
+/* Sleeps ms in short steps; true as soon as the process is asked to stop. */
+static bool startup_pause(const struct bot *b, int64_t ms)
+{
+    int64_t deadline = clock_mono_ms() + ms;
+    for (;;) {
+        if (b->opt.stop_requested && b->opt.stop_requested())
+            return true;
+        int64_t left = deadline - clock_mono_ms();
+        if (left <= 0)
+            return false;
+        clock_sleep_ms(left < 100 ? left : 100);
     }
-    b->username = xstrdup(me->username ? me->username : "");
+}
+
+typedef int needed_call(struct bot *b, struct tg_client *tg);
+
+static int call_get_me(struct bot *b, struct tg_client *tg)
+{
+    const struct tg_user *me;
+    int rc = tg_get_me(tg, &me);
+    if (!rc)
+        b->username = xstrdup(me->username ? me->username : "");
+    return rc;
+}
+
+static int call_delete_webhook(struct bot *b, struct tg_client *tg)
+{
+    (void)b;
+    return tg_delete_webhook(tg, false);
+}
+
+/* Calls a start-up call the bot needs until it succeeds: network and server errors and
+ * 429s are logged (one line each) and retried; a wrong token or any other refusal ends
+ * start-up with one line in err, as does a stop request. */
+static int call_needed(struct bot *b, struct tg_client *tg, const char *method, needed_call *fn,
+                       struct buf *err)
+{
+    int64_t backoff_ms = RETRY_FIRST_MS;
+    for (;;) {
+        int rc = fn(b, tg);
+        if (!rc)
+            return 0;
+        const struct tg_result *r = tg_client_result(tg);
+        if (r->kind == TG_UNAUTHORIZED) {
+            buf_setf(err, "Telegram refused the bot token (%s: %d %s); check BOT_TOKEN", method,
+                     r->error_code, r->description);
+            return rc;
+        }
+        if (!transient(r)) {
+            buf_setf(err, "%s failed: %s", method, r->description);
+            return rc;
+        }
+        int64_t pause = retry_pause_ms(r, &backoff_ms, NEEDED_RETRY_MAX_MS);
+        log_warn("bot start-up: %s failed (%s); retrying in %lld s", method, r->description,
+                 (long long)(pause / 1000));
+        if (startup_pause(b, pause)) {
+            buf_setf(err, "stopped while %s was failing", method);
+            return rc;
+        }
+    }
+}
+
+/* setMyCommands in the default language, Russian and English. */
+static int set_commands(struct bot *b, struct tg_client *tg)
+{
     static const char *const names[] = {"start", "catalog", "cart", "orders", "faq", "help"};
     static const char *const langs[] = {NULL, "ru", "en"};
+    int rc = 0;
     for (size_t l = 0; l < 3 && !rc; l++) {
         const char *lang = langs[l] ? langs[l] : b->settings.default_language;
         struct tg_command cmds[6];
@@ -558,11 +652,67 @@ static int introduce(struct bot *b, struct buf *err)
             snprintf(keys[i], sizeof keys[i], "cmd_%s", names[i]);
             cmds[i] = (struct tg_command){names[i], text_get(lang, keys[i])};
         }
-        if ((rc = tg_set_my_commands(tg, cmds, 6, langs[l])))
-            buf_setf(err, "setMyCommands failed: %s", tg_client_result(tg)->description);
+        rc = tg_set_my_commands(tg, cmds, 6, langs[l]);
     }
-    if (!rc && b->opt.long_polling && (rc = tg_delete_webhook(tg, false)))
-        buf_setf(err, "deleteWebhook failed: %s", tg_client_result(tg)->description);
+    return rc;
+}
+
+/* Logs a failed setMyCommands; returns the pause before the next try, or -1 when trying
+ * again makes no sense. */
+static int64_t commands_failed(struct bot *b, struct tg_client *tg)
+{
+    const struct tg_result *r = tg_client_result(tg);
+    if (!transient(r)) {
+        log_warn("setMyCommands failed (%s); the bot runs without its command menu",
+                 r->description);
+        return -1;
+    }
+    int64_t pause = retry_pause_ms(r, &b->commands_backoff_ms, COSMETIC_RETRY_MAX_MS);
+    log_warn("setMyCommands failed (%s); the bot runs without its command menu and retries "
+             "in %lld s",
+             r->description, (long long)(pause / 1000));
+    return pause;
+}
+
+/* Retries setMyCommands in the background while the bot serves updates. */
+static void *commands_main(void *arg)
+{
+    struct bot *b = arg;
+    struct tg_client *tg = thread_client(b);
+    if (!tg)
+        return NULL;
+    int64_t pause = b->commands_pause_ms;
+    while (pause >= 0 && !stopping(b)) {
+        pause_unless_stopping(b, pause);
+        if (stopping(b))
+            break;
+        if (!set_commands(b, tg)) {
+            log_info("setMyCommands succeeded: the command menu is set");
+            break;
+        }
+        pause = stopping(b) ? -1 : commands_failed(b, tg);
+    }
+    tg_client_free(tg);
+    return NULL;
+}
+
+/* The start-up calls: getMe and (long polling) deleteWebhook are needed and retried until
+ * they succeed; setMyCommands is cosmetic: after a failure it is retried in the background
+ * (commands_main, started by bot_start when commands_pause_ms >= 0). */
+static int introduce(struct bot *b, struct buf *err)
+{
+    struct tg_client *tg;
+    struct tg_client_options copt = {.api_url = b->api_url, .token = b->token};
+    int rc = tg_client_new(&tg, &copt, err);
+    if (rc)
+        return rc;
+    rc = call_needed(b, tg, "getMe", call_get_me, err);
+    if (!rc && b->opt.long_polling)
+        rc = call_needed(b, tg, "deleteWebhook", call_delete_webhook, err);
+    b->commands_backoff_ms = RETRY_FIRST_MS;
+    b->commands_pause_ms = -1;
+    if (!rc && set_commands(b, tg))
+        b->commands_pause_ms = commands_failed(b, tg);
     tg_client_free(tg);
     return rc;
 }
@@ -627,6 +777,10 @@ int bot_start(struct bot **out, const struct bot_options *opt, struct buf *err)
         b->polling = pthread_create(&b->poller, NULL, poller_main, b) == 0;
         rc = b->polling ? 0 : ERR_INTERNAL;
     }
+    if (!rc && b->commands_pause_ms >= 0) {
+        b->retrying_commands = pthread_create(&b->commands_thread, NULL, commands_main, b) == 0;
+        rc = b->retrying_commands ? 0 : ERR_INTERNAL;
+    }
     if (rc) {
         if (!err->len)
             buf_setf(err, "cannot start the bot's threads");
@@ -649,6 +803,8 @@ void bot_stop(struct bot *b)
         pthread_join(b->poller, NULL);
     if (b->sweeping)
         pthread_join(b->sweeper, NULL);
+    if (b->retrying_commands)
+        pthread_join(b->commands_thread, NULL);
     for (int i = 0; i < b->nworkers; i++) {
         struct worker *w = &b->workers[i];
         pthread_mutex_lock(&w->lock);

@@ -38,10 +38,17 @@ struct bot_options {
     bool long_polling;            /* false: updates arrive through bot_submit() */
     int poll_timeout_s;           /* getUpdates long-poll timeout; 0 = 25 */
     int expiry_interval_s;        /* how often reservations are swept; 0 = 30 */
+    bool (*stop_requested)(void); /* NULL, or true when start-up should give up (Ctrl-C) */
 };
 
-/* Connects (getMe, setMyCommands), starts the workers and, with long_polling, the loop.
- * On failure returns a negative ERR_* with one line in err. */
+/* Connects, starts the workers and, with long_polling, the loop. The start-up calls are
+ * split by purpose: getMe and (long polling) deleteWebhook are needed, so network errors,
+ * 5xx and 429 (after its retry_after) are logged, one line each, and retried with a
+ * backoff (1 s doubling to 30 s) until they succeed or stop_requested() says so; a 401
+ * (wrong token) or another refusal fails at once. setMyCommands is cosmetic: a failure is a
+ * warning and it is retried in the background (backoff up to 5 minutes) while the bot
+ * serves updates. On failure returns a negative ERR_* with one line in err (a wrong token:
+ * ERR_FORBIDDEN, "Telegram refused the bot token ..."). */
 int bot_start(struct bot **out, const struct bot_options *opt, struct buf *err);
 /* Finishes the updates in hand, stops every thread and frees everything. NULL is fine. */
 void bot_stop(struct bot *b);

@@ -6,16 +6,19 @@
 
 #include "bot/fsm.h"
 #include "bot/handlers.h"
+#include "bot/router.h"
 #include "bot/texts.h"
 #include "bot/ui.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/parse.h"
 #include "core/utf8.h"
+#include "core/util.h"
 #include "shop/cart.h"
 #include "shop/customer.h"
 #include "shop/money.h"
 #include "shop/order.h"
+#include "tg/limits.h"
 #include "core/banned.h"
 
 static const char STATE_NAME[] = "co_name", STATE_PHONE[] = "co_phone",
@@ -32,11 +35,17 @@ static int say(struct bot_ctx *c, const char *key, const struct tg_keyboard *kb)
     return rc;
 }
 
+/* A checkout button's callback data. */
+static const char *action_data(struct bot_ctx *c, enum checkout_action action)
+{
+    return ROUTE_DATA(c->arena, ROUTE_CHECKOUT_BUTTON, action);
+}
+
 /* The inline "Cancel" under each prompt. */
 static struct tg_keyboard *cancel_keyboard(struct bot_ctx *c)
 {
     struct tg_keyboard *kb = tg_keyboard_inline();
-    tg_keyboard_callback(kb, text_get(c->lang, "btn_cancel"), "x:3");
+    tg_keyboard_callback(kb, text_get(c->lang, "btn_cancel"), action_data(c, CHECKOUT_CANCEL));
     return kb;
 }
 
@@ -85,29 +94,36 @@ static int summary(struct bot_ctx *c, json_t *data)
     struct buf text = BUF_INIT;
     text_render(&text, c->lang, "checkout_summary", "name", field(data, "name"), "phone",
                 field(data, "phone"), "address", field(data, "address"), NULL);
+    /* the lines and the total as order_checkout will take them: a line no longer on sale is
+     * marked and not counted, and confirming is refused for it */
     struct cart_line *lines;
-    int n = 0;
-    cart_list(c->db, c->arena, c->customer.id, 0, CART_PAGE_MAX, &lines, &n);
-    int64_t total = 0;
+    int n;
+    struct cart_summary s;
+    int rc = cart_read(c->db, c->arena, c->customer.id, &lines, &n, &s);
+    if (rc) {
+        buf_release(&text);
+        return rc;
+    }
     for (int i = 0; i < n; i++) {
         struct buf sum = BUF_INIT;
         money_format(&sum, lines[i].price * lines[i].quantity, c->settings->currency);
         text_render(&text, c->lang, "order_item", "name", lines[i].name, "qty",
                     arena_sprintf(c->arena, "%lld", (long long)lines[i].quantity), "sum", sum.data,
                     NULL);
-        total += lines[i].price * lines[i].quantity;
+        if (!lines[i].available)
+            text_render(&text, c->lang, "cart_unavailable", NULL);
         buf_release(&sum);
     }
     struct buf sum = BUF_INIT;
-    money_format(&sum, total, c->settings->currency);
+    money_format(&sum, s.total, c->settings->currency);
     text_render(&text, c->lang, "checkout_total", "total", sum.data, NULL);
     buf_release(&sum);
     struct tg_keyboard *kb = tg_keyboard_inline();
-    tg_keyboard_callback(kb, text_get(c->lang, "btn_confirm"), "x:1");
+    tg_keyboard_callback(kb, text_get(c->lang, "btn_confirm"), action_data(c, CHECKOUT_CONFIRM));
     tg_keyboard_row(kb);
-    tg_keyboard_callback(kb, text_get(c->lang, "btn_edit"), "x:2");
-    tg_keyboard_callback(kb, text_get(c->lang, "btn_cancel"), "x:3");
-    int rc = ui_send(c, text.data, kb);
+    tg_keyboard_callback(kb, text_get(c->lang, "btn_edit"), action_data(c, CHECKOUT_EDIT));
+    tg_keyboard_callback(kb, text_get(c->lang, "btn_cancel"), action_data(c, CHECKOUT_CANCEL));
+    rc = ui_send(c, text.data, kb);
     tg_keyboard_free(kb);
     buf_release(&text);
     return rc;
@@ -137,8 +153,10 @@ static int cancel(struct bot_ctx *c)
     if (rc)
         return rc;
     struct tg_keyboard *remove = tg_keyboard_remove();
-    say(c, "checkout_cancelled", remove);
+    rc = say(c, "checkout_cancelled", remove);
     tg_keyboard_free(remove);
+    if (rc)
+        return rc;
     c->message_id = 0; /* the menu comes as a new message below */
     return handlers_menu(c);
 }
@@ -152,10 +170,11 @@ static int send_invoice(struct bot_ctx *c, const struct order *o)
     for (int i = 0; i < o->item_count; i++)
         buf_addf(&description, "%s%s × %lld", i ? ", " : "", o->items[i].name,
                  (long long)o->items[i].quantity);
-    /* Telegram's limits: title 32 and description 255 characters */
-    buf_truncate(&title, utf8_prefix_utf16(title.data, title.len, 32));
-    if (utf8_utf16_units(description.data, description.len) > 255) {
-        buf_truncate(&description, utf8_prefix_utf16(description.data, description.len, 254));
+    buf_truncate(&title, utf8_prefix_utf16(title.data, title.len, TG_INVOICE_TITLE_MAX));
+    if (utf8_utf16_units(description.data, description.len) > TG_INVOICE_DESCRIPTION_MAX) {
+        /* room for the "…", one UTF-16 unit */
+        buf_truncate(&description, utf8_prefix_utf16(description.data, description.len,
+                                                     TG_INVOICE_DESCRIPTION_MAX - 1));
         buf_adds(&description, "…");
     }
     const char *payload = arena_sprintf(c->arena, "order:%lld", (long long)o->id);
@@ -195,7 +214,12 @@ static int confirm(struct bot_ctx *c, json_t *data)
             [CHECKOUT_SHORT] = "checkout_problem_short",
         };
         log_info("checkout of customer %lld refused: %s", (long long)c->customer.id, why.data);
-        fsm_clear(c->db, c->from->id);
+        buf_release(&why);
+        if (problem.kind != CHECKOUT_FINE &&
+            ((unsigned)problem.kind >= ARRAY_SIZE(keys) || !keys[problem.kind]))
+            BUG("checkout problem %d has no text", (int)problem.kind);
+        if ((rc = fsm_clear(c->db, c->from->id)))
+            return rc;
         ui_answer(c, NULL, false);
         struct buf text = BUF_INIT;
         text_render(&text, c->lang, "checkout_failed", NULL);
@@ -204,18 +228,23 @@ static int confirm(struct bot_ctx *c, json_t *data)
                         arena_sprintf(c->arena, "%lld", (long long)problem.available), NULL);
         text_render(&text, c->lang, "checkout_failed_tail", NULL);
         struct tg_keyboard *kb = tg_keyboard_inline();
-        tg_keyboard_callback(kb, text_get(c->lang, "btn_cart"), "k:0");
-        ui_send(c, text.data, kb);
+        tg_keyboard_callback(kb, text_get(c->lang, "btn_cart"),
+                             ROUTE_DATA(c->arena, ROUTE_CART, 0));
+        rc = ui_send(c, text.data, kb);
         tg_keyboard_free(kb);
         buf_release(&text);
-        buf_release(&why);
-        return 0;
+        return rc;
     }
     buf_release(&why);
     if (rc)
         return rc;
-    fsm_clear(c->db, c->from->id);
-    customer_set_phone(c->db, c->customer.id, contact.phone);
+    /* the order exists: a failure below must not hide it, the customer sees it in "My orders" */
+    if (fsm_clear(c->db, c->from->id))
+        log_warn("checkout state of user %lld not cleared: %s", (long long)c->from->id,
+                 db_errmsg(c->db));
+    if (customer_set_phone(c->db, c->customer.id, contact.phone))
+        log_warn("phone of customer %lld not saved: %s", (long long)c->customer.id,
+                 db_errmsg(c->db));
     ui_answer_key(c, "checkout_order_created", false);
     struct order o;
     if ((rc = order_get(c->db, c->arena, order_id, c->customer.id, &o)))
@@ -225,9 +254,9 @@ static int confirm(struct bot_ctx *c, json_t *data)
                 arena_sprintf(c->arena, "%lld", (long long)o.id), "minutes",
                 arena_sprintf(c->arena, "%lld", (long long)(c->settings->reserve_seconds / 60)),
                 NULL);
-    ui_show(c, text.data, NULL);
+    rc = ui_show(c, text.data, NULL);
     buf_release(&text);
-    return send_invoice(c, &o);
+    return rc ? rc : send_invoice(c, &o);
 }
 
 int checkout_pay_again(struct bot_ctx *c, int64_t order_id)
@@ -252,11 +281,11 @@ int checkout_button(struct bot_ctx *c, int64_t action)
     if (rc)
         return rc;
     bool in_checkout = !strncmp(state, "co_", 3);
-    if (action == 3 && in_checkout)
+    if (action == CHECKOUT_CANCEL && in_checkout)
         rc = cancel(c);
-    else if (action == 2 && !strcmp(state, STATE_CONFIRM))
+    else if (action == CHECKOUT_EDIT && !strcmp(state, STATE_CONFIRM))
         rc = ask_name(c);
-    else if (action == 1 && !strcmp(state, STATE_CONFIRM))
+    else if (action == CHECKOUT_CONFIRM && !strcmp(state, STATE_CONFIRM))
         rc = confirm(c, data);
     else
         rc = ERR_INVALID; /* a button of a checkout that is over */
@@ -291,7 +320,7 @@ static bool is_cancel_word(struct bot_ctx *c, const char *text)
     if (!text)
         return false;
     static const char *const words[] = {"cancel", "отмена", "/cancel"};
-    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+    for (size_t i = 0; i < ARRAY_SIZE(words); i++)
         if (!strcasecmp(text, words[i]))
             return true;
     return !strcmp(text, text_get(c->lang, "btn_cancel")) || !strcmp(text, "Отмена");
@@ -316,7 +345,8 @@ static int step(struct bot_ctx *c, const char *state, json_t *data, const struct
     if (!strcmp(state, STATE_NAME)) {
         if (!acceptable(text, NAME_MIN, NAME_MAX, false) || m->command)
             return prompt(c, "checkout_bad_name");
-        json_object_set_new(data, "name", json_string(text));
+        if (json_object_set_new(data, "name", json_string(text)))
+            return prompt(c, "checkout_bad_name"); /* not UTF-8 */
         int rc = fsm_set(c->db, c->from->id, STATE_PHONE, data);
         return rc ? rc : ask_phone(c);
     }
@@ -330,24 +360,26 @@ static int step(struct bot_ctx *c, const char *state, json_t *data, const struct
         } else if (!text || !checkout_phone_valid(text, phone, sizeof phone)) {
             return say(c, "checkout_bad_phone", NULL);
         }
-        json_object_set_new(data, "phone", json_string(phone));
+        if (json_object_set_new(data, "phone", json_string(phone)))
+            return say(c, "checkout_bad_phone", NULL);
         int rc = fsm_set(c->db, c->from->id, STATE_ADDRESS, data);
         return rc ? rc : ask_address(c);
     }
     if (!strcmp(state, STATE_ADDRESS)) {
         if (!acceptable(text, ADDRESS_MIN, ADDRESS_MAX, true) || m->command)
             return prompt(c, "checkout_bad_address");
-        json_object_set_new(data, "address", json_string(text));
+        if (json_object_set_new(data, "address", json_string(text)))
+            return prompt(c, "checkout_bad_address"); /* not UTF-8 */
         int rc = fsm_set(c->db, c->from->id, STATE_CONFIRM, data);
         return rc ? rc : summary(c, data);
     }
     if (!strcmp(state, STATE_CONFIRM)) {
-        say(c, "checkout_use_buttons", NULL);
-        return summary(c, data);
+        int rc = say(c, "checkout_use_buttons", NULL);
+        return rc ? rc : summary(c, data);
     }
     /* a state this version does not know (left by another version): start over */
-    fsm_clear(c->db, c->from->id);
-    return handlers_menu(c);
+    int rc = fsm_clear(c->db, c->from->id);
+    return rc ? rc : handlers_menu(c);
 }
 
 int checkout_message(struct bot_ctx *c, const struct tg_message *m, bool *out_consumed)
@@ -423,8 +455,11 @@ static void notify_admins(struct bot_ctx *c, int64_t order_id, const char *atten
     if (!c->settings->admin_chat_count)
         return;
     struct order o;
-    if (order_get(c->db, c->arena, order_id, 0, &o))
+    if (order_get(c->db, c->arena, order_id, 0, &o)) {
+        log_warn("admin chats not told of paid order %lld: %s", (long long)order_id,
+                 db_errmsg(c->db));
         return;
+    }
     struct buf text = BUF_INIT, total = BUF_INIT;
     const char *lang = c->settings->default_language;
     money_format(&total, o.total, o.currency);
@@ -447,7 +482,7 @@ static void notify_admins(struct bot_ctx *c, int64_t order_id, const char *atten
     if (attention)
         text_render(&text, lang, "admin_attention", "what", attention, NULL);
     for (size_t i = 0; i < c->settings->admin_chat_count; i++)
-        ui_send_to(c, c->settings->admin_chat_ids[i], text.data);
+        (void)ui_send_to(c, c->settings->admin_chat_ids[i], text.data); /* logs a failure */
     buf_release(&text);
     buf_release(&total);
 }
@@ -483,7 +518,7 @@ int payment_successful(struct bot_ctx *c, const struct tg_message *m)
             struct buf alert = BUF_INIT;
             text_render(&alert, c->settings->default_language, "admin_payment_problem", "id", id,
                         "what", why.data, NULL);
-            ui_send_to(c, c->settings->admin_chat_ids[i], alert.data);
+            (void)ui_send_to(c, c->settings->admin_chat_ids[i], alert.data); /* logs a failure */
             buf_release(&alert);
         }
     } else {
@@ -491,9 +526,14 @@ int payment_successful(struct bot_ctx *c, const struct tg_message *m)
         notify_admins(c, p.order_id, outcome == PAYMENT_NEEDS_ATTENTION ? why.data : NULL);
     }
     struct tg_keyboard *kb = tg_keyboard_inline();
-    tg_keyboard_callback(kb, text_get(c->lang, "btn_orders"), "o:0");
-    tg_keyboard_callback(kb, text_get(c->lang, "btn_menu"), "m");
-    ui_send(c, text.data, kb);
+    tg_keyboard_callback(kb, text_get(c->lang, "btn_orders"),
+                         ROUTE_DATA(c->arena, ROUTE_ORDERS, 0));
+    tg_keyboard_callback(kb, text_get(c->lang, "btn_menu"),
+                         router_data(c->arena, ROUTE_MENU, NULL, 0));
+    /* the payment is applied: a lost confirmation must not make bot.c apply it again */
+    if (ui_send(c, text.data, kb))
+        log_warn("confirmation of order %lld not sent to user %lld", (long long)p.order_id,
+                 (long long)c->from->id);
     tg_keyboard_free(kb);
     buf_release(&text);
     buf_release(&why);

@@ -19,14 +19,18 @@
 
 #include "bot/context.h"
 
-/* Starts a checkout from the cart ("ko"). */
+/* The buttons of the summary and the prompts ("x:ACTION"). */
+enum checkout_action { CHECKOUT_CONFIRM = 1, CHECKOUT_EDIT = 2, CHECKOUT_CANCEL = 3 };
+
+/* Starts a checkout from the cart. */
 int checkout_start(struct bot_ctx *c);
-/* The summary's buttons: 1 confirm, 2 edit, 3 cancel. */
+/* A checkout button (enum checkout_action): ERR_INVALID for a button of a checkout that is
+ * over, or another value. */
 int checkout_button(struct bot_ctx *c, int64_t action);
 /* Handles a message when the user is in a checkout; *out_consumed says whether it was
  * (false: not in a checkout, the message is for the other handlers). */
 int checkout_message(struct bot_ctx *c, const struct tg_message *m, bool *out_consumed);
-/* Sends the invoice of an order awaiting payment again ("op"). */
+/* Sends the invoice of an order awaiting payment again. */
 int checkout_pay_again(struct bot_ctx *c, int64_t order_id);
 
 int payment_pre_checkout(struct bot_ctx *c, const struct tg_pre_checkout_query *q);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bot/router.h"
 #include "bot/texts.h"
 #include "bot/ui.h"
 #include "core/clock.h"
@@ -132,11 +133,13 @@ static void show_channels(struct bot_ctx *c, const struct channel *list, const b
         if (url)
             tg_keyboard_url(kb, list[i].title, url);
         else
-            tg_keyboard_callback(kb, list[i].title, "n");
+            tg_keyboard_callback(kb, list[i].title, router_data(c->arena, ROUTE_NOOP, NULL, 0));
         tg_keyboard_row(kb);
     }
-    tg_keyboard_callback(kb, text_get(c->lang, "btn_subscribed"), "s");
-    ui_show(c, text.data, kb);
+    tg_keyboard_callback(kb, text_get(c->lang, "btn_subscribed"),
+                         router_data(c->arena, ROUTE_SUBSCRIBED, NULL, 0));
+    if (ui_show(c, text.data, kb))
+        log_warn("the channels to join not shown to user %lld", (long long)c->from->id);
     tg_keyboard_free(kb);
     buf_release(&text);
 }

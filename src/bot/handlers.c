@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bot/checkout.h"
 #include "bot/paginator.h"
+#include "bot/router.h"
 #include "bot/texts.h"
 #include "bot/ui.h"
 #include "core/clock.h"
@@ -20,22 +20,12 @@
 
 enum { LABEL_CHARS = 40, QUANTITY_MAX = 99 };
 
-bool handlers_parse(const char *data, const char *prefix, int64_t *out, int n)
+/* Callback data of a route with its numbers, in the update's arena. */
+#define DATA(c, ...) ROUTE_DATA((c)->arena, __VA_ARGS__)
+/* Callback data of a route without numbers. */
+static const char *route(struct bot_ctx *c, enum route r)
 {
-    size_t plen = strlen(prefix);
-    if (strncmp(data, prefix, plen))
-        return false;
-    const char *p = data + plen;
-    for (int i = 0; i < n; i++) {
-        if (*p != ':')
-            return false;
-        p++;
-        size_t len = strspn(p, "0123456789");
-        if (!len || len > 15 || parse_int64_n(p, len, &out[i]))
-            return false;
-        p += len;
-    }
-    return *p == '\0';
+    return router_data(c->arena, r, NULL, 0);
 }
 
 static struct tg_keyboard *keyboard(struct bot_ctx *c)
@@ -80,25 +70,27 @@ static int show(struct bot_ctx *c, struct buf *text, struct tg_keyboard *kb)
 
 int handlers_menu(struct bot_ctx *c)
 {
-    struct cart_summary cart = {0};
-    cart_summarize(c->db, c->customer.id, &cart);
+    struct cart_summary cart;
+    int rc = cart_summarize(c->db, c->customer.id, &cart);
+    if (rc)
+        return rc;
     struct buf text = BUF_INIT;
     text_render(&text, c->lang, "menu", "name", c->from->first_name, NULL);
     struct tg_keyboard *kb = keyboard(c);
-    button(kb, c, "btn_catalog", "c:0:0");
+    button(kb, c, "btn_catalog", DATA(c, ROUTE_CATALOG, 0, 0));
     struct buf label = BUF_INIT;
     text_render(&label, c->lang, "btn_cart_count", "count", num(c, cart.items), NULL);
-    tg_keyboard_callback(kb, label.data, "k:0");
+    tg_keyboard_callback(kb, label.data, DATA(c, ROUTE_CART, 0));
     buf_release(&label);
     tg_keyboard_row(kb);
-    button(kb, c, "btn_orders", "o:0");
-    button(kb, c, "btn_faq", "f:0");
+    button(kb, c, "btn_orders", DATA(c, ROUTE_ORDERS, 0));
+    button(kb, c, "btn_faq", DATA(c, ROUTE_FAQ, 0));
     tg_keyboard_row(kb);
-    button(kb, c, "btn_help", "h");
+    button(kb, c, "btn_help", route(c, ROUTE_HELP));
     return show(c, &text, kb);
 }
 
-static int help(struct bot_ctx *c)
+int handlers_help(struct bot_ctx *c)
 {
     struct buf text = BUF_INIT;
     text_render(&text, c->lang, "help", "bot",
@@ -106,22 +98,23 @@ static int help(struct bot_ctx *c)
     struct tg_keyboard *kb = keyboard(c);
     tg_keyboard_switch_inline(kb, text_get(c->lang, "btn_search"), "");
     tg_keyboard_row(kb);
-    button(kb, c, "btn_menu", "m");
+    button(kb, c, "btn_menu", route(c, ROUTE_MENU));
     return show(c, &text, kb);
 }
 
 /* A short notice: an alert on the pressed button, or a message when the customer came by a
  * command or a deep link (an old inline result, a shared link), which has no button to answer. */
-static void notice(struct bot_ctx *c, const char *key)
+static int notice(struct bot_ctx *c, const char *key)
 {
     if (c->update->type == TG_UPDATE_CALLBACK_QUERY) {
         ui_answer_key(c, key, true);
-        return;
+        return 0;
     }
     struct buf text = BUF_INIT;
     text_render(&text, c->lang, key, NULL);
-    ui_send(c, text.data, NULL);
+    int rc = ui_send(c, text.data, NULL);
     buf_release(&text);
+    return rc;
 }
 
 /* The pages of the three lists below, fetched through paginator_fetch. */
@@ -174,17 +167,20 @@ static int fetch_faq(void *ctx, int64_t offset, int limit, int64_t *out_total)
 }
 
 /* A catalogue level: subcategories, then products, a page at a time. */
-static int catalog(struct bot_ctx *c, int64_t category_id, int64_t page)
+int handlers_catalog(struct bot_ctx *c, int64_t category_id, int64_t page)
 {
     struct category cat = {0};
-    if (category_id && catalog_category(c->db, c->arena, category_id, &cat)) {
+    int rc = category_id ? catalog_category(c->db, c->arena, category_id, &cat) : 0;
+    if (rc == ERR_NOTFOUND) {
         ui_answer_key(c, "category_gone", true);
         category_id = 0;
         page = 0;
+    } else if (rc) {
+        return rc;
     }
     struct level_page lp = {c, category_id, NULL, 0, 0};
     struct page_view v;
-    int rc = paginator_fetch(&v, page, c->settings->page_size, fetch_level, &lp);
+    rc = paginator_fetch(&v, page, c->settings->page_size, fetch_level, &lp);
     if (rc)
         return rc;
     struct catalog_entry *list = lp.list;
@@ -201,41 +197,41 @@ static int catalog(struct bot_ctx *c, int64_t category_id, int64_t page)
         text_render(&text, c->lang, "catalog_empty", NULL);
     struct tg_keyboard *kb = keyboard(c);
     for (int i = 0; i < n; i++) {
-        char label[160], data[64];
+        char label[160];
+        const char *data;
         struct buf line = BUF_INIT;
         if (list[i].kind == CATALOG_CATEGORY) {
             paginator_label(label, sizeof label, list[i].name, LABEL_CHARS);
             buf_addf(&line, "📁 %s", label);
-            snprintf(data, sizeof data, "c:%lld:0", (long long)list[i].id);
+            data = DATA(c, ROUTE_CATALOG, list[i].id, 0);
         } else {
             paginator_label(label, sizeof label, list[i].name, LABEL_CHARS - 12);
             buf_addf(&line, "%s · ", label);
             money(&line, c, list[i].price);
             if (list[i].stock == 0)
                 buf_addf(&line, " · %s", text_get(c->lang, "sold_out_short"));
-            snprintf(data, sizeof data, "p:%lld:1:%lld:%lld", (long long)list[i].id,
-                     (long long)category_id, (long long)v.page);
+            data = DATA(c, ROUTE_PRODUCT, list[i].id, 1, category_id, v.page);
         }
         tg_keyboard_callback(kb, line.data, data);
         tg_keyboard_row(kb);
         buf_release(&line);
     }
-    char prefix[40];
-    snprintf(prefix, sizeof prefix, "c:%lld:", (long long)category_id);
-    paginator_nav(kb, &v, prefix, "n");
+    paginator_nav(kb, &v, c->arena, ROUTE_CATALOG, (const int64_t[]){category_id, 0}, 2);
     tg_keyboard_row(kb);
     if (category_id) {
         int64_t parent = 0, index = 0;
-        catalog_locate(c->db, category_id, &parent, &index);
+        if ((rc = catalog_locate(c->db, category_id, &parent, &index))) {
+            buf_release(&text);
+            tg_keyboard_free(kb);
+            return rc;
+        }
         struct page_view back;
         paginator_view(&back, index + 1,
                        index / (c->settings->page_size > 0 ? c->settings->page_size : 1),
                        c->settings->page_size);
-        char data[64];
-        snprintf(data, sizeof data, "c:%lld:%lld", (long long)parent, (long long)back.page);
-        button(kb, c, "btn_back", data);
+        button(kb, c, "btn_back", DATA(c, ROUTE_CATALOG, parent, back.page));
     }
-    button(kb, c, "btn_menu", "m");
+    button(kb, c, "btn_menu", route(c, ROUTE_MENU));
     return show(c, &text, kb);
 }
 
@@ -259,48 +255,34 @@ static struct tg_keyboard *product_keyboard(struct bot_ctx *c, const struct prod
                                             int64_t cat, int64_t page)
 {
     struct tg_keyboard *kb = keyboard(c);
-    char data[64];
     if (p->stock > 0) {
-        snprintf(data, sizeof data, "q:%lld:%lld:%lld:%lld", (long long)p->id,
-                 (long long)(qty > 1 ? qty - 1 : 1), (long long)cat, (long long)page);
-        tg_keyboard_callback(kb, "−", data);
-        tg_keyboard_callback(kb, num(c, qty), "n");
+        tg_keyboard_callback(kb, "−",
+                             DATA(c, ROUTE_QUANTITY, p->id, qty > 1 ? qty - 1 : 1, cat, page));
+        tg_keyboard_callback(kb, num(c, qty), route(c, ROUTE_NOOP));
         int64_t limit = p->stock < QUANTITY_MAX ? p->stock : QUANTITY_MAX;
-        snprintf(data, sizeof data, "q:%lld:%lld:%lld:%lld", (long long)p->id,
-                 (long long)(qty < limit ? qty + 1 : limit), (long long)cat, (long long)page);
-        tg_keyboard_callback(kb, "+", data);
+        tg_keyboard_callback(
+            kb, "+", DATA(c, ROUTE_QUANTITY, p->id, qty < limit ? qty + 1 : limit, cat, page));
         tg_keyboard_row(kb);
-        snprintf(data, sizeof data, "a:%lld:%lld:%lld:%lld", (long long)p->id, (long long)qty,
-                 (long long)cat, (long long)page);
-        button(kb, c, "btn_add_to_cart", data);
+        button(kb, c, "btn_add_to_cart", DATA(c, ROUTE_ADD_TO_CART, p->id, qty, cat, page));
         tg_keyboard_row(kb);
     }
-    snprintf(data, sizeof data, "c:%lld:%lld", (long long)cat, (long long)page);
-    button(kb, c, "btn_back", data);
-    button(kb, c, "btn_cart", "k:0");
+    button(kb, c, "btn_back", DATA(c, ROUTE_CATALOG, cat, page));
+    button(kb, c, "btn_cart", DATA(c, ROUTE_CART, 0));
     return kb;
 }
 
-static int64_t quantity_in_cart(struct bot_ctx *c, int64_t product_id)
-{
-    int64_t q = 0;
-    db_query_int(c->db, &q,
-                 "SELECT quantity FROM cart_item WHERE customer_id = ? AND product_id = ?",
-                 DB_INT(c->customer.id), DB_INT(product_id));
-    return q;
-}
-
 /* A product card; update_only edits the card in place (quantity buttons). */
-static int product(struct bot_ctx *c, int64_t id, int64_t qty, int64_t cat, int64_t page,
-                   bool update_only)
+int handlers_product(struct bot_ctx *c, int64_t id, int64_t qty, int64_t cat, int64_t page,
+                     bool update_only)
 {
     struct product p;
     int rc = catalog_product(c->db, c->arena, id, &p);
     if (rc == ERR_NOTFOUND) {
-        notice(c, "product_gone");
-        return catalog(c, cat, page);
+        rc = notice(c, "product_gone");
+        return rc ? rc : handlers_catalog(c, cat, page);
     }
-    if (rc)
+    int64_t in_cart = 0;
+    if (rc || (rc = cart_quantity(c->db, c->customer.id, id, &in_cart)))
         return rc;
     int64_t limit = p.stock < QUANTITY_MAX ? p.stock : QUANTITY_MAX;
     if (qty > limit)
@@ -308,7 +290,7 @@ static int product(struct bot_ctx *c, int64_t id, int64_t qty, int64_t cat, int6
     if (qty < 1)
         qty = 1;
     struct buf caption = BUF_INIT;
-    product_caption(&caption, c, &p, quantity_in_cart(c, id));
+    product_caption(&caption, c, &p, in_cart);
     struct tg_keyboard *kb = product_keyboard(c, &p, qty, cat, page);
     if (update_only || !p.photo_path) {
         rc = update_only ? ui_update(c, caption.data, kb) : ui_show(c, caption.data, kb);
@@ -325,15 +307,17 @@ static int product(struct bot_ctx *c, int64_t id, int64_t qty, int64_t cat, int6
         }
         if (rc && !p.photo_file_id) /* the file is missing or unreadable: show the text */
             rc = ui_show(c, caption.data, kb);
-        else if (!rc && file_id && !p.photo_file_id)
-            catalog_set_photo_file_id(c->db, p.id, file_id);
+        else if (!rc && file_id && !p.photo_file_id &&
+                 catalog_set_photo_file_id(c->db, p.id, file_id))
+            log_warn("file_id of product %lld not saved (sent again next time): %s",
+                     (long long)p.id, db_errmsg(c->db));
     }
     buf_release(&caption);
     tg_keyboard_free(kb);
     return rc;
 }
 
-static int add_to_cart(struct bot_ctx *c, int64_t id, int64_t qty, int64_t cat, int64_t page)
+int handlers_add_to_cart(struct bot_ctx *c, int64_t id, int64_t qty, int64_t cat, int64_t page)
 {
     int64_t now_in_cart = 0;
     bool limited = false;
@@ -341,7 +325,7 @@ static int add_to_cart(struct bot_ctx *c, int64_t id, int64_t qty, int64_t cat, 
     struct buf answer = BUF_INIT;
     if (rc == ERR_NOTFOUND) {
         ui_answer_key(c, "product_gone", true);
-        return catalog(c, cat, page);
+        return handlers_catalog(c, cat, page);
     } else if (rc == ERR_CONFLICT) {
         ui_answer_key(c, "product_sold_out_alert", true);
     } else if (rc == ERR_INVALID) {
@@ -355,37 +339,33 @@ static int add_to_cart(struct bot_ctx *c, int64_t id, int64_t qty, int64_t cat, 
         ui_answer(c, answer.data, limited);
     }
     buf_release(&answer);
-    return rc == ERR_CONFLICT || rc == ERR_INVALID ? 0 : product(c, id, qty, cat, page, true);
+    return rc == ERR_CONFLICT || rc == ERR_INVALID ? 0
+                                                   : handlers_product(c, id, qty, cat, page, true);
 }
 
-static int cart(struct bot_ctx *c, int64_t page)
+int handlers_cart(struct bot_ctx *c, int64_t page)
 {
+    struct cart_line *lines;
+    int n;
     struct cart_summary s;
-    int rc = cart_summarize(c->db, c->customer.id, &s);
+    int rc = cart_read(c->db, c->arena, c->customer.id, &lines, &n, &s);
     if (rc)
         return rc;
     struct buf text = BUF_INIT;
     struct tg_keyboard *kb = keyboard(c);
     if (!s.lines) {
         text_render(&text, c->lang, "cart_empty", NULL);
-        button(kb, c, "btn_catalog", "c:0:0");
-        button(kb, c, "btn_menu", "m");
+        button(kb, c, "btn_catalog", DATA(c, ROUTE_CATALOG, 0, 0));
+        button(kb, c, "btn_menu", route(c, ROUTE_MENU));
         return show(c, &text, kb);
     }
     struct page_view v;
     paginator_view(&v, s.lines, page, c->settings->page_size);
-    struct cart_line *lines;
-    int n;
-    if ((rc = cart_list(c->db, c->arena, c->customer.id, v.offset, v.limit, &lines, &n))) {
-        buf_release(&text);
-        tg_keyboard_free(kb);
-        return rc;
-    }
     text_render(&text, c->lang, "cart_title", NULL);
-    for (int i = 0; i < n; i++) {
+    for (int64_t i = v.offset; i < n && i < v.offset + v.limit; i++) {
         const struct cart_line *l = &lines[i];
-        text_render(&text, c->lang, "cart_line", "n", num(c, v.offset + i + 1), "name", l->name,
-                    "qty", num(c, l->quantity), "price", money_str(c, l->price), "sum",
+        text_render(&text, c->lang, "cart_line", "n", num(c, i + 1), "name", l->name, "qty",
+                    num(c, l->quantity), "price", money_str(c, l->price), "sum",
                     money_str(c, l->price * l->quantity), NULL);
         if (!l->available)
             text_render(&text, c->lang, "cart_unavailable", NULL);
@@ -394,45 +374,48 @@ static int cart(struct bot_ctx *c, int64_t page)
         if (l->available && l->price != l->price_at_add)
             text_render(&text, c->lang, "cart_price_changed", "was", money_str(c, l->price_at_add),
                         NULL);
-        char data[64], label[160];
+        char label[160];
         paginator_label(label, sizeof label, l->name, 24);
-        snprintf(data, sizeof data, "ki:%lld:2:%lld", (long long)l->product_id, (long long)v.page);
-        tg_keyboard_callback(kb, "−", data);
+        tg_keyboard_callback(kb, "−",
+                             DATA(c, ROUTE_CART_ITEM, l->product_id, CART_OP_LESS, v.page));
         struct buf mid = BUF_INIT;
         buf_addf(&mid, "%s × %lld", label, (long long)l->quantity);
-        tg_keyboard_callback(kb, mid.data, "n");
+        tg_keyboard_callback(kb, mid.data, route(c, ROUTE_NOOP));
         buf_release(&mid);
-        snprintf(data, sizeof data, "ki:%lld:1:%lld", (long long)l->product_id, (long long)v.page);
-        tg_keyboard_callback(kb, "+", data);
-        snprintf(data, sizeof data, "ki:%lld:3:%lld", (long long)l->product_id, (long long)v.page);
-        tg_keyboard_callback(kb, "✖", data);
+        tg_keyboard_callback(kb, "+",
+                             DATA(c, ROUTE_CART_ITEM, l->product_id, CART_OP_MORE, v.page));
+        tg_keyboard_callback(kb, "✖",
+                             DATA(c, ROUTE_CART_ITEM, l->product_id, CART_OP_REMOVE, v.page));
         tg_keyboard_row(kb);
     }
     text_render(&text, c->lang, "cart_total", "total", money_str(c, s.total), NULL);
-    paginator_nav(kb, &v, "k:", "n");
+    paginator_nav(kb, &v, c->arena, ROUTE_CART, (const int64_t[]){0}, 1);
     tg_keyboard_row(kb);
-    button(kb, c, "btn_checkout", "ko");
+    button(kb, c, "btn_checkout", route(c, ROUTE_CHECKOUT));
     tg_keyboard_row(kb);
-    button(kb, c, "btn_clear_cart", "kc");
-    button(kb, c, "btn_menu", "m");
+    button(kb, c, "btn_clear_cart", route(c, ROUTE_CART_CLEAR));
+    button(kb, c, "btn_menu", route(c, ROUTE_MENU));
     return show(c, &text, kb);
 }
 
-static int cart_item(struct bot_ctx *c, int64_t product_id, int64_t op, int64_t page)
+int handlers_cart_item(struct bot_ctx *c, int64_t product_id, int64_t op, int64_t page)
 {
-    int64_t q;
+    int64_t q = 0;
     bool limited = false;
-    int rc;
-    if (!quantity_in_cart(c, product_id)) {
+    int rc = cart_quantity(c->db, c->customer.id, product_id, &q);
+    if (rc)
+        return rc;
+    if (!q) {
         /* a line removed meanwhile (an older cart message) or a forged id: "+" must not put
          * it back */
         ui_answer_key(c, "cart_not_in_cart", false);
-        return cart(c, page);
+        return handlers_cart(c, page);
     }
-    if (op == 3)
+    if (op == CART_OP_REMOVE)
         rc = cart_remove(c->db, c->customer.id, product_id);
-    else if (op == 1 || op == 2)
-        rc = cart_change(c->db, c->customer.id, product_id, op == 1 ? 1 : -1, &q, &limited);
+    else if (op == CART_OP_MORE || op == CART_OP_LESS)
+        rc = cart_change(c->db, c->customer.id, product_id, op == CART_OP_MORE ? 1 : -1, &q,
+                         &limited);
     else
         rc = ERR_INVALID;
     if (rc == ERR_CONFLICT || limited)
@@ -441,7 +424,16 @@ static int cart_item(struct bot_ctx *c, int64_t product_id, int64_t op, int64_t 
         ui_answer_key(c, "product_gone", false);
     else if (rc && rc != ERR_INVALID)
         return rc;
-    return cart(c, page);
+    return handlers_cart(c, page);
+}
+
+int handlers_cart_clear(struct bot_ctx *c)
+{
+    int rc = cart_clear(c->db, c->customer.id);
+    if (rc)
+        return rc;
+    ui_answer_key(c, "cart_cleared", false);
+    return handlers_cart(c, 0);
 }
 
 static const char *status_text(struct bot_ctx *c, enum order_status s)
@@ -459,7 +451,7 @@ static const char *date_str(struct bot_ctx *c, int64_t t)
     return arena_strdup(c->arena, out);
 }
 
-static int orders(struct bot_ctx *c, int64_t page)
+int handlers_orders(struct bot_ctx *c, int64_t page)
 {
     struct order_page op = {c, NULL, 0, 0};
     struct page_view v;
@@ -477,25 +469,23 @@ static int orders(struct bot_ctx *c, int64_t page)
         buf_addf(&label, "#%lld · %s · %s · ", (long long)list[i].id,
                  date_str(c, list[i].created_at), status_text(c, list[i].status));
         money_format(&label, list[i].total, list[i].currency);
-        char data[64];
-        snprintf(data, sizeof data, "od:%lld:%lld", (long long)list[i].id, (long long)v.page);
-        tg_keyboard_callback(kb, label.data, data);
+        tg_keyboard_callback(kb, label.data, DATA(c, ROUTE_ORDER, list[i].id, v.page));
         tg_keyboard_row(kb);
         buf_release(&label);
     }
-    paginator_nav(kb, &v, "o:", "n");
+    paginator_nav(kb, &v, c->arena, ROUTE_ORDERS, (const int64_t[]){0}, 1);
     tg_keyboard_row(kb);
-    button(kb, c, "btn_menu", "m");
+    button(kb, c, "btn_menu", route(c, ROUTE_MENU));
     return show(c, &text, kb);
 }
 
-static int order_detail(struct bot_ctx *c, int64_t id, int64_t page)
+int handlers_order(struct bot_ctx *c, int64_t id, int64_t page)
 {
     struct order o;
     int rc = order_get(c->db, c->arena, id, c->customer.id, &o);
     if (rc == ERR_NOTFOUND) {
         ui_answer_key(c, "order_not_found", true);
-        return orders(c, page);
+        return handlers_orders(c, page);
     }
     if (rc)
         return rc;
@@ -515,21 +505,26 @@ static int order_detail(struct bot_ctx *c, int64_t id, int64_t page)
                 "phone", o.phone, "address", o.address, NULL);
     buf_release(&total);
     struct tg_keyboard *kb = keyboard(c);
-    char data[64];
     if (o.status == ORDER_AWAITING_PAYMENT && o.reserved_until > clock_now()) {
-        snprintf(data, sizeof data, "op:%lld", (long long)o.id);
-        button(kb, c, "btn_pay", data);
-        snprintf(data, sizeof data, "ox:%lld:%lld", (long long)o.id, (long long)page);
-        button(kb, c, "btn_cancel_order", data);
+        button(kb, c, "btn_pay", DATA(c, ROUTE_PAY, o.id));
+        button(kb, c, "btn_cancel_order", DATA(c, ROUTE_CANCEL_ORDER, o.id, page));
         tg_keyboard_row(kb);
     }
-    snprintf(data, sizeof data, "o:%lld", (long long)page);
-    button(kb, c, "btn_back", data);
-    button(kb, c, "btn_menu", "m");
+    button(kb, c, "btn_back", DATA(c, ROUTE_ORDERS, page));
+    button(kb, c, "btn_menu", route(c, ROUTE_MENU));
     return show(c, &text, kb);
 }
 
-static int faq_page(struct bot_ctx *c, int64_t page)
+int handlers_cancel_order(struct bot_ctx *c, int64_t id, int64_t page)
+{
+    int rc = order_set_status(c->db, id, c->customer.id, ORDER_CANCELLED);
+    if (rc && rc != ERR_NOTFOUND && rc != ERR_CONFLICT)
+        return rc;
+    ui_answer_key(c, rc ? "order_not_cancelled" : "order_cancelled", rc != 0);
+    return handlers_order(c, id, page);
+}
+
+int handlers_faq(struct bot_ctx *c, int64_t page)
 {
     struct faq_list_page fp = {c, NULL, 0, 0};
     struct page_view v;
@@ -543,94 +538,34 @@ static int faq_page(struct bot_ctx *c, int64_t page)
     struct tg_keyboard *kb = keyboard(c);
     text_render(&text, c->lang, total ? "faq_title" : "faq_empty", NULL);
     for (int i = 0; i < n; i++) {
-        char label[160], data[64];
+        char label[160];
         paginator_label(label, sizeof label, list[i].question, LABEL_CHARS);
-        snprintf(data, sizeof data, "fq:%lld:%lld", (long long)list[i].id, (long long)v.page);
-        tg_keyboard_callback(kb, label, data);
+        tg_keyboard_callback(kb, label, DATA(c, ROUTE_FAQ_ANSWER, list[i].id, v.page));
         tg_keyboard_row(kb);
     }
-    paginator_nav(kb, &v, "f:", "n");
+    paginator_nav(kb, &v, c->arena, ROUTE_FAQ, (const int64_t[]){0}, 1);
     tg_keyboard_row(kb);
     tg_keyboard_switch_inline(kb, text_get(c->lang, "btn_search"), "");
-    button(kb, c, "btn_menu", "m");
+    button(kb, c, "btn_menu", route(c, ROUTE_MENU));
     return show(c, &text, kb);
 }
 
-static int faq_answer(struct bot_ctx *c, int64_t id, int64_t page)
+int handlers_faq_answer(struct bot_ctx *c, int64_t id, int64_t page)
 {
     struct faq f;
     int rc = faq_get(c->db, c->arena, id, &f);
     if (rc == ERR_NOTFOUND) {
         ui_answer_key(c, "faq_gone", true);
-        return faq_page(c, page);
+        return handlers_faq(c, page);
     }
     if (rc)
         return rc;
     struct buf text = BUF_INIT;
     text_render(&text, c->lang, "faq_entry", "question", f.question, "answer", f.answer, NULL);
     struct tg_keyboard *kb = keyboard(c);
-    char data[64];
-    snprintf(data, sizeof data, "f:%lld", (long long)page);
-    button(kb, c, "btn_back", data);
-    button(kb, c, "btn_menu", "m");
+    button(kb, c, "btn_back", DATA(c, ROUTE_FAQ, page));
+    button(kb, c, "btn_menu", route(c, ROUTE_MENU));
     return show(c, &text, kb);
-}
-
-int handlers_callback(struct bot_ctx *c, const char *data)
-{
-    int64_t a[4];
-    int rc;
-    if (!data)
-        rc = ERR_INVALID;
-    else if (!strcmp(data, "m"))
-        rc = handlers_menu(c);
-    else if (!strcmp(data, "h"))
-        rc = help(c);
-    else if (!strcmp(data, "n"))
-        rc = 0; /* the page indicator: nothing to do but stop the spinner */
-    else if (handlers_parse(data, "c", a, 2))
-        rc = catalog(c, a[0], a[1]);
-    else if (handlers_parse(data, "p", a, 4))
-        rc = product(c, a[0], a[1], a[2], a[3], false);
-    else if (handlers_parse(data, "q", a, 4))
-        rc = product(c, a[0], a[1], a[2], a[3], true);
-    else if (handlers_parse(data, "a", a, 4))
-        rc = add_to_cart(c, a[0], a[1], a[2], a[3]);
-    else if (handlers_parse(data, "k", a, 1))
-        rc = cart(c, a[0]);
-    else if (handlers_parse(data, "ki", a, 3))
-        rc = cart_item(c, a[0], a[1], a[2]);
-    else if (!strcmp(data, "kc")) {
-        rc = cart_clear(c->db, c->customer.id);
-        ui_answer_key(c, "cart_cleared", false);
-        rc = rc ? rc : cart(c, 0);
-    } else if (!strcmp(data, "ko"))
-        rc = checkout_start(c);
-    else if (handlers_parse(data, "o", a, 1))
-        rc = orders(c, a[0]);
-    else if (handlers_parse(data, "od", a, 2))
-        rc = order_detail(c, a[0], a[1]);
-    else if (handlers_parse(data, "op", a, 1))
-        rc = checkout_pay_again(c, a[0]);
-    else if (handlers_parse(data, "ox", a, 2)) {
-        rc = order_set_status(c->db, a[0], c->customer.id, ORDER_CANCELLED);
-        ui_answer_key(c, rc ? "order_not_cancelled" : "order_cancelled", rc != 0);
-        rc = order_detail(c, a[0], a[1]);
-    } else if (handlers_parse(data, "f", a, 1))
-        rc = faq_page(c, a[0]);
-    else if (handlers_parse(data, "fq", a, 2))
-        rc = faq_answer(c, a[0], a[1]);
-    else if (handlers_parse(data, "x", a, 1))
-        rc = checkout_button(c, a[0]);
-    else
-        rc = ERR_INVALID;
-    if (rc == ERR_INVALID) {
-        /* forged or outdated: say so politely and offer the menu */
-        ui_answer_key(c, "button_outdated", false);
-        rc = handlers_menu(c);
-    }
-    ui_answer(c, NULL, false);
-    return rc;
 }
 
 /* /start with a deep link "p_<id>" from an inline result opens that product. */
@@ -638,14 +573,14 @@ static int start(struct bot_ctx *c, const char *args)
 {
     int64_t id;
     if (args && !strncmp(args, "p_", 2) && parse_int64(args + 2, &id) == 0 && id > 0)
-        return product(c, id, 1, 0, 0, false);
+        return handlers_product(c, id, 1, 0, 0, false);
     struct buf text = BUF_INIT;
     text_render(&text, c->lang, "welcome", "name", c->from->first_name, NULL);
     struct tg_keyboard *remove = tg_keyboard_remove();
-    ui_send(c, text.data, remove); /* also clears a reply keyboard left from a checkout */
+    int rc = ui_send(c, text.data, remove); /* also clears a reply keyboard left from a checkout */
     tg_keyboard_free(remove);
     buf_release(&text);
-    return handlers_menu(c);
+    return rc ? rc : handlers_menu(c);
 }
 
 int handlers_message(struct bot_ctx *c, const struct tg_message *m)
@@ -658,22 +593,22 @@ int handlers_message(struct bot_ctx *c, const struct tg_message *m)
         if (!strcmp(cmd, "/menu"))
             return handlers_menu(c);
         if (!strcmp(cmd, "/help"))
-            return help(c);
+            return handlers_help(c);
         if (!strcmp(cmd, "/catalog"))
-            return catalog(c, 0, 0);
+            return handlers_catalog(c, 0, 0);
         if (!strcmp(cmd, "/cart"))
-            return cart(c, 0);
+            return handlers_cart(c, 0);
         if (!strcmp(cmd, "/orders"))
-            return orders(c, 0);
+            return handlers_orders(c, 0);
         if (!strcmp(cmd, "/faq"))
-            return faq_page(c, 0);
+            return handlers_faq(c, 0);
     }
     /* anything else outside a checkout: a hint and the menu, not silence */
     struct buf text = BUF_INIT;
     text_render(&text, c->lang, "unknown_message", NULL);
-    ui_send(c, text.data, NULL);
+    int rc = ui_send(c, text.data, NULL);
     buf_release(&text);
-    return handlers_menu(c);
+    return rc ? rc : handlers_menu(c);
 }
 
 int handlers_inline(struct bot_ctx *c, const struct tg_inline_query *q)
@@ -712,8 +647,11 @@ int handlers_inline(struct bot_ctx *c, const struct tg_inline_query *q)
     struct tg_keyboard *open[PER_KIND] = {0};
     for (int i = 0; i < np; i++) {
         struct product p;
-        if (catalog_product(c->db, c->arena, products[i].id, &p))
+        int found = catalog_product(c->db, c->arena, products[i].id, &p);
+        if (found == ERR_NOTFOUND) /* taken down since the search */
             continue;
+        if ((rc = found))
+            break;
         struct buf msg = BUF_INIT;
         product_caption(&msg, c, &p, 0);
         const char *price = money_str(c, p.price);
@@ -739,8 +677,9 @@ int handlers_inline(struct bot_ctx *c, const struct tg_inline_query *q)
         .is_personal = true, /* rendered in the asker's language */
         .next_offset = more ? arena_sprintf(c->arena, "%lld", (long long)(offset + PER_KIND)) : "",
     };
-    rc = tg_answer_inline_query(c->tg, q->id, results, (size_t)n, &answer);
+    if (!rc)
+        rc = ui_check(c, tg_answer_inline_query(c->tg, q->id, results, (size_t)n, &answer));
     for (int i = 0; i < PER_KIND; i++)
         tg_keyboard_free(open[i]);
-    return ui_check(c, rc);
+    return rc;
 }

@@ -2,36 +2,45 @@
  * The customer's screens: main menu, help, catalogue levels, product cards,
  * cart, orders, FAQ, inline-mode search. Each turns an update into calls of
  * the shop's domain functions (src/shop) and a screen (ui.h); no business
- * rule lives here.
- *
- * Callback data (at most 64 bytes): a short prefix and colon-separated
- * numbers, parsed strictly; anything else — forged, outdated, another
- * user's order — gets a polite answer and the menu, never an error.
- *   m                       main menu            h             help
- *   c:CAT:PAGE              catalogue level      n             no-op (page indicator)
- *   p:PID:QTY:CAT:PAGE      product card         q:...         same, quantity changed
- *   a:PID:QTY:CAT:PAGE      add to cart
- *   k:PAGE  ki:PID:OP:PAGE  cart, +1/-1/remove (OP 1, 2, 3)   kc  clear   ko  checkout
- *   o:PAGE  od:OID:PAGE     orders, order        op:OID        pay again
- *   ox:OID:PAGE             cancel unpaid order
- *   f:PAGE  fq:ID:PAGE      FAQ, answer          s             re-check subscriptions
- *   x:1 / x:2 / x:3         checkout confirm / edit / cancel (checkout.h)
+ * rule lives here. Buttons reach these through the router (router.h), whose
+ * table says which callback data calls which screen with which numbers.
  */
 #ifndef TGSHOP_BOT_HANDLERS_H
 #define TGSHOP_BOT_HANDLERS_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "bot/context.h"
+
+/* What a cart line's buttons do (the OP of "ki:PID:OP:PAGE"). */
+enum cart_op { CART_OP_MORE = 1, CART_OP_LESS = 2, CART_OP_REMOVE = 3 };
 
 /* A message that is not part of a checkout: commands, stray text. */
 int handlers_message(struct bot_ctx *c, const struct tg_message *m);
-/* A pressed button. */
-int handlers_callback(struct bot_ctx *c, const char *data);
 /* An inline query: FAQ entries and products matching the words. */
 int handlers_inline(struct bot_ctx *c, const struct tg_inline_query *q);
-/* The main menu, as a new message or in place of the pressed one. */
-int handlers_menu(struct bot_ctx *c);
 
-/* Parses "PREFIX:N1:N2..." with exactly n numbers, each >= 0; false otherwise. */
-bool handlers_parse(const char *data, const char *prefix, int64_t *out, int n);
+/* The screens, as a new message or in place of the pressed one. A page past the end of a
+ * list shows its last page; a thing that is gone (category, product, order, FAQ entry) is
+ * said so and the list it was in is shown. */
+int handlers_menu(struct bot_ctx *c);
+int handlers_help(struct bot_ctx *c);
+int handlers_catalog(struct bot_ctx *c, int64_t category_id, int64_t page);
+/* A product card showing quantity qty; cat and page say where "Back" goes. update_only
+ * edits the pressed card in place (the quantity buttons). */
+int handlers_product(struct bot_ctx *c, int64_t id, int64_t qty, int64_t cat, int64_t page,
+                     bool update_only);
+int handlers_add_to_cart(struct bot_ctx *c, int64_t id, int64_t qty, int64_t cat, int64_t page);
+int handlers_cart(struct bot_ctx *c, int64_t page);
+/* A cart line's button (enum cart_op; another value is ERR_INVALID). */
+int handlers_cart_item(struct bot_ctx *c, int64_t product_id, int64_t op, int64_t page);
+int handlers_cart_clear(struct bot_ctx *c);
+int handlers_orders(struct bot_ctx *c, int64_t page);
+int handlers_order(struct bot_ctx *c, int64_t id, int64_t page);
+/* The customer cancels an order awaiting payment (its stock goes back). */
+int handlers_cancel_order(struct bot_ctx *c, int64_t id, int64_t page);
+int handlers_faq(struct bot_ctx *c, int64_t page);
+int handlers_faq_answer(struct bot_ctx *c, int64_t id, int64_t page);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/utf8.h"
+#include "core/util.h"
 #include "core/banned.h"
 
 void paginator_view(struct page_view *out, int64_t total, int64_t page, int page_size)
@@ -42,22 +43,24 @@ int paginator_fetch(struct page_view *out, int64_t page, int page_size,
     return out->offset == asked ? 0 : fetch(ctx, out->offset, out->limit, &total);
 }
 
-void paginator_nav(struct tg_keyboard *kb, const struct page_view *v, const char *prefix,
-                   const char *noop_data)
+void paginator_nav(struct tg_keyboard *kb, const struct page_view *v, struct arena *a, enum route r,
+                   const int64_t *args, size_t n)
 {
     if (v->pages <= 1)
         return;
-    char data[80], label[32];
+    if (n < 1 || n > ROUTER_ARGS_MAX)
+        BUG("a page route needs 1..%d numbers, got %zu", ROUTER_ARGS_MAX, n);
+    int64_t page_args[ROUTER_ARGS_MAX];
+    memcpy(page_args, args, n * sizeof *args);
+    char label[32];
     tg_keyboard_row(kb);
     /* the ends wrap around: from the last page ▶ goes to the first */
-    int64_t back = v->page > 0 ? v->page - 1 : v->pages - 1;
-    int64_t next = v->page + 1 < v->pages ? v->page + 1 : 0;
-    snprintf(data, sizeof data, "%s%lld", prefix, (long long)back);
-    tg_keyboard_callback(kb, "◀", data);
+    page_args[n - 1] = v->page > 0 ? v->page - 1 : v->pages - 1;
+    tg_keyboard_callback(kb, "◀", router_data(a, r, page_args, n));
     snprintf(label, sizeof label, "%lld/%lld", (long long)v->page + 1, (long long)v->pages);
-    tg_keyboard_callback(kb, label, noop_data);
-    snprintf(data, sizeof data, "%s%lld", prefix, (long long)next);
-    tg_keyboard_callback(kb, "▶", data);
+    tg_keyboard_callback(kb, label, router_data(a, ROUTE_NOOP, NULL, 0));
+    page_args[n - 1] = v->page + 1 < v->pages ? v->page + 1 : 0;
+    tg_keyboard_callback(kb, "▶", router_data(a, r, page_args, n));
 }
 
 void paginator_label(char *out, size_t size, const char *text, size_t max_chars)

@@ -36,18 +36,14 @@ int cmd_bot(int argc, char **argv, struct cmd_env *env)
     };
     cmd_bot_settings(env, &opt.settings);
     cmd_block_stop_signals();
-    struct buf err = BUF_INIT;
     struct bot *b;
-    if (bot_start(&b, &opt, &err)) {
-        int status = cmd_fail(env, "%s", err.data);
-        buf_release(&err);
+    int status = cmd_start_bot(env, &b, &opt);
+    if (status != EXIT_OK || !b)
         return status;
-    }
     printf("tgshop bot: @%s is running (long polling %s). Stop with Ctrl-C.\n", bot_username(b),
            env->cfg.telegram_api_url);
     fflush(stdout);
     cmd_wait_for_stop();
     bot_stop(b);
-    buf_release(&err);
     return EXIT_OK;
 }

@@ -59,21 +59,47 @@ int cmd_fail(const struct cmd_env *env, const char *fmt, ...) __attribute__((for
 int cmd_getopt(struct cmd_env *env, int argc, char **argv, const char *shortopts,
                const void *longopts);
 
+/* For a command without flags or arguments: EXIT_OK, or EXIT_USAGE after reporting. */
+int cmd_no_arguments(struct cmd_env *env, int argc, char **argv);
+
 /* Blocks SIGINT and SIGTERM in the calling thread, so that every thread started afterwards
  * inherits the mask and only cmd_wait_for_stop() sees them. Call before starting threads. */
 void cmd_block_stop_signals(void);
 /* Waits for SIGINT or SIGTERM (blocked by cmd_block_stop_signals). */
 void cmd_wait_for_stop(void);
 
+/* Whether SIGINT or SIGTERM is waiting (blocked by cmd_block_stop_signals, not yet taken
+ * by cmd_wait_for_stop). */
+bool cmd_stop_requested(void);
+
+struct bot;
+struct bot_options;
 struct bot_settings;
 /* The bot's settings from the configuration (strings point into env->cfg). */
 void cmd_bot_settings(const struct cmd_env *env, struct bot_settings *out);
+/* bot_start() that gives up on SIGINT/SIGTERM. Returns EXIT_OK with *out the bot, EXIT_OK
+ * with *out NULL when stopped during start-up, or EXIT_FAIL after printing "cannot start
+ * the bot: ..." (one line; a wrong token says so). */
+int cmd_start_bot(const struct cmd_env *env, struct bot **out, struct bot_options *opt);
+
+struct web_options;
+/* The admin panel's options from the configuration (LISTEN, MEDIA_DIR, CURRENCY, ...). */
+void cmd_web_options(const struct cmd_env *env, struct web_options *out);
+/* Creates the superuser "admin" with a random password when there is no account yet and
+ * prints the password once. Returns an exit status. */
+int cmd_first_admin(struct cmd_env *env);
 
 cmd_fn cmd_run;
+cmd_fn cmd_web;
 cmd_fn cmd_bot;
 cmd_fn cmd_migrate;
 cmd_fn cmd_user;
 cmd_fn cmd_sandbox;
 cmd_fn cmd_export;
+cmd_fn cmd_seed_demo;
+
+/* Seeds the demo catalogue into env->db (an empty catalogue only) and says what it did;
+ * hint ends the "Seeded ..." line (run: how to skip it). Returns an exit status. */
+int cmd_demo_seed(struct cmd_env *env, const char *hint);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bot/bot.h"
 #include "bot/context.h"
 #include "cmd/cmd.h"
 #include "core/dotenv.h"
@@ -20,14 +21,23 @@ extern char **environ;
 
 static const struct command commands[] = {
     {"run", cmd_run, NEED_MIGRATED, "run the whole shop in one process",
-     "tgshop run [--no-demo] [--sandbox-listen HOST:PORT] [--workers N]\n\n"
+     "tgshop run [--no-demo] [--listen HOST:PORT] [--sandbox-listen HOST:PORT] [--workers N]\n\n"
      "Migrates the database, seeds a demo catalogue into an empty one, and runs the\n"
-     "bot until Ctrl-C. Without BOT_TOKEN it also starts the sandbox (a Telegram\n"
+     "bot and the admin panel (on LISTEN, default 127.0.0.1:8000) until Ctrl-C. On\n"
+     "the first run it creates the superuser admin and prints its password once. Without BOT_TOKEN "
+     "it also starts the sandbox (a Telegram\n"
      "Bot API emulator with a web chat) and points the bot at it, so the shop can be\n"
      "tried in a browser without Telegram.\n\n"
      "  --no-demo                   do not seed the demo catalogue\n"
+     "  --listen HOST:PORT          where the admin panel listens instead of LISTEN\n"
      "  --sandbox-listen HOST:PORT  where the sandbox listens (default 127.0.0.1:8081)\n"
      "  --workers N                 threads handling updates (1-32, default 8)\n"},
+    {"web", cmd_web, NEED_MIGRATED, "run the admin panel (and the Telegram webhook endpoint)",
+     "tgshop web [--listen HOST:PORT]\n\n"
+     "Serves the admin panel on LISTEN (default 127.0.0.1:8000) until Ctrl-C. Sign in\n"
+     "with an account from tgshop user create. With WEBHOOK_URL set (and BOT_TOKEN,\n"
+     "WEBHOOK_SECRET) it also runs the bot on updates Telegram posts to /tg/webhook.\n\n"
+     "  --listen HOST:PORT   where to listen instead of LISTEN (port 0 = any free port)\n"},
     {"bot", cmd_bot, NEED_MIGRATED, "run the Telegram bot (long polling)",
      "tgshop bot [--workers N]\n\n"
      "Runs the bot with BOT_TOKEN against TELEGRAM_API_URL, long polling for updates,\n"
@@ -66,6 +76,12 @@ static const struct command commands[] = {
      "                      name or username contains TEXT\n"
      "  --bom               CSV: start with a byte order mark (Excel then reads UTF-8)\n"
      "  -o, --output FILE   write to FILE instead of standard output\n"},
+    {"seed-demo", cmd_seed_demo, NEED_MIGRATED, "seed the demo catalogue",
+     "tgshop seed-demo\n\n"
+     "Migrates the database and seeds the demo catalogue into it: a tea and coffee shop\n"
+     "in Russian (categories, products with pictures in MEDIA_DIR/demo, FAQ entries),\n"
+     "priced in CURRENCY. Only an empty catalogue is seeded, so running it again changes\n"
+     "nothing; tgshop run does the same on an empty database unless --no-demo.\n"},
     {"sandbox", cmd_sandbox, NEED_CONFIG, "run the Telegram Bot API emulator alone",
      "tgshop sandbox [--listen HOST:PORT] [--token TOKEN] [rate and fault flags]\n\n"
      "Serves an emulator of the Telegram Bot API at http://HOST:PORT/bot<TOKEN>/METHOD\n"
@@ -76,9 +92,14 @@ static const struct command commands[] = {
      "  --chat-rate N               messages/s to one chat (default 1; 0 = no limit)\n"
      "  --chat-burst N              messages one chat may get at once (default 3)\n"
      "  --precheckout-timeout SEC   the bot's time to answer a pre_checkout_query (default 10)\n"
-     "  --error-share X             share 0..1 of Bot API calls answered 500 (default 0)\n"
-     "  --slow-share X              share 0..1 of Bot API calls answered late (default 0)\n"
-     "  --slow-ms MS                how late (default 0)\n"},
+     "  --fault RULE                a fault rule for Bot API calls, key=value,... with keys\n"
+     "                              method, chat_id, status, description, retry_after,\n"
+     "                              global, first, share, delay_ms (docs/sandbox.md);\n"
+     "                              repeatable. Examples:\n"
+     "                                method=setMyCommands,status=500\n"
+     "                                method=getMe,status=502,first=3\n"
+     "                                status=429,retry_after=2,share=0.05\n"
+     "                                share=0.1,delay_ms=2000\n"},
 };
 
 static const char main_usage[] =
@@ -166,6 +187,34 @@ void cmd_wait_for_stop(void)
     sigset_t set = stop_signals();
     int signal_number;
     sigwait(&set, &signal_number);
+}
+
+int cmd_no_arguments(struct cmd_env *env, int argc, char **argv)
+{
+    static const struct option none[] = {{0}};
+    if (cmd_getopt(env, argc, argv, ":", none) != -1)
+        return EXIT_USAGE;
+    if (optind < argc)
+        return cmd_usage_error(env, "unexpected argument '%s'", argv[optind]);
+    return EXIT_OK;
+}
+
+bool cmd_stop_requested(void)
+{
+    sigset_t pending;
+    return sigpending(&pending) == 0 &&
+           (sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGTERM) == 1);
+}
+
+int cmd_start_bot(const struct cmd_env *env, struct bot **out, struct bot_options *opt)
+{
+    opt->stop_requested = cmd_stop_requested;
+    struct buf err = BUF_INIT;
+    int status = EXIT_OK;
+    if (bot_start(out, opt, &err) && !cmd_stop_requested())
+        status = cmd_fail(env, "cannot start the bot: %s", err.data);
+    buf_release(&err);
+    return status;
 }
 
 void cmd_bot_settings(const struct cmd_env *env, struct bot_settings *out)

@@ -8,7 +8,7 @@
 #include "core/parse.h"
 #include "core/xalloc.h"
 #include "sandbox/sandbox.h"
-#include "shop/demo.h"
+#include "web/web.h"
 #include "core/banned.h"
 
 /* Prints what the shop runs with; secrets are never printed. */
@@ -35,22 +35,6 @@ static void print_configuration(const struct cmd_env *env, const char *telegram)
            cfg->admin_chat_count, cfg->admin_chat_count == 1 ? "" : "s");
 }
 
-static int seed_demo(struct cmd_env *env)
-{
-    struct demo_options opt = {env->cfg.media_dir, env->cfg.currency, NULL};
-    struct demo_report report;
-    struct buf err = BUF_INIT;
-    int status = EXIT_OK;
-    if (demo_seed(env->db, &opt, &report, &err))
-        status = cmd_fail(env, "cannot seed the demo catalogue: %s", err.data);
-    else if (!report.skipped)
-        printf("Seeded the demo catalogue: %d categories, %d products, %d FAQ entries "
-               "(--no-demo skips this).\n",
-               report.categories, report.products, report.faqs);
-    buf_release(&err);
-    return status;
-}
-
 /* A sandbox bot token: a fixed bot id and a fresh random secret for each run. */
 static char *sandbox_token(void)
 {
@@ -70,11 +54,13 @@ int cmd_run(int argc, char **argv, struct cmd_env *env)
     static const struct option options[] = {
         {"no-demo", no_argument, NULL, 'd'},
         {"sandbox-listen", required_argument, NULL, 'l'},
+        {"listen", required_argument, NULL, 'L'},
         {"workers", required_argument, NULL, 'w'},
         {0},
     };
     bool demo = true;
-    char *sandbox_host = NULL;
+    char *sandbox_host = NULL, *admin_host = NULL;
+    int admin_port = env->cfg.listen_port;
     int sandbox_port = 8081;
     int64_t workers = 8;
     int c, status = EXIT_OK;
@@ -87,6 +73,11 @@ int cmd_run(int argc, char **argv, struct cmd_env *env)
             if (config_parse_host_port(optarg, true, &sandbox_host, &sandbox_port))
                 status =
                     cmd_usage_error(env, "--sandbox-listen must be HOST:PORT, got \"%s\"", optarg);
+        } else if (c == 'L') {
+            free(admin_host);
+            admin_host = NULL;
+            if (config_parse_host_port(optarg, true, &admin_host, &admin_port))
+                status = cmd_usage_error(env, "--listen must be HOST:PORT, got \"%s\"", optarg);
         } else if (c == 'w') {
             if (parse_int64(optarg, &workers) || workers < 1 || workers > 32)
                 status = cmd_usage_error(env, "--workers must be 1-32, got \"%s\"", optarg);
@@ -101,9 +92,12 @@ int cmd_run(int argc, char **argv, struct cmd_env *env)
     if (status == EXIT_OK && cmd_database(env))
         status = EXIT_FAIL;
     if (status == EXIT_OK && demo)
-        status = seed_demo(env);
+        status = cmd_demo_seed(env, " (--no-demo skips this)");
+    if (status == EXIT_OK)
+        status = cmd_first_admin(env);
     if (status != EXIT_OK) {
         free(sandbox_host);
+        free(admin_host);
         return status;
     }
 
@@ -112,6 +106,7 @@ int cmd_run(int argc, char **argv, struct cmd_env *env)
     struct sandbox *sb = NULL;
     char *token = NULL;
     struct bot *b = NULL;
+    struct web *w = NULL;
     const char *api_url = env->cfg.telegram_api_url;
     if (!env->cfg.bot_token) {
         token = sandbox_token();
@@ -136,26 +131,36 @@ int cmd_run(int argc, char **argv, struct cmd_env *env)
         .long_polling = true,
     };
     cmd_bot_settings(env, &opt.settings);
-    if (bot_start(&b, &opt, &err)) {
-        status = cmd_fail(env, "cannot start the bot: %s", err.data);
+    status = cmd_start_bot(env, &b, &opt);
+    if (status != EXIT_OK || !b)
+        goto done;
+    struct web_options wopt;
+    cmd_web_options(env, &wopt);
+    wopt.sandbox_url = sb ? sandbox_url(sb) : NULL;
+    if (admin_host)
+        wopt.listen_host = admin_host;
+    wopt.listen_port = admin_port;
+    if (web_start(&w, &wopt, &err)) {
+        status = cmd_fail(env, "cannot start the admin panel: %s", err.data);
         goto done;
     }
     print_configuration(env, sb ? "sandbox (no BOT_TOKEN set)" : env->cfg.telegram_api_url);
+    printf("\nThe shop is running.\n");
     if (sb)
-        printf("\nThe shop is running. Open the sandbox chat to shop as a customer:\n"
-               "  %s/\n",
-               sandbox_url(sb));
+        printf("  sandbox chat  %s/   shop as a customer\n", sandbox_url(sb));
     else
-        printf("\nThe shop is running: message @%s in Telegram.\n", bot_username(b));
-    printf("Admin accounts: tgshop user create --username NAME --superuser. Stop with Ctrl-C.\n");
+        printf("  Telegram      @%s   shop as a customer\n", bot_username(b));
+    printf("  admin panel   %s/   sign in as staff\nStop with Ctrl-C.\n", web_url(w));
     fflush(stdout);
     cmd_wait_for_stop();
     printf("Stopping...\n");
 done:
+    web_stop(w);
     bot_stop(b);
     sandbox_stop(sb);
     free(token);
     free(sandbox_host);
+    free(admin_host);
     buf_release(&err);
     return status;
 }

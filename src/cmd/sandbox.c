@@ -25,16 +25,16 @@ int cmd_sandbox(int argc, char **argv, struct cmd_env *env)
         {"chat-rate", required_argument, NULL, 'c'},
         {"chat-burst", required_argument, NULL, 'b'},
         {"precheckout-timeout", required_argument, NULL, 'p'},
-        {"error-share", required_argument, NULL, 'e'},
-        {"slow-share", required_argument, NULL, 's'},
-        {"slow-ms", required_argument, NULL, 'm'},
+        {"fault", required_argument, NULL, 'f'},
         {0},
     };
     struct sandbox_options opt = {.bot_token = "123456789:sandbox-token",
                                   .global_rate = 30,
                                   .per_chat_rate = 1,
                                   .per_chat_burst = 3};
-    struct sandbox_faults faults = {0};
+    struct sandbox_fault faults[SANDBOX_MAX_FAULTS];
+    size_t fault_count = 0;
+    struct buf err = BUF_INIT;
     char *host = NULL;
     int c, status = EXIT_OK;
     double number;
@@ -64,15 +64,11 @@ int cmd_sandbox(int argc, char **argv, struct cmd_env *env)
             if (!status && (number < 0.001 || number > 3600))
                 status = cmd_usage_error(env, "--precheckout-timeout must be 0.001-3600 seconds");
             break;
-        case 'e':
-            status = parse_rate(env, "--error-share", optarg, &faults.error_share);
-            break;
-        case 's':
-            status = parse_rate(env, "--slow-share", optarg, &faults.slow_share);
-            break;
-        case 'm':
-            status = parse_rate(env, "--slow-ms", optarg, &number);
-            faults.slow_ms = (int)number;
+        case 'f':
+            if (fault_count == SANDBOX_MAX_FAULTS)
+                status = cmd_usage_error(env, "at most %d --fault rules", SANDBOX_MAX_FAULTS);
+            else if (sandbox_fault_parse(&faults[fault_count++], optarg, &err))
+                status = cmd_usage_error(env, "--fault: %s", err.data);
             break;
         default:
             status = EXIT_USAGE;
@@ -80,9 +76,8 @@ int cmd_sandbox(int argc, char **argv, struct cmd_env *env)
     }
     if (status == EXIT_OK && optind < argc)
         status = cmd_usage_error(env, "unexpected argument '%s'", argv[optind]);
-    if (status == EXIT_OK && (faults.error_share > 1 || faults.slow_share > 1))
-        status = cmd_usage_error(env, "--error-share and --slow-share are shares from 0 to 1");
     if (status != EXIT_OK) {
+        buf_release(&err);
         free(host);
         return status;
     }
@@ -92,15 +87,14 @@ int cmd_sandbox(int argc, char **argv, struct cmd_env *env)
 
     cmd_block_stop_signals();
 
-    struct buf err = BUF_INIT;
     struct sandbox *sb = NULL;
-    if (sandbox_start(&sb, &opt, &err)) {
+    if (sandbox_start(&sb, &opt, &err) || sandbox_set_faults(sb, faults, fault_count, &err)) {
+        sandbox_stop(sb);
         status = cmd_fail(env, "%s", err.data);
         buf_release(&err);
         free(host);
         return status;
     }
-    sandbox_set_faults(sb, &faults);
     const char *url = sandbox_url(sb);
     printf("tgshop sandbox: Bot API at %s/bot%s/METHOD, user API at %s/sandbox/api/\n"
            "Web chat: %s/\n"

@@ -220,11 +220,8 @@ static int print_user(const struct admin_user *u, void *ctx)
 
 static int user_list(int argc, char **argv, struct cmd_env *env)
 {
-    static const struct option options[] = {{0}};
-    if (cmd_getopt(env, argc, argv, ":", options) != -1)
+    if (cmd_no_arguments(env, argc, argv))
         return EXIT_USAGE;
-    if (optind < argc)
-        return cmd_usage_error(env, "unexpected argument '%s'", argv[optind]);
     if (cmd_database(env))
         return EXIT_FAIL;
     struct buf err = BUF_INIT;

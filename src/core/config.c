@@ -345,7 +345,7 @@ static void register_secrets(const struct config *cfg)
         if (star) {
             size_t start = (size_t)(star - masked) + 1;
             const char *at = strchr(urls[i] + start, '@');
-            char *password = xmemdup(urls[i] + start, (size_t)(at - urls[i] - start));
+            char *password = xmemdup(urls[i] + start, (size_t)(at - (urls[i] + start)));
             log_add_secret(password);
             free(password);
         }

@@ -9,6 +9,7 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/err.h"
+#include "core/util.h"
 #include "core/xalloc.h"
 #include "core/banned.h"
 
@@ -59,7 +60,7 @@ void log_clear_secrets(void)
 
 int log_level_parse(const char *s, enum log_level *out)
 {
-    for (size_t i = 0; i < sizeof level_names / sizeof *level_names; i++) {
+    for (size_t i = 0; i < ARRAY_SIZE(level_names); i++) {
         if (!strcmp(s, level_names[i])) {
             *out = (enum log_level)i;
             return 0;

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "core/err.h"
+#include "core/util.h"
 #include "core/banned.h"
 
 int parse_int64_n(const char *s, size_t len, int64_t *out)
@@ -56,7 +57,7 @@ int parse_bool(const char *s, bool *out)
 {
     static const char *const yes[] = {"1", "true", "yes", "on"};
     static const char *const no[] = {"0", "false", "no", "off"};
-    for (size_t i = 0; i < sizeof yes / sizeof *yes; i++) {
+    for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
         if (!strcasecmp(s, yes[i])) {
             *out = true;
             return 0;

@@ -9,10 +9,11 @@
 
 #include "core/clock.h"
 #include "core/err.h"
+#include "core/image.h"
 #include "core/parse.h"
 #include "core/utf8.h"
 #include "core/xalloc.h"
-#include "sandbox/image.h"
+#include "sandbox/faults.h"
 #include "sandbox/markup.h"
 #include "core/banned.h"
 
@@ -142,19 +143,25 @@ static bool valid_utf8(struct call *c, const char *name)
 
 /* ---- chats and access ---------------------------------------------------------------- */
 
-static struct sb_chat *resolve_chat(struct call *c)
+/* The chat named by chat_id (a number or a channel's @username), or NULL. */
+static struct sb_chat *find_chat(struct call *c)
 {
     const char *id = param(c, "chat_id");
-    if (!id) {
+    int64_t chat_id;
+    if (!id)
+        return NULL;
+    if (id[0] == '@')
+        return world_chat_by_username(c->w, id);
+    return parse_int64(id, &chat_id) ? NULL : world_chat(c->w, chat_id);
+}
+
+static struct sb_chat *resolve_chat(struct call *c)
+{
+    if (!param(c, "chat_id")) {
         fail(c, 400, "Bad Request: chat_id is empty");
         return NULL;
     }
-    int64_t chat_id;
-    struct sb_chat *chat = NULL;
-    if (id[0] == '@')
-        chat = world_chat_by_username(c->w, id);
-    else if (!parse_int64(id, &chat_id))
-        chat = world_chat(c->w, chat_id);
+    struct sb_chat *chat = find_chat(c);
     if (!chat)
         fail(c, 400, "Bad Request: chat not found");
     return chat;
@@ -435,6 +442,7 @@ static int deliver(struct call *c, struct sb_chat *chat, json_t *msg, json_t *ma
         chat->rate_limited++;
         json_decref(msg);
         json_decref(markup);
+        flood_ban(c->w, chat, retry_after);
         c->rep->retry_after = retry_after;
         return fail(c, 429, "Too Many Requests: retry after %d", retry_after);
     }
@@ -450,6 +458,7 @@ static int deliver(struct call *c, struct sb_chat *chat, json_t *msg, json_t *ma
     }
     json_t *stored = world_add_message(c->w, chat, msg);
     chat->delivered++;
+    world_note_delivery(chat);
     return succeed(c, world_message_view(stored));
 }
 
@@ -626,6 +635,7 @@ static int apply_edit(struct call *c, struct sb_chat *chat, json_t *msg, json_t 
     }
     if (same) {
         json_decref(edited);
+        c->w->edits_not_modified++;
         return fail(c, 400,
                     "Bad Request: message is not modified: specified new message content "
                     "and reply markup are exactly the same as a current content and "
@@ -653,8 +663,10 @@ static int edit_message_text(struct call *c)
     json_t *msg = message_to_edit(c, &chat);
     if (!msg)
         return -1;
-    if (!json_object_get(msg, "text"))
+    if (!json_object_get(msg, "text")) {
+        c->w->edits_no_text++;
         return fail(c, 400, "Bad Request: there is no text in the message to edit");
+    }
     json_t *edited = json_object(), *markup = NULL;
     if (format_text(c, edited, "text", "parse_mode", "entities", "text", "entities", MAX_TEXT) ||
         parse_markup(c, &markup, true)) {
@@ -678,8 +690,10 @@ static int edit_message_caption(struct call *c)
     json_t *msg = message_to_edit(c, &chat);
     if (!msg)
         return -1;
-    if (!json_object_get(msg, "photo"))
+    if (!json_object_get(msg, "photo")) {
+        c->w->edits_no_caption++;
         return fail(c, 400, "Bad Request: there is no caption in the message to edit");
+    }
     json_t *edited = json_object(), *markup = NULL;
     if (format_text(c, edited, "caption", "parse_mode", "caption_entities", "caption",
                     "caption_entities", MAX_CAPTION) ||
@@ -1120,8 +1134,11 @@ static int get_updates(struct call *c)
     if (w->poll_generation != generation)
         return fail(c, 409, "Conflict: terminated by other long poll or webhook");
     json_t *result = json_array();
-    for (size_t i = 0; i < w->update_count && (int64_t)i < limit; i++)
+    for (size_t i = 0; i < w->update_count && (int64_t)i < limit; i++) {
         json_array_append(result, w->updates[i].update);
+        if (w->updates[i].fetched++)
+            w->updates_refetched++;
+    }
     return succeed(c, result);
 }
 
@@ -1230,13 +1247,82 @@ static const struct method {
     {"getChatMember", get_chat_member},
 };
 
+static const char *status_text(int status)
+{
+    switch (status) {
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 409:
+        return "Conflict";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    default:
+        return status < 500 ? "Bad Request" : "Internal Server Error";
+    }
+}
+
+/* Waits ms with w->lock released (the world may change meanwhile); ends early on stop. */
+static void wait_unlocked(struct world *w, int ms)
+{
+    int64_t deadline = clock_mono_ms() + ms;
+    while (!w->stopping && clock_mono_ms() < deadline) {
+        struct timespec ts = {(time_t)(deadline / 1000), (long)(deadline % 1000) * 1000000L};
+        pthread_cond_timedwait(&w->changed, &w->lock, &ts);
+    }
+}
+
+/* Notes flood violations and applies the fault rules; returns true when a
+ * fault answered the call. */
+static bool inject_faults(struct call *c, const char *method)
+{
+    struct sb_chat *chat = find_chat(c);
+    const char *id = param(c, "chat_id");
+    int64_t chat_id = 0;
+    if (chat)
+        chat_id = chat->id;
+    else if (id && parse_int64(id, &chat_id))
+        chat_id = 0;
+    flood_check(c->w, method, chat);
+    struct fault_hit hit;
+    faults_draw(c->w, method, chat_id, &hit);
+    char description[160]; /* kept now: the rules may change while waiting */
+    if (hit.description)
+        snprintf(description, sizeof description, "%s", hit.description);
+    else if (hit.status == 429)
+        snprintf(description, sizeof description, "Too Many Requests: retry after %d",
+                 hit.retry_after);
+    else
+        snprintf(description, sizeof description, "%s", status_text(hit.status));
+    if (hit.delay_ms)
+        wait_unlocked(c->w, hit.delay_ms);
+    if (!hit.status)
+        return false;
+    botapi_fail(c->rep, hit.status, description);
+    if (hit.status == 429) {
+        flood_ban(c->w, hit.global ? NULL : find_chat(c), hit.retry_after);
+        c->rep->retry_after = hit.retry_after;
+    }
+    return true;
+}
+
 void botapi_call(struct world *w, const char *method, const struct form *params,
                  struct botapi_reply *rep)
 {
     struct call c = {w, params, rep};
     for (size_t i = 0; i < sizeof methods / sizeof *methods; i++) {
         if (!strcasecmp(methods[i].name, method)) {
-            methods[i].fn(&c);
+            if (!inject_faults(&c, methods[i].name))
+                methods[i].fn(&c);
             world_count(w, methods[i].name, rep->status);
             return;
         }

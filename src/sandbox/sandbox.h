@@ -17,6 +17,7 @@
 #ifndef TGSHOP_SANDBOX_SANDBOX_H
 #define TGSHOP_SANDBOX_SANDBOX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/buf.h"
@@ -52,15 +53,38 @@ int sandbox_port(const struct sandbox *sb);
 /* "http://HOST:PORT", the base URL to use as TELEGRAM_API_URL. Owned by sb. */
 const char *sandbox_url(const struct sandbox *sb);
 
-/* Fault injection for Bot API calls (never for the user API). Shares are
- * applied deterministically: a share of 0.25 hits exactly every 4th call. */
-struct sandbox_faults {
-    double error_share; /* 0..1 of calls answered with error_code instead of being served */
-    int error_code;     /* 500, 502, 503 or 504; 0 = 500 */
-    double slow_share;  /* 0..1 of calls answered slow_ms late */
-    int slow_ms;
+/* Fault injection for Bot API calls (never for the user API): a list of rules.
+ * A call matches a rule when its method (case-insensitive; "" = any) and its
+ * chat_id (0 = any; also calls without a chat) match. A matching call is hit
+ * when it is one of the rule's first `first` matching calls (first > 0), else
+ * for `share` of the matching calls, deterministically (0.25 = exactly every
+ * 4th; 0 or 1 = every call). A hit waits delay_ms, then is answered with
+ * `status` (0 = served as usual after the delay). Every matching rule counts
+ * the call; the first hit rule with a status answers it. A 429 carries
+ * parameters.retry_after and starts a flood ban: of the call's chat, or of the
+ * whole bot when `global` is set or the call names no chat. */
+struct sandbox_fault {
+    char method[40];       /* "" = every method */
+    long long chat_id;     /* 0 = every chat */
+    int status;            /* 400-599, 0 = no error (delay only) */
+    char description[128]; /* "" = Telegram's for status ("Internal Server Error", ...) */
+    int retry_after;       /* 429: seconds, 0 = 1 */
+    bool global;           /* 429: ban the whole bot, not only the chat */
+    int first;             /* > 0: hit only the first N matching calls */
+    double share;          /* 0..1 of matching calls; 0 = every call */
+    int delay_ms;          /* 0..60000 */
 };
-void sandbox_set_faults(struct sandbox *sb, const struct sandbox_faults *faults);
+enum { SANDBOX_MAX_FAULTS = 32 };
+
+/* Fills out from "key=value,key=value" (the keys of struct sandbox_fault, as
+ * in the user API: method=getMe,status=500,first=2). ERR_INVALID with one
+ * line in err for an unknown key or a bad value. */
+int sandbox_fault_parse(struct sandbox_fault *out, const char *spec, struct buf *err);
+/* Replaces the rules (count 0 = none) and their counters. ERR_INVALID with one
+ * line in err (err may be NULL; nothing changed) for a bad rule or more than
+ * SANDBOX_MAX_FAULTS. */
+int sandbox_set_faults(struct sandbox *sb, const struct sandbox_fault *rules, size_t count,
+                       struct buf *err);
 
 /* Changes the rate limits (messages/s; 0 = unlimited; bursts as in the options). */
 void sandbox_set_rate_limits(struct sandbox *sb, double global_rate, double per_chat_rate);

@@ -11,6 +11,7 @@
 #include "core/parse.h"
 #include "core/utf8.h"
 #include "core/xalloc.h"
+#include "sandbox/faults.h"
 #include "sandbox/markup.h"
 #include "core/banned.h"
 
@@ -658,24 +659,57 @@ static int number_field(struct request *r, const char *name, double *out)
     return 0;
 }
 
+/* One rule from a JSON object: each value as its text, through fault_set_field(). */
+static int fault_from_json(struct sandbox_fault *out, json_t *rule, struct buf *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!json_is_object(rule)) {
+        buf_adds(err, "each fault rule must be an object");
+        return ERR_INVALID;
+    }
+    const char *key;
+    json_t *value;
+    json_object_foreach(rule, key, value)
+    {
+        char text[64];
+        const char *v = text;
+        if (json_is_string(value))
+            v = json_string_value(value);
+        else if (json_is_integer(value))
+            snprintf(text, sizeof text, "%lld", (long long)json_integer_value(value));
+        else if (json_is_real(value))
+            snprintf(text, sizeof text, "%.17g", json_real_value(value));
+        else if (json_is_boolean(value))
+            v = json_is_true(value) ? "true" : "false";
+        else
+            v = "(not a string, number or boolean)";
+        if (fault_set_field(out, key, v, err))
+            return ERR_INVALID;
+    }
+    return 0;
+}
+
 static int set_faults(struct request *r)
 {
-    struct sandbox_faults f = r->w->faults;
-    double code = f.error_code, slow_ms = f.slow_ms;
-    if (number_field(r, "error_share", &f.error_share) ||
-        number_field(r, "slow_share", &f.slow_share) || number_field(r, "error_code", &code) ||
-        number_field(r, "slow_ms", &slow_ms))
+    json_t *rules = json_object_get(r->body, "rules");
+    size_t count = json_array_size(rules);
+    if (!json_is_array(rules) || count > SANDBOX_MAX_FAULTS)
+        return fail(r, 400, "Bad Request: field \"rules\" must be an array of at most %d rules",
+                    SANDBOX_MAX_FAULTS);
+    struct sandbox_fault parsed[SANDBOX_MAX_FAULTS];
+    struct buf err = BUF_INIT;
+    int rc = 0;
+    for (size_t i = 0; !rc && i < count; i++)
+        rc = fault_from_json(&parsed[i], json_array_get(rules, i), &err);
+    if (!rc)
+        rc = faults_set(r->w, parsed, count, &err);
+    if (rc) {
+        fail(r, 400, "Bad Request: %s", err.data);
+        buf_release(&err);
         return -1;
-    if (f.error_share > 1 || f.slow_share > 1 || slow_ms > 60000 ||
-        (code && (code < 500 || code > 504)))
-        return fail(r, 400,
-                    "Bad Request: shares are 0..1, slow_ms at most 60000, error_code 500-504");
-    f.error_code = (int)code;
-    f.slow_ms = (int)slow_ms;
-    r->w->faults = f;
-    return ok(r, json_pack("{s:f, s:i, s:f, s:i}", "error_share", f.error_share, "error_code",
-                           f.error_code ? f.error_code : 500, "slow_share", f.slow_share, "slow_ms",
-                           f.slow_ms));
+    }
+    buf_release(&err);
+    return ok(r, faults_json(r->w));
 }
 
 static int set_limits(struct request *r)
@@ -721,8 +755,12 @@ static void route(struct request *r)
         ok(r, world_stats(r->w));
     else if (!strcmp(top, "bot") && get && r->part_count == 1)
         bot_state(r);
-    else if (!strcmp(top, "faults") && !get && r->part_count == 1)
+    else if (!strcmp(top, "faults") && get && r->part_count == 1)
+        ok(r, faults_json(r->w));
+    else if (!strcmp(top, "faults") && r->part_count == 1)
         set_faults(r);
+    else if (!strcmp(top, "flood") && get && r->part_count == 1)
+        ok(r, flood_json(r->w));
     else if (!strcmp(top, "limits") && !get && r->part_count == 1)
         set_limits(r);
     else if (!strcmp(top, "reset") && !get && r->part_count == 1) {

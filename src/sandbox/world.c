@@ -115,6 +115,7 @@ static void free_contents(struct world *w)
         free(p);
     }
     free(w->photos);
+    free(w->violations);
     json_decref(w->allowed_updates);
     json_decref(w->commands);
     json_decref(w->method_stats);
@@ -150,8 +151,13 @@ void world_reset(struct world *w)
     w->webhook_retry_at_ms = 0;
     w->webhook_backoff_ms = 0;
     w->commands = json_array();
-    memset(&w->faults, 0, sizeof w->faults);
-    w->fault_error_acc = w->fault_slow_acc = 0;
+    w->fault_count = 0;
+    w->faults_injected = 0;
+    w->flood_until_ms = 0;
+    w->violations = NULL;
+    w->violation_count = 0;
+    w->edits_no_text = w->edits_no_caption = w->edits_not_modified = 0;
+    w->updates_refetched = 0;
     w->global_bucket.last_ms = 0;
     w->method_stats = json_object();
     pthread_cond_broadcast(&w->changed);
@@ -443,7 +449,7 @@ void world_push_update(struct world *w, const char *type, json_t *payload)
     w->updates = grow(w->updates, w->update_count, &w->update_cap, sizeof *w->updates);
     int64_t id = w->next_update_id++;
     json_t *update = json_pack("{s:I, s:o}", "update_id", (json_int_t)id, type, payload);
-    w->updates[w->update_count++] = (struct sb_update){id, update};
+    w->updates[w->update_count++] = (struct sb_update){id, update, 0};
     if (w->update_count > w->opt.max_updates) {
         json_decref(w->updates[0].update);
         memmove(w->updates, w->updates + 1, --w->update_count * sizeof *w->updates);
@@ -568,7 +574,7 @@ struct sb_photo *world_add_photo(struct world *w, int width, int height, const c
         json_array_append_new(
             p->sizes, json_pack("{s:s, s:s, s:i, s:i, s:I}", "file_id", file_id, "file_unique_id",
                                 unique_id, "width", sw ? sw : 1, "height", sh ? sh : 1, "file_size",
-                                (json_int_t)(len ? (size_t)(len * scale * scale) + 1
+                                (json_int_t)(len ? (size_t)((double)len * scale * scale) + 1
                                                  : (size_t)(sw * sh / 8 + 1))));
         free(file_id);
         free(unique_id);
@@ -638,6 +644,21 @@ int world_rate_take(struct world *w, struct sb_chat *c)
     return 0;
 }
 
+void world_note_delivery(struct sb_chat *c)
+{
+    int64_t now = clock_mono_ms();
+    c->sent_ms[c->sent_next++ % CHAT_BURST_RING] = now;
+    int64_t in_window = 0;
+    size_t recorded = c->sent_next < CHAT_BURST_RING ? c->sent_next : CHAT_BURST_RING;
+    for (size_t i = 0; i < recorded; i++)
+        if (now - c->sent_ms[(c->sent_next - 1 - i) % CHAT_BURST_RING] < 1000)
+            in_window++;
+    if (in_window > c->max_per_second)
+        c->max_per_second = in_window;
+    if (in_window > CHAT_BURST_LIMIT)
+        c->over_limit++;
+}
+
 void world_count(struct world *w, const char *method, int status)
 {
     json_t *m = json_object_get(w->method_stats, method);
@@ -654,17 +675,29 @@ void world_count(struct world *w, const char *method, int status)
 json_t *world_stats(const struct world *w)
 {
     json_t *chats = json_object();
+    int64_t max_per_second = 0, over_limit = 0;
     for (size_t i = 0; i < w->chat_count; i++) {
         const struct sb_chat *c = w->chats[i];
         if (!c->delivered && !c->rate_limited && !c->forbidden)
             continue;
         char key[24];
         snprintf(key, sizeof key, "%lld", (long long)c->id);
-        json_object_set_new(chats, key,
-                            json_pack("{s:I, s:I, s:I}", "delivered", (json_int_t)c->delivered,
-                                      "rate_limited", (json_int_t)c->rate_limited, "forbidden",
-                                      (json_int_t)c->forbidden));
+        json_object_set_new(
+            chats, key,
+            json_pack("{s:I, s:I, s:I, s:I, s:I}", "delivered", (json_int_t)c->delivered,
+                      "rate_limited", (json_int_t)c->rate_limited, "forbidden",
+                      (json_int_t)c->forbidden, "max_per_second", (json_int_t)c->max_per_second,
+                      "over_limit", (json_int_t)c->over_limit));
+        if (c->max_per_second > max_per_second)
+            max_per_second = c->max_per_second;
+        over_limit += c->over_limit;
     }
-    return json_pack("{s:O, s:o, s:I}", "methods", w->method_stats, "chats", chats,
-                     "updates_pending", (json_int_t)w->update_count);
+    return json_pack(
+        "{s:O, s:o, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:I}", "methods", w->method_stats,
+        "chats", chats, "updates_pending", (json_int_t)w->update_count, "faults_injected",
+        (json_int_t)w->faults_injected, "flood_violations", (json_int_t)w->violation_count,
+        "max_per_second", (json_int_t)max_per_second, "bursts_over_limit", (json_int_t)over_limit,
+        "edits", "no_text", (json_int_t)w->edits_no_text, "no_caption",
+        (json_int_t)w->edits_no_caption, "not_modified", (json_int_t)w->edits_not_modified,
+        "updates_refetched", (json_int_t)w->updates_refetched);
 }

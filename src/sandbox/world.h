@@ -34,6 +34,10 @@ struct rate_bucket {
     int64_t last_ms;
 };
 
+/* Telegram's per-chat limit as the sandbox checks it: at most this many
+ * messages to one chat within any 1-second window. */
+enum { CHAT_BURST_LIMIT = 3, CHAT_BURST_RING = 64 };
+
 struct sb_user {
     int64_t id;
     char *first_name, *last_name, *username, *language_code;
@@ -59,6 +63,10 @@ struct sb_chat {
     json_t *reply_keyboard; /* the ReplyKeyboardMarkup the user sees, or NULL */
     struct rate_bucket bucket;
     int64_t delivered, rate_limited, forbidden;
+    int64_t flood_until_ms;             /* monotonic; a 429 for this chat holds until then */
+    int64_t sent_ms[CHAT_BURST_RING];   /* monotonic times of the latest deliveries (a ring) */
+    size_t sent_next;                   /* deliveries recorded, the ring's write position */
+    int64_t max_per_second, over_limit; /* busiest 1 s window; deliveries beyond the limit */
 };
 
 enum query_kind { QUERY_CALLBACK, QUERY_INLINE, QUERY_PRE_CHECKOUT };
@@ -84,6 +92,7 @@ struct sb_photo {
 struct sb_update {
     int64_t id;
     json_t *update;
+    int64_t fetched; /* times getUpdates returned it */
 };
 
 struct sb_event {
@@ -91,6 +100,22 @@ struct sb_event {
     int64_t chat_id;
     json_t *event;
 };
+
+/* A fault rule with its counters. */
+struct world_fault {
+    struct sandbox_fault rule;
+    int64_t matched, hits;
+    double share_acc;
+};
+
+/* A call made to a chat (or, bot-wide, any call but getUpdates) while its flood ban held. */
+struct flood_violation {
+    char method[32];
+    int64_t chat_id; /* 0: a call without a chat during a bot-wide ban */
+    int64_t early_ms;
+    bool global;
+};
+enum { MAX_FLOOD_VIOLATIONS = 1000 };
 
 struct world {
     pthread_mutex_t lock;
@@ -135,8 +160,14 @@ struct world {
 
     json_t *commands; /* setMyCommands */
 
-    struct sandbox_faults faults;
-    double fault_error_acc, fault_slow_acc;
+    struct world_fault faults[SANDBOX_MAX_FAULTS];
+    size_t fault_count;
+    int64_t faults_injected;
+    int64_t flood_until_ms;             /* monotonic; a bot-wide 429 holds until then */
+    struct flood_violation *violations; /* the latest MAX_FLOOD_VIOLATIONS, a ring */
+    int64_t violation_count;            /* all of them */
+    int64_t edits_no_text, edits_no_caption, edits_not_modified;
+    int64_t updates_refetched; /* updates returned by getUpdates again before confirmed */
 
     struct rate_bucket global_bucket;
     json_t *method_stats; /* {"sendMessage": {"calls":..,"ok":..,"errors":..,"rate_limited":..}} */
@@ -205,9 +236,14 @@ struct sb_photo *world_photo_by_file_id(struct world *w, const char *file_id);
  * seconds to wait (>= 1) and takes nothing. */
 int world_rate_take(struct world *w, struct sb_chat *c);
 
+/* Records a delivery to c for the burst figures (max_per_second, over_limit). */
+void world_note_delivery(struct sb_chat *c);
+
 /* Counts one call of method with its outcome (HTTP status). */
 void world_count(struct world *w, const char *method, int status);
-/* {"methods": {...}, "chats": {...}, "updates_pending": N}. New reference. */
+/* {"methods", "chats", "updates_pending", "faults_injected", "flood_violations",
+ * "max_per_second", "bursts_over_limit", "edits", "updates_refetched"} (docs/sandbox.md).
+ * New reference. */
 json_t *world_stats(const struct world *w);
 
 #endif

@@ -1,5 +1,8 @@
 #include "shop/cart.h"
 
+#include <limits.h>
+#include <string.h>
+
 #include "core/clock.h"
 #include "core/err.h"
 #include "shop/catalog.h"
@@ -107,22 +110,58 @@ int cart_clear(struct db *db, int64_t customer_id)
     return db_exec(db, "DELETE FROM cart_item WHERE customer_id = ?", DB_INT(customer_id));
 }
 
-int cart_list(struct db *db, struct arena *a, int64_t customer_id, int64_t offset, int limit,
-              struct cart_line **out, int *out_count)
+int cart_quantity(struct db *db, int64_t customer_id, int64_t product_id, int64_t *out)
+{
+    *out = 0;
+    int rc = db_query_int(db, out,
+                          "SELECT quantity FROM cart_item WHERE customer_id = ? AND product_id = ?",
+                          DB_INT(customer_id), DB_INT(product_id));
+    return rc == ERR_NOTFOUND ? 0 : rc;
+}
+
+/* The one pricing of a cart: lines whose product is on sale count at today's price. */
+static void summarize(struct cart_summary *out, const struct cart_line *lines, int n)
+{
+    memset(out, 0, sizeof *out);
+    out->lines = n;
+    for (int i = 0; i < n; i++) {
+        out->items += lines[i].quantity;
+        if (!lines[i].available) {
+            out->unavailable++;
+            continue;
+        }
+        int64_t sum;
+        if (__builtin_mul_overflow(lines[i].price, lines[i].quantity, &sum) ||
+            __builtin_add_overflow(out->total, sum, &out->total))
+            out->too_large = true;
+    }
+}
+
+int cart_read(struct db *db, struct arena *a, int64_t customer_id, struct cart_line **out,
+              int *out_count, struct cart_summary *out_summary)
 {
     *out = NULL;
     *out_count = 0;
-    if (offset < 0 || limit < 1 || limit > CART_PAGE_MAX)
-        return ERR_INVALID;
-    struct db_rows *rows;
-    int rc = db_query(db, &rows,
-                      "SELECT c.product_id, p.name, c.quantity, p.price, c.price_at_add, "
-                      "p.stock, p.is_active FROM cart_item c JOIN product p ON p.id = c.product_id "
-                      "WHERE c.customer_id = ? ORDER BY c.id LIMIT ? OFFSET ?",
-                      DB_INT(customer_id), DB_INT(limit), DB_INT(offset));
+    memset(out_summary, 0, sizeof *out_summary);
+    int64_t count = 0;
+    int rc = db_query_int(db, &count, "SELECT count(*) FROM cart_item WHERE customer_id = ?",
+                          DB_INT(customer_id));
     if (rc)
         return rc;
+    if (!count)
+        return 0;
+    if (count > INT_MAX / 2)
+        return ERR_TOOBIG;
+    int limit = (int)count;
     struct cart_line *lines = arena_calloc(a, (size_t)limit, sizeof *lines);
+    struct db_rows *rows;
+    rc = db_query(db, &rows,
+                  "SELECT c.product_id, p.name, c.quantity, p.price, c.price_at_add, p.stock "
+                  "FROM cart_item c JOIN product p ON p.id = c.product_id "
+                  "WHERE c.customer_id = ? ORDER BY c.id LIMIT ?",
+                  DB_INT(customer_id), DB_INT(limit));
+    if (rc)
+        return rc;
     int n = 0;
     while (n < limit && (rc = db_next(rows)) > 0) {
         lines[n].product_id = db_int(rows, 0);
@@ -131,37 +170,38 @@ int cart_list(struct db *db, struct arena *a, int64_t customer_id, int64_t offse
         lines[n].price = db_int(rows, 3);
         lines[n].price_at_add = db_int(rows, 4);
         lines[n].stock = db_int(rows, 5);
-        lines[n].available = db_int(rows, 6) != 0;
         n++;
     }
     db_rows_free(rows);
     if (rc < 0)
         return rc;
+    /* on sale means what the catalogue shows: an active product in a visible category */
+    struct arena scratch;
+    arena_init(&scratch, 512);
+    for (int i = 0; i < n && rc >= 0; i++) {
+        struct product p;
+        rc = catalog_product(db, &scratch, lines[i].product_id, &p);
+        lines[i].available = rc == 0;
+        if (rc == ERR_NOTFOUND)
+            rc = 0;
+        arena_reset(&scratch);
+    }
+    arena_release(&scratch);
+    if (rc < 0)
+        return rc;
     *out = lines;
     *out_count = n;
+    summarize(out_summary, lines, n);
     return 0;
 }
 
 int cart_summarize(struct db *db, int64_t customer_id, struct cart_summary *out)
 {
-    struct db_rows *rows;
-    int rc = db_query(db, &rows,
-                      "SELECT count(*), COALESCE(sum(c.quantity), 0), "
-                      "COALESCE(sum(CASE WHEN p.is_active = 1 THEN c.quantity * p.price ELSE 0 "
-                      "END), 0), COALESCE(sum(1 - p.is_active), 0) "
-                      "FROM cart_item c JOIN product p ON p.id = c.product_id "
-                      "WHERE c.customer_id = ?",
-                      DB_INT(customer_id));
-    if (rc)
-        return rc;
-    rc = db_next(rows);
-    if (rc > 0) {
-        out->lines = db_int(rows, 0);
-        out->items = db_int(rows, 1);
-        out->total = db_int(rows, 2);
-        out->unavailable = db_int(rows, 3);
-        rc = 0;
-    }
-    db_rows_free(rows);
-    return rc < 0 ? rc : 0;
+    struct arena a;
+    arena_init(&a, 0);
+    struct cart_line *lines;
+    int n;
+    int rc = cart_read(db, &a, customer_id, &lines, &n, out);
+    arena_release(&a);
+    return rc;
 }

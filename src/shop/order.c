@@ -2,12 +2,14 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/utf8.h"
-#include "shop/catalog.h"
+#include "core/util.h"
+#include "shop/cart.h"
 #include "core/banned.h"
 
 static const char *const status_names[] = {
@@ -20,7 +22,7 @@ static const char *const status_names[] = {
     [ORDER_REFUNDED] = "refunded",
 };
 
-enum { STATUS_COUNT = sizeof status_names / sizeof *status_names };
+enum { STATUS_COUNT = ARRAY_SIZE(status_names) };
 
 const char *order_status_name(enum order_status status)
 {
@@ -129,12 +131,6 @@ static int refuse(struct checkout *c, int rc, int kind, const char *product, int
     return rc;
 }
 
-struct cart_row {
-    int64_t product_id, quantity, price, stock;
-    bool active;
-    char name[201];
-};
-
 static int cancel_previous(struct db *db, int64_t customer_id)
 {
     struct db_rows *rows;
@@ -157,71 +153,52 @@ static int cancel_previous(struct db *db, int64_t customer_id)
     return rc;
 }
 
-static int run_checkout(struct db *db, void *ctx)
+/* Orders lines by product id. */
+static int by_product(const void *a, const void *b)
 {
-    struct checkout *c = ctx;
+    const struct cart_line *x = *(const struct cart_line *const *)a,
+                           *y = *(const struct cart_line *const *)b;
+    return (x->product_id > y->product_id) - (x->product_id < y->product_id);
+}
+
+static int reserve_and_record(struct db *db, struct checkout *c, struct arena *a)
+{
     int rc = cancel_previous(db, c->customer_id);
     if (rc)
         return rc;
-    /* lock products in id order: two checkouts never wait on each other in a cycle */
-    struct db_rows *rows;
-    rc = db_query(db, &rows,
-                  "SELECT c.product_id, c.quantity, p.price, p.stock, p.is_active, p.name "
-                  "FROM cart_item c JOIN product p ON p.id = c.product_id "
-                  "WHERE c.customer_id = ? ORDER BY c.product_id LIMIT 101",
-                  DB_INT(c->customer_id));
-    if (rc)
+    struct cart_line *lines;
+    int n;
+    struct cart_summary s;
+    if ((rc = cart_read(db, a, c->customer_id, &lines, &n, &s)))
         return rc;
-    struct cart_row lines[100];
-    int n = 0;
-    while ((rc = db_next(rows)) > 0 && n < 100) {
-        struct cart_row *l = &lines[n++];
-        l->product_id = db_int(rows, 0);
-        l->quantity = db_int(rows, 1);
-        l->price = db_int(rows, 2);
-        l->stock = db_int(rows, 3);
-        l->active = db_int(rows, 4) != 0;
-        snprintf(l->name, sizeof l->name, "%s", db_text(rows, 5) ? db_text(rows, 5) : "");
-    }
-    bool too_many = rc > 0;
-    db_rows_free(rows);
-    if (rc < 0)
-        return rc;
-    if (too_many)
+    if (n > CART_LINES_MAX)
         return refuse(c, ERR_INVALID, CHECKOUT_TOO_MANY_LINES, NULL, 0,
-                      "the cart has more than 100 different products");
+                      "the cart has more than %d different products", CART_LINES_MAX);
     if (!n)
         return refuse(c, ERR_INVALID, CHECKOUT_EMPTY_CART, NULL, 0, "the cart is empty");
-    int64_t total = 0;
-    for (int i = 0; i < n; i++) {
-        int64_t line;
-        if (__builtin_mul_overflow(lines[i].price, lines[i].quantity, &line) ||
-            __builtin_add_overflow(total, line, &total))
-            return refuse(c, ERR_INVALID, CHECKOUT_TOO_LARGE, NULL, 0,
-                          "the order total is too large");
-    }
-    for (int i = 0; i < n; i++) {
-        struct arena a;
-        arena_init(&a, 512);
-        struct product visible;
-        rc =
-            lines[i].active ? catalog_product(db, &a, lines[i].product_id, &visible) : ERR_NOTFOUND;
-        arena_release(&a);
-        if (rc == ERR_NOTFOUND)
+    for (int i = 0; i < n; i++)
+        if (!lines[i].available)
             return refuse(c, ERR_CONFLICT, CHECKOUT_OFF_SALE, lines[i].name, 0,
                           "\"%s\" is no longer on sale", lines[i].name);
-        if (rc)
-            return rc;
+    if (s.too_large)
+        return refuse(c, ERR_INVALID, CHECKOUT_TOO_LARGE, NULL, 0, "the order total is too large");
+    /* reserve in product id order: two checkouts never wait on each other in a cycle */
+    const struct cart_line **sorted = arena_calloc(a, (size_t)n, sizeof *sorted);
+    for (int i = 0; i < n; i++)
+        sorted[i] = &lines[i];
+    qsort(sorted, (size_t)n, sizeof *sorted, by_product);
+    for (int i = 0; i < n; i++) {
+        const struct cart_line *l = sorted[i];
         rc = db_exec(db,
                      "UPDATE product SET stock = stock - ?, updated_at = ? "
                      "WHERE id = ? AND stock >= ? AND is_active = 1",
-                     DB_INT(lines[i].quantity), DB_INT(clock_now()), DB_INT(lines[i].product_id),
-                     DB_INT(lines[i].quantity));
+                     DB_INT(l->quantity), DB_INT(clock_now()), DB_INT(l->product_id),
+                     DB_INT(l->quantity));
         if (rc)
             return rc;
         if (db_changes(db) == 0)
-            return refuse(c, ERR_CONFLICT, CHECKOUT_SHORT, lines[i].name, lines[i].stock,
-                          "only %lld of \"%s\" left", (long long)lines[i].stock, lines[i].name);
+            return refuse(c, ERR_CONFLICT, CHECKOUT_SHORT, l->name, l->stock,
+                          "only %lld of \"%s\" left", (long long)l->stock, l->name);
     }
     const struct order_contact *k = c->contact;
     int64_t now = clock_now();
@@ -230,14 +207,23 @@ static int run_checkout(struct db *db, void *ctx)
                       "comment, total, currency, reserved_until, created_at, updated_at) "
                       "VALUES (?, 'awaiting_payment', ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                       DB_INT(c->customer_id), DB_TEXT(k->name), DB_TEXT(k->phone),
-                      DB_TEXT(k->address), DB_TEXT(k->comment ? k->comment : ""), DB_INT(total),
+                      DB_TEXT(k->address), DB_TEXT(k->comment ? k->comment : ""), DB_INT(s.total),
                       DB_TEXT(c->currency), DB_INT(c->reserved_until), DB_INT(now), DB_INT(now));
     for (int i = 0; i < n && !rc; i++)
         rc = db_exec(db,
                      "INSERT INTO order_item (order_id, product_id, name, price, quantity) "
                      "VALUES (?, ?, ?, ?, ?)",
-                     DB_INT(c->order_id), DB_INT(lines[i].product_id), DB_TEXT(lines[i].name),
-                     DB_INT(lines[i].price), DB_INT(lines[i].quantity));
+                     DB_INT(c->order_id), DB_INT(sorted[i]->product_id), DB_TEXT(sorted[i]->name),
+                     DB_INT(sorted[i]->price), DB_INT(sorted[i]->quantity));
+    return rc;
+}
+
+static int run_checkout(struct db *db, void *ctx)
+{
+    struct arena a;
+    arena_init(&a, 0);
+    int rc = reserve_and_record(db, ctx, &a);
+    arena_release(&a);
     return rc;
 }
 

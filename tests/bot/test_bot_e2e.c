@@ -219,15 +219,12 @@ static const char *fsm_data(struct shopper *s)
     return out;
 }
 
-static int64_t cart_quantity(struct shopper *s, int64_t product_id)
+static int64_t in_cart(struct shopper *s, int64_t product_id)
 {
     int64_t q = 0;
-    int rc = db_query_int(shop.db, &q,
-                          "SELECT quantity FROM cart_item WHERE customer_id = ? AND product_id = ?",
-                          DB_INT(s->customer_id), DB_INT(product_id));
-    if (rc && rc != ERR_NOTFOUND)
+    if (cart_quantity(shop.db, s->customer_id, product_id, &q))
         fail_msg("cart: %s", db_errmsg(shop.db));
-    return rc ? 0 : q;
+    return q;
 }
 
 static int64_t cart_lines(struct shopper *s)
@@ -444,7 +441,7 @@ static void test_full_journey(void **state)
     t = shopper_press_label(&ann, text_get("en", "btn_add_to_cart"));
     assert_string_equal(t.text, render1("added", "count", "3"));
     assert_contains(msg_text(shopper_screen(&ann)), render1("product_in_cart", "count", "3") + 1);
-    assert_int_equal(cart_quantity(&ann, fx.sencha), 3);
+    assert_int_equal(in_cart(&ann, fx.sencha), 3);
 
     /* the cart */
     shopper_press_data(&ann, "k:0");
@@ -646,9 +643,9 @@ static void test_cart_pages(void **state)
     shopper_press_data(&s, data("ki:%lld:1:1", (long long)fx.coffees[2]));
     assert_string_equal(page_of(&s), "2/3");
     assert_contains(msg_text(shopper_screen(&s)), data("2 × %s", money(320)));
-    assert_int_equal(cart_quantity(&s, fx.coffees[2]), 2);
+    assert_int_equal(in_cart(&s, fx.coffees[2]), 2);
     shopper_press_data(&s, data("ki:%lld:2:1", (long long)fx.coffees[2]));
-    assert_int_equal(cart_quantity(&s, fx.coffees[2]), 1);
+    assert_int_equal(in_cart(&s, fx.coffees[2]), 1);
     /* removing the only line of the last page shows the new last page */
     shopper_press_label(&s, "▶");
     assert_string_equal(page_of(&s), "3/3");
@@ -780,7 +777,7 @@ static void test_cancel_at_every_step(void **state)
             assert_contains(msg_text(shopper_screen(&s)), expect("menu"));
             assert_string_equal(fsm_state(&s), "");
             assert_null(shopper_reply_keyboard(&s));
-            assert_int_equal(cart_quantity(&s, item), 2); /* the cart is kept */
+            assert_int_equal(in_cart(&s, item), 2); /* the cart is kept */
             assert_int_equal(orders_of(&s), 0);
             shopper_free(&s);
         }
@@ -1299,7 +1296,7 @@ static void test_forged_callback_data(void **state)
         struct shopper *s = &gang[g];
         assert_int_equal(orders_of(s), 0);
         assert_int_equal(cart_lines(s), 1);
-        assert_int_equal(cart_quantity(s, item), 1);
+        assert_int_equal(in_cart(s, item), 1);
         assert_int_equal(shopper_count(s, "Order #"), 0); /* no invoice for the victim's order */
         assert_string_equal(fsm_state(s), "");
         shopper_free(s);
@@ -1338,7 +1335,7 @@ static void test_absurd_quantities(void **state)
     assert_string_equal(t.text, render1("added", "count", "1"));
     t = press_planted(&s, data("a:%lld:2:0:0", (long long)rare));
     assert_string_equal(t.text, render1("added", "count", "3"));
-    assert_int_equal(cart_quantity(&s, rare), 3);
+    assert_int_equal(in_cart(&s, rare), 3);
     t = press_planted(&s, data("a:%lld:1:0:0", (long long)rare));
     assert_true(t.alert);
     assert_string_equal(t.text, render1("added_limited", "count", "3"));
@@ -1346,7 +1343,7 @@ static void test_absurd_quantities(void **state)
     assert_string_equal(t.text, expect("bad_quantity"));
     t = press_planted(&s, data("a:%lld:0:0:0", (long long)rare));
     assert_string_equal(t.text, expect("bad_quantity"));
-    assert_int_equal(cart_quantity(&s, rare), 3);
+    assert_int_equal(in_cart(&s, rare), 3);
     shopper_free(&s);
 
     /* in the cart, + cannot pass the stock either */
@@ -1354,7 +1351,7 @@ static void test_absurd_quantities(void **state)
     shopper_say(&s, "/cart");
     t = shopper_press_data(&s, data("ki:%lld:1:0", (long long)rare));
     assert_string_equal(t.text, expect("cart_no_more"));
-    assert_int_equal(cart_quantity(&s, rare), 3);
+    assert_int_equal(in_cart(&s, rare), 3);
     assert_contains(msg_text(shopper_screen(&s)), data("3 × %s", money(700)));
     /* a price changed since adding shows */
     exec("UPDATE product SET price = ? WHERE id = ?", 800, rare);
@@ -1375,7 +1372,7 @@ static void test_absurd_quantities(void **state)
     t = press_planted(&s, data("a:%lld:1:0:0", (long long)gone));
     assert_true(t.alert);
     assert_string_equal(t.text, expect("product_sold_out_alert"));
-    assert_int_equal(cart_quantity(&s, gone), 0);
+    assert_int_equal(in_cart(&s, gone), 0);
     shopper_free(&s);
 }
 
@@ -1453,6 +1450,55 @@ static void test_product_goes_away_while_looking(void **state)
     assert_true(t.alert);
     assert_string_equal(t.text, expect("product_gone"));
     assert_contains(msg_text(shopper_screen(&s)), expect("catalog_root"));
+    shopper_free(&s);
+}
+
+/* The checkout summary shows the total the order is created with: a line whose product went
+ * off sale (here: its category two levels up) is marked and not counted, and confirming is
+ * refused for exactly that line. */
+static void test_summary_total_is_the_order_total(void **state)
+{
+    (void)state;
+    int64_t counter = category(fx.lab, "Counter", 2);
+    int64_t corner = category(counter, "Corner", 1);
+    int64_t nook = category(corner, "Nook", 1);
+    int64_t kept = product(counter, "Kept tea", 700, 10, NULL);
+    int64_t small = product(counter, "Small tea", 300, 10, NULL);
+    int64_t hidden = product(nook, "Hidden tea", 500, 10, NULL);
+    struct shopper s;
+    shopper_with_cart(&s, 2009901, "Tom", kept, 2);
+    add_to_cart(&s, small, 1);
+    add_to_cart(&s, hidden, 1);
+    checkout_until(&s, "co_address");
+    exec1("UPDATE category SET is_active = 0 WHERE id = ?", corner);
+    shopper_say(&s, "Tverskaya street 7");
+    assert_string_equal(fsm_state(&s), "co_confirm");
+    const char *summary = msg_text(shopper_screen(&s));
+    assert_contains(summary, "Hidden tea");
+    assert_contains(summary, expect("cart_unavailable"));
+    assert_contains(summary, money(2 * 700 + 300));
+    assert_not_contains(summary, money(2 * 700 + 300 + 500));
+    /* confirming is refused, naming the line the summary marked */
+    shopper_press_data(&s, "x:1");
+    const char *failed = msg_text(shopper_screen(&s));
+    assert_contains(failed, expect("checkout_failed"));
+    assert_contains(failed, "Hidden tea");
+    assert_int_equal(orders_of(&s), 0);
+    assert_int_equal(stock_of(kept), 10);
+
+    /* without that line: the summary's total is the order's and the invoice's */
+    assert_int_equal(cart_remove(shop.db, s.customer_id, hidden), 0);
+    checkout_until(&s, "co_confirm");
+    summary = msg_text(shopper_screen(&s));
+    assert_not_contains(summary, expect("cart_unavailable"));
+    assert_contains(summary, money(2 * 700 + 300));
+    shopper_press_data(&s, "x:1");
+    struct order o;
+    assert_int_equal(order_get(shop.db, &shop.arena, last_order(&s), s.customer_id, &o), 0);
+    assert_int_equal(o.total, 2 * 700 + 300);
+    json_t *invoice = json_object_get(invoice_of(&s), "invoice");
+    assert_int_equal(json_integer_value(json_object_get(invoice, "total_amount")), o.total);
+    exec1("UPDATE category SET is_active = 1 WHERE id = ?", corner);
     shopper_free(&s);
 }
 
@@ -1564,6 +1610,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_forged_callback_data),
         cmocka_unit_test(test_absurd_quantities),
         cmocka_unit_test(test_product_goes_away_while_looking),
+        cmocka_unit_test(test_summary_total_is_the_order_total),
         cmocka_unit_test(test_flood_is_slowed_down),
         cmocka_unit_test(test_russian_customer),
     };

@@ -20,11 +20,15 @@
 #include "bot/gate.h"
 #include "bot/handlers.h"
 #include "bot/paginator.h"
+#include "bot/router.h"
 #include "bot/texts.h"
 #include "core/buf.h"
+#include "core/err.h"
 #include "core/utf8.h"
+#include "core/util.h"
 #include "sandbox/markup.h"
 #include "shop/order.h"
+#include "tg/limits.h"
 
 /* ---- paginator --------------------------------------------------------------------------- */
 
@@ -99,12 +103,14 @@ static void test_paginator_nav(void **state)
     char row[256];
     struct page_view v;
     struct tg_keyboard *kb;
+    struct arena a;
+    arena_init(&a, 0);
 
     /* a single page: no navigation row at all */
     kb = tg_keyboard_inline();
     tg_keyboard_callback(kb, "item", "x");
     paginator_view(&v, 2, 0, 2);
-    paginator_nav(kb, &v, "k:", "n");
+    paginator_nav(kb, &v, &a, ROUTE_CART, (const int64_t[]){0}, 1);
     assert_int_equal(json_array_size(json_object_get(tg_keyboard_markup(kb), "inline_keyboard")),
                      1);
     tg_keyboard_free(kb);
@@ -121,7 +127,7 @@ static void test_paginator_nav(void **state)
         kb = tg_keyboard_inline();
         tg_keyboard_callback(kb, "item", "x");
         paginator_view(&v, 5, cases[i].page, 2);
-        paginator_nav(kb, &v, "c:12:", "n");
+        paginator_nav(kb, &v, &a, ROUTE_CATALOG, (const int64_t[]){12, 0}, 2);
         assert_null(tg_keyboard_error(kb));
         nav_row(kb, row, sizeof row);
         assert_string_equal(row, cases[i].want);
@@ -131,16 +137,17 @@ static void test_paginator_nav(void **state)
         tg_keyboard_free(kb);
     }
 
-    /* the longest prefix the header allows plus the largest page still fits 64 bytes */
-    char prefix[40];
-    memset(prefix, 'p', sizeof prefix - 2);
-    prefix[sizeof prefix - 2] = ':';
-    prefix[sizeof prefix - 1] = '\0';
-    kb = tg_keyboard_inline();
-    paginator_view(&v, INT64_MAX / 2, INT64_MAX, 1);
-    paginator_nav(kb, &v, prefix, "n");
-    assert_null(tg_keyboard_error(kb));
-    tg_keyboard_free(kb);
+    /* the largest numbers still fit 64 bytes; a page past what a button can carry makes a
+     * button that does nothing, never a refused keyboard */
+    int64_t pages[] = {ROUTER_ARG_MAX - 1, INT64_MAX / 2};
+    for (size_t i = 0; i < ARRAY_SIZE(pages); i++) {
+        kb = tg_keyboard_inline();
+        paginator_view(&v, pages[i], pages[i], 1);
+        paginator_nav(kb, &v, &a, ROUTE_CATALOG, (const int64_t[]){ROUTER_ARG_MAX, 0}, 2);
+        assert_null(tg_keyboard_error(kb));
+        tg_keyboard_free(kb);
+    }
+    arena_release(&a);
 }
 
 static void assert_label(const char *text, size_t max_chars, const char *want)
@@ -523,58 +530,124 @@ static void test_phone_valid(void **state)
         assert_int_equal(small[i], 'X');
 }
 
-/* ---- handlers_parse ---------------------------------------------------------------------- */
+/* ---- router: callback data ---------------------------------------------------------------- */
 
-static void test_handlers_parse(void **state)
+static void test_router_table_fits_telegram(void **state)
 {
     (void)state;
-    int64_t a[4] = {-1, -1, -1, -1};
-    assert_true(handlers_parse("c:12:3", "c", a, 2));
-    assert_int_equal(a[0], 12);
-    assert_int_equal(a[1], 3);
-    assert_true(handlers_parse("p:1:2:3:4", "p", a, 4));
-    assert_int_equal(a[3], 4);
-    assert_true(handlers_parse("c:0:0", "c", a, 2));
-    assert_true(handlers_parse("c:007:0", "c", a, 2));
-    assert_int_equal(a[0], 7);
-    assert_true(handlers_parse("c:999999999999999:1", "c", a, 2)); /* 15 digits */
-    assert_int_equal(a[0], 999999999999999LL);
+    for (int r = 0; r < ROUTE_COUNT; r++) {
+        const struct route_def *def = router_route((enum route)r);
+        size_t plen = strlen(def->prefix);
+        assert_true(plen >= 1 && plen <= ROUTER_PREFIX_MAX);
+        assert_null(strchr(def->prefix, ':'));
+        assert_true(def->args >= 0 && def->args <= ROUTER_ARGS_MAX);
+        assert_non_null(def->handler);
+        assert_true(plen + (size_t)def->args * (1 + ROUTER_BUILD_DIGITS) <= TG_CALLBACK_DATA_MAX);
+        for (int o = 0; o < r; o++)
+            if (!strcmp(router_route((enum route)o)->prefix, def->prefix))
+                fail_msg("routes %d and %d share the prefix \"%s\"", o, r, def->prefix);
+    }
+}
 
-    struct {
-        const char *data, *prefix;
-        int n;
-    } bad[] = {
-        {"c:1", "c", 2},     /* too few numbers */
-        {"c:1:2:3", "c", 2}, /* too many */
-        {"c:-1:0", "c", 2},  /* negative */
-        {"c:1:-0", "c", 2},
-        {"c:+1:0", "c", 2},
-        {"c:1:x", "c", 2},  /* garbage */
-        {"c:1:2 ", "c", 2}, /* trailing space */
-        {" c:1:2", "c", 2},
-        {"c::2", "c", 2}, /* empty number */
-        {"c:1::", "c", 2},
-        {"c:1:2:", "c", 2},
-        {"c:1.5:2", "c", 2},
-        {"c:0x10:2", "c", 2},
-        {"c:1e3:2", "c", 2},
-        {"c;1;2", "c", 2},    /* wrong separators */
-        {"cc:1:2", "c", 2},   /* wrong prefix */
-        {"ki:1:2:3", "k", 1}, /* a longer prefix is not the shorter one */
-        {"k:1", "ki", 3},
-        {"C:1:2", "c", 2},
-        {"", "c", 2},
-        {"c", "c", 2},
-        {"c:1234567890123456:0", "c", 2}, /* 16 digits: overlong */
-        {"c:99999999999999999999:0", "c", 2},
-        {"c:9223372036854775808:0", "c", 2}, /* past int64 */
-        {"c:1:2\n", "c", 2},
-        {"c:١:2", "c", 2}, /* a non-ASCII digit */
-        {"c:00000000000000000000000000000000000000000000000000000000001:0", "c", 2},
+static void test_router_round_trips(void **state)
+{
+    (void)state;
+    struct arena a;
+    arena_init(&a, 0);
+    const int64_t values[] = {0, 1, 7, 12345, ROUTER_ARG_MAX};
+    for (int r = 0; r < ROUTE_COUNT; r++) {
+        int n = router_route((enum route)r)->args;
+        for (size_t v = 0; v < ARRAY_SIZE(values); v++) {
+            int64_t args[ROUTER_ARGS_MAX], back[ROUTER_ARGS_MAX];
+            for (int i = 0; i < n; i++)
+                args[i] = values[(v + (size_t)i) % ARRAY_SIZE(values)];
+            const char *data = router_data(&a, (enum route)r, args, (size_t)n);
+            assert_true(strlen(data) >= 1 && strlen(data) <= TG_CALLBACK_DATA_MAX);
+            enum route got;
+            if (router_parse(data, &got, back))
+                fail_msg("\"%s\" does not parse", data);
+            assert_int_equal(got, r);
+            for (int i = 0; i < n; i++)
+                assert_int_equal(back[i], args[i]);
+        }
+    }
+    /* the wire format buttons already sent carry keeps working */
+    assert_string_equal(ROUTE_DATA(&a, ROUTE_CATALOG, 12, 3), "c:12:3");
+    assert_string_equal(ROUTE_DATA(&a, ROUTE_CART_ITEM, 5, 2, 0), "ki:5:2:0");
+    assert_string_equal(router_data(&a, ROUTE_MENU, NULL, 0), "m");
+    /* the longest data there is */
+    const char *longest = ROUTE_DATA(&a, ROUTE_PRODUCT, ROUTER_ARG_MAX, ROUTER_ARG_MAX,
+                                     ROUTER_ARG_MAX, ROUTER_ARG_MAX);
+    assert_string_equal(longest, "p:99999999999999:99999999999999:99999999999999:99999999999999");
+    /* a number no button can carry (a negative page, an absurd id) makes the no-op button */
+    assert_string_equal(ROUTE_DATA(&a, ROUTE_CATALOG, -1, 0), "n");
+    assert_string_equal(ROUTE_DATA(&a, ROUTE_ORDER, ROUTER_ARG_MAX + 1, 0), "n");
+    arena_release(&a);
+}
+
+static void test_router_parse_is_strict(void **state)
+{
+    (void)state;
+    int64_t a[ROUTER_ARGS_MAX] = {-1, -1, -1, -1};
+    enum route r;
+    assert_int_equal(router_parse("c:007:0", &r, a), 0);
+    assert_int_equal(r, ROUTE_CATALOG);
+    assert_int_equal(a[0], 7);
+    assert_int_equal(router_parse("c:999999999999999:1", &r, a), 0); /* 15 digits */
+    assert_int_equal(a[0], 999999999999999LL);
+    assert_int_equal(router_parse("x:3", &r, a), 0);
+    assert_int_equal(r, ROUTE_CHECKOUT_BUTTON);
+    assert_int_equal(router_parse("s", &r, a), 0);
+    assert_int_equal(r, ROUTE_SUBSCRIBED);
+
+    char overlong[80];
+    memset(overlong, '0', sizeof overlong - 1);
+    overlong[0] = 'c';
+    overlong[1] = ':';
+    overlong[sizeof overlong - 1] = '\0';
+    const char *bad[] = {
+        "c:1",     /* too few numbers */
+        "c:1:2:3", /* too many */
+        "m:1",
+        "kc:0",
+        "c:-1:0", /* negative */
+        "c:1:-0",
+        "c:+1:0",
+        "c:1:x",  /* garbage */
+        "c:1:2 ", /* trailing space */
+        " c:1:2",
+        "c::2", /* empty number */
+        "c:1::",
+        "c:1:2:",
+        "c:1.5:2",
+        "c:0x10:2",
+        "c:1e3:2",
+        "c;1;2",  /* wrong separators */
+        "cc:1:2", /* unknown prefix */
+        "ki:1",
+        "k:1:2:3",
+        "C:1:2",
+        "",
+        ":",
+        ":1",
+        "c",
+        "z",
+        "mm",
+        "m\n",
+        "n ",
+        "c:1234567890123456:0", /* 16 digits: overlong */
+        "c:99999999999999999999:0",
+        "c:9223372036854775808:0", /* past int64 */
+        "c:1:2\n",
+        "c:١:2", /* a non-ASCII digit */
+        "c:00000000000000000000000000000000000000000000000000000000001:0",
+        "m\xff",
+        "\xd0\xbc",
+        overlong, /* longer than Telegram ever sends */
     };
-    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-        if (handlers_parse(bad[i].data, bad[i].prefix, a, bad[i].n))
-            fail_msg("\"%s\" parsed as %s with %d numbers", bad[i].data, bad[i].prefix, bad[i].n);
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+        if (router_parse(bad[i], &r, a) != ERR_INVALID)
+            fail_msg("\"%s\" parsed as route %d", bad[i], (int)r);
 }
 
 /* ---- gate: anti-flood and the ban notice ---------------------------------------------------- */
@@ -620,7 +693,9 @@ int main(void)
         cmocka_unit_test(test_every_key_the_code_uses_exists),
         cmocka_unit_test(test_text_render_escapes_and_languages),
         cmocka_unit_test(test_phone_valid),
-        cmocka_unit_test(test_handlers_parse),
+        cmocka_unit_test(test_router_table_fits_telegram),
+        cmocka_unit_test(test_router_round_trips),
+        cmocka_unit_test(test_router_parse_is_strict),
         cmocka_unit_test(test_gate_flood_and_ban_notice),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -89,6 +89,11 @@ static void test_updates_offset_confirms(void **state)
     json_t *none = test_bot(&status, "getUpdates", "{\"offset\":%lld}", (long long)first_id + 3);
     assert_int_equal(json_array_size(RESULT(none)), 0);
     json_decref(none);
+    /* update 2 came three times, update 3 twice: three fetches were repeats */
+    int ustatus;
+    json_t *stats = test_user(&ustatus, "GET", "/sandbox/api/stats", NULL);
+    assert_int_equal(json_integer_value(json_object_get(stats, "updates_refetched")), 3);
+    json_decref(stats);
 }
 
 static void *poll_updates(void *arg)
@@ -271,8 +276,8 @@ static void test_injected_faults(void **state)
 {
     (void)state;
     long status;
-    struct sandbox_faults faults = {.error_share = 0.5, .error_code = 502};
-    sandbox_set_faults(test_sb, &faults);
+    struct sandbox_fault half = {.status = 502, .share = 0.5};
+    assert_int_equal(sandbox_set_faults(test_sb, &half, 1, NULL), 0);
     int failures = 0;
     for (int i = 0; i < 6; i++) {
         json_t *me = test_bot(&status, "getMe", "{}");
@@ -283,12 +288,241 @@ static void test_injected_faults(void **state)
         json_decref(me);
     }
     assert_int_equal(failures, 3);
-    struct sandbox_faults slow = {.slow_share = 1, .slow_ms = 300};
-    sandbox_set_faults(test_sb, &slow);
+    int ustatus;
+    json_decref(
+        test_user(&ustatus, "POST", "/sandbox/api/faults", "{\"rules\":[{\"delay_ms\":300}]}"));
+    assert_int_equal(ustatus, 200);
     int64_t started = clock_mono_ms();
     json_decref(test_bot(&status, "getMe", "{}"));
     assert_int_equal(status, 200);
     assert_true(clock_mono_ms() - started >= 300);
+}
+
+static json_int_t int_at(json_t *object, const char *key)
+{
+    return json_integer_value(json_object_get(object, key));
+}
+
+static void test_fault_rules_per_method(void **state)
+{
+    (void)state;
+    long status;
+    int ustatus;
+    test_create_user(42, "Ann");
+    json_t *rules = test_user(&ustatus, "POST", "/sandbox/api/faults",
+                              "{\"rules\":[{\"method\":\"setMyCommands\",\"status\":500},"
+                              "{\"method\":\"getme\",\"status\":\"502\",\"first\":2}]}");
+    assert_int_equal(ustatus, 200);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(rules, 1), "method")),
+                        "getMe");
+    json_decref(rules);
+    for (int i = 0; i < 3; i++)
+        expect_error(test_bot(&status, "setMyCommands",
+                              "{\"commands\":[{\"command\":\"start\",\"description\":\"Go\"}]}"),
+                     &status, 500, "Internal Server Error");
+    expect_error(test_bot(&status, "getMe", "{}"), &status, 502, "Bad Gateway");
+    expect_error(test_bot(&status, "getMe", "{}"), &status, 502, "Bad Gateway");
+    for (int i = 0; i < 2; i++) {
+        json_decref(test_bot(&status, "getMe", "{}"));
+        assert_int_equal(status, 200);
+    }
+    json_decref(test_bot(&status, "sendMessage", "{\"chat_id\":42,\"text\":\"hi\"}"));
+    assert_int_equal(status, 200);
+
+    rules = test_user(&ustatus, "GET", "/sandbox/api/faults", NULL);
+    assert_int_equal(int_at(json_array_get(rules, 0), "hits"), 3);
+    assert_int_equal(int_at(json_array_get(rules, 1), "matched"), 4);
+    assert_int_equal(int_at(json_array_get(rules, 1), "hits"), 2);
+    json_decref(rules);
+    json_t *stats = test_user(&ustatus, "GET", "/sandbox/api/stats", NULL);
+    assert_int_equal(int_at(stats, "faults_injected"), 5);
+    assert_int_equal(int_at(json_object_get(json_object_get(stats, "methods"), "getMe"), "errors"),
+                     2);
+    json_decref(stats);
+
+    /* the same rules from C, from the command line's key=value form */
+    struct sandbox_fault rule;
+    struct buf err = BUF_INIT;
+    assert_int_equal(sandbox_fault_parse(&rule, "method=getMe,status=401", &err), 0);
+    assert_int_equal(sandbox_set_faults(test_sb, &rule, 1, &err), 0);
+    expect_error(test_bot(&status, "getMe", "{}"), &status, 401, "Unauthorized");
+    assert_int_not_equal(sandbox_fault_parse(&rule, "method=noSuchMethod", &err), 0);
+    assert_non_null(strstr(err.data, "noSuchMethod"));
+    buf_reset(&err);
+    assert_int_not_equal(sandbox_fault_parse(&rule, "share=2", &err), 0);
+    assert_int_not_equal(sandbox_fault_parse(&rule, "colour=red", &err), 0);
+    buf_release(&err);
+
+    /* bad rules are refused and change nothing */
+    json_t *refused =
+        test_user(&ustatus, "POST", "/sandbox/api/faults", "{\"rules\":[{\"status\":200}]}");
+    assert_int_equal(ustatus, 400);
+    assert_non_null(strstr(DESC(refused), "status"));
+    json_decref(refused);
+    expect_error(test_bot(&status, "getMe", "{}"), &status, 401, "Unauthorized");
+    /* a reset forgets the rules */
+    json_decref(test_user(&ustatus, "POST", "/sandbox/api/reset", "{}"));
+    rules = test_user(&ustatus, "GET", "/sandbox/api/faults", NULL);
+    assert_int_equal(json_array_size(rules), 0);
+    json_decref(rules);
+    json_decref(test_bot(&status, "getMe", "{}"));
+    assert_int_equal(status, 200);
+}
+
+static json_t *flood_state(void)
+{
+    int ustatus;
+    json_t *flood = test_user(&ustatus, "GET", "/sandbox/api/flood", NULL);
+    assert_int_equal(ustatus, 200);
+    return flood;
+}
+
+static void test_429_bans_and_flood_violations(void **state)
+{
+    (void)state;
+    long status;
+    int ustatus;
+    test_create_user(42, "Ann");
+    test_create_user(43, "Bob");
+    json_decref(test_user(&ustatus, "POST", "/sandbox/api/faults",
+                          "{\"rules\":[{\"status\":429,\"retry_after\":3,\"chat_id\":42,"
+                          "\"first\":1}]}"));
+    int64_t banned_after = clock_mono_ms();
+    json_t *refused = test_bot(&status, "sendMessage", "{\"chat_id\":42,\"text\":\"one\"}");
+    assert_int_equal(status, 429);
+    assert_string_equal(DESC(refused), "Too Many Requests: retry after 3");
+    assert_int_equal(int_at(json_object_get(refused, "parameters"), "retry_after"), 3);
+    json_decref(refused);
+    /* another chat is not banned */
+    json_decref(test_bot(&status, "sendMessage", "{\"chat_id\":43,\"text\":\"one\"}"));
+    assert_int_equal(status, 200);
+    json_t *flood = flood_state();
+    assert_int_equal(int_at(flood, "violations"), 0);
+    json_decref(flood);
+    /* the banned chat too soon: served, but recorded */
+    json_decref(
+        test_bot(&status, "editMessageText", "{\"chat_id\":42,\"message_id\":99,\"text\":\"x\"}"));
+    int64_t early_at_least = banned_after + 3000 - clock_mono_ms();
+    flood = flood_state();
+    assert_int_equal(int_at(flood, "violations"), 1);
+    json_t *call = json_array_get(json_object_get(flood, "calls"), 0);
+    assert_string_equal(json_string_value(json_object_get(call, "method")), "editMessageText");
+    assert_int_equal(int_at(call, "chat_id"), 42);
+    assert_true(int_at(call, "early_ms") >= early_at_least && int_at(call, "early_ms") <= 3000);
+    assert_false(json_is_true(json_object_get(call, "global")));
+    json_decref(flood);
+
+    /* a bot-wide ban holds back every call but getUpdates */
+    json_decref(test_user(&ustatus, "POST", "/sandbox/api/faults",
+                          "{\"rules\":[{\"method\":\"getMe\",\"status\":429,\"retry_after\":1,"
+                          "\"global\":true}]}"));
+    expect_error(test_bot(&status, "getMe", "{}"), &status, 429,
+                 "Too Many Requests: retry after 1");
+    int64_t global_at = clock_mono_ms();
+    json_decref(test_bot(&status, "getUpdates", "{}"));
+    json_decref(test_bot(&status, "sendMessage", "{\"chat_id\":43,\"text\":\"two\"}"));
+    flood = flood_state();
+    assert_int_equal(int_at(flood, "violations"), 2);
+    call = json_array_get(json_object_get(flood, "calls"), 1);
+    assert_int_equal(int_at(call, "chat_id"), 43);
+    assert_true(json_is_true(json_object_get(call, "global")));
+    json_decref(flood);
+    /* after retry_after the calls are fine again */
+    int64_t wait = global_at + 1000 - clock_mono_ms();
+    if (wait > 0)
+        clock_sleep_ms(wait + 50);
+    json_decref(test_bot(&status, "sendMessage", "{\"chat_id\":43,\"text\":\"three\"}"));
+    assert_int_equal(status, 200);
+    json_t *stats = test_user(&ustatus, "GET", "/sandbox/api/stats", NULL);
+    assert_int_equal(int_at(stats, "flood_violations"), 2);
+    json_decref(stats);
+}
+
+static void test_rate_limit_429_starts_a_ban(void **state)
+{
+    (void)state;
+    long status;
+    test_create_user(42, "Ann");
+    sandbox_set_rate_limits(test_sb, 0, 0.5);
+    json_decref(test_bot(&status, "sendMessage", "{\"chat_id\":42,\"text\":\"one\"}"));
+    assert_int_equal(status, 200);
+    json_t *refused = test_bot(&status, "sendMessage", "{\"chat_id\":42,\"text\":\"two\"}");
+    assert_int_equal(status, 429);
+    json_decref(refused);
+    json_decref(test_bot(&status, "sendChatAction", "{\"chat_id\":42,\"action\":\"typing\"}"));
+    json_t *flood = flood_state();
+    assert_int_equal(int_at(flood, "violations"), 1);
+    json_decref(flood);
+}
+
+static void test_edit_of_the_wrong_kind_is_refused(void **state)
+{
+    (void)state;
+    long status;
+    int ustatus;
+    test_create_user(42, "Ann");
+    json_t *card = test_bot(&status, "sendPhoto",
+                            "{\"chat_id\":42,\"photo\":\"https://example.com/p.jpg\","
+                            "\"caption\":\"Tea\"}");
+    assert_int_equal(status, 200);
+    json_int_t card_id = int_at(RESULT(card), "message_id");
+    json_decref(card);
+    json_t *text = test_bot(&status, "sendMessage", "{\"chat_id\":42,\"text\":\"List\"}");
+    json_int_t text_id = int_at(RESULT(text), "message_id");
+    json_decref(text);
+    expect_error(test_bot(&status, "editMessageText",
+                          "{\"chat_id\":42,\"message_id\":%lld,\"text\":\"List\"}",
+                          (long long)card_id),
+                 &status, 400, "Bad Request: there is no text in the message to edit");
+    expect_error(test_bot(&status, "editMessageCaption",
+                          "{\"chat_id\":42,\"message_id\":%lld,\"caption\":\"Tea\"}",
+                          (long long)text_id),
+                 &status, 400, "Bad Request: there is no caption in the message to edit");
+    json_decref(test_bot(&status, "editMessageText",
+                         "{\"chat_id\":42,\"message_id\":%lld,\"text\":\"List\"}",
+                         (long long)text_id));
+    assert_int_equal(status, 400);
+    /* the photo card is unchanged */
+    json_t *chat = test_user(&ustatus, "GET", "/sandbox/api/chats/42", NULL);
+    json_t *first = json_array_get(json_object_get(chat, "messages"), 0);
+    assert_string_equal(json_string_value(json_object_get(first, "caption")), "Tea");
+    assert_null(json_object_get(first, "text"));
+    json_decref(chat);
+    json_t *stats = test_user(&ustatus, "GET", "/sandbox/api/stats", NULL);
+    json_t *edits = json_object_get(stats, "edits");
+    assert_int_equal(int_at(edits, "no_text"), 1);
+    assert_int_equal(int_at(edits, "no_caption"), 1);
+    assert_int_equal(int_at(edits, "not_modified"), 1);
+    json_decref(stats);
+}
+
+static void test_bursts_per_chat_are_recorded(void **state)
+{
+    (void)state;
+    long status;
+    int ustatus;
+    test_create_user(42, "Ann");
+    test_create_user(43, "Bob");
+    json_decref(test_bot(&status, "sendMessage", "{\"chat_id\":43,\"text\":\"alone\"}"));
+    int64_t started = clock_mono_ms();
+    for (int i = 0; i < 5; i++) {
+        json_decref(test_bot(&status, "sendMessage", "{\"chat_id\":42,\"text\":\"m%d\"}", i));
+        assert_int_equal(status, 200);
+    }
+    bool within_a_second = clock_mono_ms() - started < 1000;
+    json_t *stats = test_user(&ustatus, "GET", "/sandbox/api/stats", NULL);
+    json_t *ann = json_object_get(json_object_get(stats, "chats"), "42");
+    json_t *bob = json_object_get(json_object_get(stats, "chats"), "43");
+    assert_int_equal(int_at(bob, "max_per_second"), 1);
+    assert_int_equal(int_at(bob, "over_limit"), 0);
+    assert_true(int_at(ann, "max_per_second") >= 1 && int_at(ann, "max_per_second") <= 5);
+    if (within_a_second) { /* a loaded machine may spread the five over more than a second */
+        assert_int_equal(int_at(ann, "max_per_second"), 5);
+        assert_int_equal(int_at(ann, "over_limit"), 2);
+    }
+    assert_int_equal(int_at(stats, "max_per_second"), int_at(ann, "max_per_second"));
+    assert_int_equal(int_at(stats, "bursts_over_limit"), int_at(ann, "over_limit"));
+    json_decref(stats);
 }
 
 static void test_blocked_user_gets_403(void **state)
@@ -410,10 +644,10 @@ static void test_send_photo_upload_and_file_id(void **state)
     expect_error(test_bot(&status, "sendPhoto", "{\"chat_id\":42}"), &status, 400,
                  "Bad Request: there is no photo in the request");
     buf_reset(&body);
-    buf_adds(&body, "--B\r\nContent-Disposition: form-data; name=\"chat_id\"\r\n\r\n42\r\n"
-                    "--B\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"x\"\r\n\r\n"
-                    "not a picture\r\n--B--\r\n");
-    expect_error(test_http(url, "multipart/form-data; boundary=B", body.data, body.len, &status),
+    buf_adds(&body, "--BB\r\nContent-Disposition: form-data; name=\"chat_id\"\r\n\r\n42\r\n"
+                    "--BB\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"x\"\r\n\r\n"
+                    "not a picture\r\n--BB--\r\n");
+    expect_error(test_http(url, "multipart/form-data; boundary=BB", body.data, body.len, &status),
                  &status, 400, "Bad Request: IMAGE_PROCESS_FAILED");
     free(url);
     buf_release(&body);
@@ -432,6 +666,11 @@ int main(void)
         cmocka_unit_test_setup(test_limits, test_reset),
         cmocka_unit_test_setup(test_rate_limit_answers_429, test_reset),
         cmocka_unit_test_setup(test_injected_faults, test_reset),
+        cmocka_unit_test_setup(test_fault_rules_per_method, test_reset),
+        cmocka_unit_test_setup(test_429_bans_and_flood_violations, test_reset),
+        cmocka_unit_test_setup(test_rate_limit_429_starts_a_ban, test_reset),
+        cmocka_unit_test_setup(test_edit_of_the_wrong_kind_is_refused, test_reset),
+        cmocka_unit_test_setup(test_bursts_per_chat_are_recorded, test_reset),
         cmocka_unit_test_setup(test_blocked_user_gets_403, test_reset),
         cmocka_unit_test_setup(test_bad_input_gets_telegram_errors, test_reset),
         cmocka_unit_test_setup(test_send_photo_upload_and_file_id, test_reset),

@@ -11,6 +11,7 @@
 
 #include "core/clock.h"
 #include "core/err.h"
+#include "core/util.h"
 #include "db/migrate.h"
 #include "shop/cart.h"
 #include "shop/catalog.h"
@@ -201,12 +202,18 @@ static void cart_quantities_never_exceed_stock(void **state)
     db_exec(f->db, "UPDATE product SET price = 50000 WHERE id = ?", DB_INT(f->sencha));
     struct cart_line *lines;
     int n;
-    assert_int_equal(cart_list(f->db, &f->a, f->ann, 0, 10, &lines, &n), 0);
+    struct cart_summary s;
+    assert_int_equal(cart_read(f->db, &f->a, f->ann, &lines, &n, &s), 0);
     assert_int_equal(n, 2);
     assert_int_equal(lines[0].product_id, f->sencha);
     assert_int_equal(lines[0].price_at_add, 45000);
     assert_int_equal(lines[0].price, 50000);
-    struct cart_summary s;
+    assert_true(lines[0].available);
+    int64_t in_cart = -1;
+    assert_int_equal(cart_quantity(f->db, f->ann, f->matcha, &in_cart), 0);
+    assert_int_equal(in_cart, 2);
+    assert_int_equal(cart_quantity(f->db, f->bob, f->matcha, &in_cart), 0);
+    assert_int_equal(in_cart, 0); /* no line: zero, not an error */
     assert_int_equal(cart_summarize(f->db, f->ann, &s), 0);
     assert_int_equal(s.lines, 2);
     assert_int_equal(s.items, 11);
@@ -311,6 +318,86 @@ static void checkout_reserves_all_or_nothing(void **state)
     assert_int_equal(order_get(f->db, &f->a, second, f->ann, &o), 0);
     assert_int_equal(o.status, ORDER_AWAITING_PAYMENT);
     buf_release(&why);
+}
+
+/* What the checkout summary shows (cart_read) and what the order costs agree, and checkout
+ * refuses exactly when the summary has a line that is no longer on sale. */
+static void summary_and_order_agree_when_products_go_off_sale(void **state)
+{
+    struct fixture *f = *state;
+    int64_t latte = product(f->db, f->coffee, "Latte blend", 70000, 5);
+    int64_t q;
+    bool limited;
+    assert_int_equal(cart_add(f->db, f->ann, f->sencha, 2, &q, &limited), 0);
+    assert_int_equal(cart_add(f->db, f->ann, f->matcha, 1, &q, &limited), 0);
+    assert_int_equal(cart_add(f->db, f->ann, latte, 3, &q, &limited), 0);
+    struct cart_line *lines;
+    int n;
+    struct cart_summary s;
+    assert_int_equal(cart_read(f->db, &f->a, f->ann, &lines, &n, &s), 0);
+    assert_int_equal(s.total, 2 * 45000 + 90000 + 3 * 70000);
+    assert_int_equal(s.unavailable, 0);
+
+    struct {
+        const char *what, *hide, *show;
+        int64_t id;
+        int64_t unavailable, total;
+    } cases[] = {
+        /* the product itself is taken off sale */
+        {"inactive product", "UPDATE product SET is_active = 0 WHERE id = ?",
+         "UPDATE product SET is_active = 1 WHERE id = ?", f->matcha, 1, 2 * 45000 + 3 * 70000},
+        /* the category two levels up: its products are invisible though active */
+        {"inactive ancestor", "UPDATE category SET is_active = 0 WHERE id = ?",
+         "UPDATE category SET is_active = 1 WHERE id = ?", f->teas, 2, 3 * 70000},
+        {"inactive category", "UPDATE category SET is_active = 0 WHERE id = ?",
+         "UPDATE category SET is_active = 1 WHERE id = ?", f->coffee, 1, 2 * 45000 + 90000},
+    };
+    struct buf why = BUF_INIT;
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        assert_int_equal(db_exec(f->db, cases[i].hide, DB_INT(cases[i].id)), 0);
+        struct cart_summary summary, alone;
+        assert_int_equal(cart_read(f->db, &f->a, f->ann, &lines, &n, &summary), 0);
+        assert_int_equal(cart_summarize(f->db, f->ann, &alone), 0);
+        assert_memory_equal(&summary, &alone, sizeof summary);
+        assert_int_equal(summary.lines, 3);
+        assert_int_equal(summary.items, 6);
+        if (summary.unavailable != cases[i].unavailable || summary.total != cases[i].total)
+            fail_msg("%s: %lld unavailable, total %lld", cases[i].what,
+                     (long long)summary.unavailable, (long long)summary.total);
+        /* checkout refuses, naming a line the summary marks */
+        struct checkout_problem problem;
+        int64_t id = 0;
+        assert_int_equal(order_checkout(f->db, f->ann, &contact, "XTR", 1800, &id, &why, &problem),
+                         ERR_CONFLICT);
+        assert_int_equal(problem.kind, CHECKOUT_OFF_SALE);
+        bool marked = false;
+        for (int l = 0; l < n; l++)
+            marked = marked || (!lines[l].available && !strcmp(lines[l].name, problem.product));
+        if (!marked)
+            fail_msg("%s: checkout refused \"%s\", not marked in the summary", cases[i].what,
+                     problem.product);
+        assert_int_equal(stock_of(f->db, latte), 5); /* nothing reserved */
+        assert_int_equal(db_exec(f->db, cases[i].show, DB_INT(cases[i].id)), 0);
+    }
+    buf_release(&why);
+
+    /* the customer takes the matcha out after it went off sale: summary and order agree */
+    assert_int_equal(
+        db_exec(f->db, "UPDATE product SET is_active = 0 WHERE id = ?", DB_INT(f->matcha)), 0);
+    assert_int_equal(cart_summarize(f->db, f->ann, &s), 0);
+    assert_int_equal(s.unavailable, 1);
+    assert_int_equal(s.total, 2 * 45000 + 3 * 70000);
+    assert_int_equal(cart_remove(f->db, f->ann, f->matcha), 0);
+    /* and the price went up between summary and order: both use today's price */
+    assert_int_equal(db_exec(f->db, "UPDATE product SET price = 80000 WHERE id = ?", DB_INT(latte)),
+                     0);
+    assert_int_equal(cart_summarize(f->db, f->ann, &s), 0);
+    assert_int_equal(s.unavailable, 0);
+    int64_t order_id = checkout(f, f->ann);
+    struct order o;
+    assert_int_equal(order_get(f->db, &f->a, order_id, f->ann, &o), 0);
+    assert_int_equal(o.total, s.total);
+    assert_int_equal(o.total, 2 * 45000 + 3 * 80000);
 }
 
 static void pre_checkout_guards_the_money(void **state)
@@ -620,6 +707,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(search_ignores_case_and_yo, setup, teardown),
         cmocka_unit_test_setup_teardown(cart_quantities_never_exceed_stock, setup, teardown),
         cmocka_unit_test_setup_teardown(checkout_reserves_all_or_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(summary_and_order_agree_when_products_go_off_sale, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(pre_checkout_guards_the_money, setup, teardown),
         cmocka_unit_test_setup_teardown(payment_applies_exactly_once, setup, teardown),
         cmocka_unit_test_setup_teardown(expired_reservations_return_stock, setup, teardown),

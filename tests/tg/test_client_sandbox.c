@@ -370,17 +370,17 @@ static void test_flood_control(void **state)
 static void test_server_errors_and_timeouts(void **state)
 {
     struct env *e = *state;
-    sandbox_set_faults(e->sb, &(struct sandbox_faults){.error_share = 1, .error_code = 502});
+    sandbox_set_faults(e->sb, &(struct sandbox_fault){.status = 502}, 1, NULL);
     assert_kind(e->c, tg_send_message(e->c, NULL, ANNA, "x", NULL), TG_SERVER);
     assert_int_equal(tg_client_result(e->c)->error_code, 502);
     assert_int_equal(tg_result_code(tg_client_result(e->c)), ERR_NETWORK);
 
-    sandbox_set_faults(e->sb, &(struct sandbox_faults){.slow_share = 1, .slow_ms = 2000});
+    sandbox_set_faults(e->sb, &(struct sandbox_fault){.delay_ms = 2000}, 1, NULL);
     struct tg_client *impatient = new_client(e, TOKEN, 300);
     int64_t started = clock_mono_ms();
     assert_kind(impatient, tg_get_me(impatient, NULL), TG_TIMEOUT);
     assert_true(clock_mono_ms() - started < 1500);
-    sandbox_set_faults(e->sb, &(struct sandbox_faults){0});
+    sandbox_set_faults(e->sb, NULL, 0, NULL);
     /* the same client works again once the server is fast */
     assert_ok(impatient, tg_get_me(impatient, NULL));
     /* a long poll may outlast the client's timeout: its wait is added to it */
