@@ -125,25 +125,11 @@ static int teardown(void **state)
     return 0;
 }
 
-/* The value of the first `name="csrf" value="..."` of the last page. */
-static char *csrf_of(const struct test_response *r)
-{
-    static char token[128];
-    const char *at = strstr(r->body.data, "name=\"csrf\" value=\"");
-    assert_non_null(at);
-    at += strlen("name=\"csrf\" value=\"");
-    size_t n = strcspn(at, "\"");
-    assert_true(n < sizeof token);
-    memcpy(token, at, n);
-    token[n] = '\0';
-    return token;
-}
-
 static void sign_in(struct fixture *f)
 {
     assert_int_equal(test_get(&f->browser, &f->resp, "/login"), 200);
     struct buf form = BUF_INIT;
-    buf_addf(&form, "csrf=%s&username=clerk&password=%s", csrf_of(&f->resp), PASSWORD);
+    buf_addf(&form, "csrf=%s&username=clerk&password=%s", test_form_csrf(&f->resp), PASSWORD);
     assert_int_equal(test_post_form(&f->browser, &f->resp, "/login", form.data), 303);
     buf_release(&form);
 }
@@ -281,7 +267,7 @@ static long change_status(struct fixture *f, int64_t order, const char *fields)
     snprintf(path, sizeof path, "/orders/%lld", (long long)order);
     assert_int_equal(test_get(&f->browser, &f->resp, path), 200);
     struct buf form = BUF_INIT;
-    buf_addf(&form, "csrf=%s&%s", csrf_of(&f->resp), fields);
+    buf_addf(&form, "csrf=%s&%s", test_form_csrf(&f->resp), fields);
     snprintf(path, sizeof path, "/orders/%lld/status", (long long)order);
     long status = test_post_form(&f->browser, &f->resp, path, form.data);
     buf_release(&form);
