@@ -3,7 +3,7 @@
 the PICK-th top category, down the tree to the first product in stock, add it to the cart, /cart, check out (name,
 phone, address), confirm, pay the invoice. Every step waits for the bot's answer.
 
-usage: buyer.py SANDBOX_URL USER_ID [PRODUCT_INDEX]
+usage: buyer.py SANDBOX_URL USER_ID [CATEGORY]   (CATEGORY: the top category's index or name)
 Prints "paid ORDER_TEXT" and exits 0, or prints what went wrong and exits 1.
 """
 import json
@@ -12,7 +12,7 @@ import time
 import urllib.request
 
 API, USER = sys.argv[1] + "/sandbox/api", int(sys.argv[2])
-PICK = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+PICK = sys.argv[3] if len(sys.argv) > 3 else "0"  # a top category: its index or its name
 NAVIGATION = ("◀", "▶", "⬅", "🛒")
 ADD_TO_CART = "🛒 Add to cart"  # src/bot/locales/en.json btn_add_to_cart
 
@@ -78,10 +78,13 @@ def choices(msg):
 
 def find_card(msg, depth):
     """Down the tree to a product card that can be added to the cart (sold-out cards have
-    no such button: back up and try the next entry); the PICK-th top category first."""
+    no such button: back up and try the next entry); the top category PICK names first, or
+    only it when PICK is a name."""
     entries = choices(msg)
-    if depth == 0 and entries:
-        k = PICK % len(entries)
+    if depth == 0 and entries and not PICK.isdigit():
+        entries = [b for b in entries if PICK in b["text"]]
+    elif depth == 0 and entries:
+        k = int(PICK) % len(entries)
         entries = entries[k:] + entries[:k]
     for entry in entries:
         shown = press(msg, entry["callback_data"])

@@ -2,8 +2,8 @@
 # PostgreSQL, Redis with AOF, nginx with deploy/nginx.conf (ports and paths substituted),
 # `tgshop migrate` once, `tgshop web` receiving the webhook, `tgshop bot` registering it,
 # and the sandbox as Telegram delivering updates through nginx. Through nginx it signs in
-# to the admin panel and reads static files and product photos. Customers buy through the
-# webhook path (tests/stack/buyer.py: catalogue, card, cart, checkout, Stars payment) before
+# to the admin panel, creates a category and products there and reads static files and
+# product photos. Customers buy those products through the webhook path (tests/stack/buyer.py: catalogue, card, cart, checkout, Stars payment) before
 # and after a PostgreSQL restart, and others say /start in rounds around the PostgreSQL and
 # then a Redis restart. Every order must be paid once with the stock down by what was sold,
 # every update handled exactly once and answered, Redis's data must survive from its AOF,
@@ -94,6 +94,24 @@ curl -s -c jar -b jar -o dashboard.html "$FRONT/"
 [ "${signin%% *}" = 303 ] && grep -q '<h1>Dashboard</h1>' dashboard.html &&
     ok "sign in to the admin panel through nginx" ||
     { not_ok "sign-in through nginx: $signin"; cat jar; head -c 600 dashboard.html; }
+# staff create a category and three products through nginx; the customers buy those
+form_csrf() { curl -s -b jar -c jar "$FRONT$1" | sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' | head -1; }
+code=$(curl -s -b jar -c jar -o /dev/null -w '%{http_code}' --data-urlencode "csrf=$(form_csrf /categories/new)" \
+    --data-urlencode "name=Stack blends" --data-urlencode "description=Made by the stack test" \
+    -d parent_id= -d is_active=1 "$FRONT/categories/new")
+CATEGORY=$(psql -Atq "$PG_URL" -c "SELECT id FROM category WHERE name = 'Stack blends'")
+[ "$code" = 303 ] && [ -n "$CATEGORY" ] && ok "a category created in the panel through nginx" ||
+    not_ok "category form answered $code"
+made=0
+for k in 1 2 3; do
+    code=$(curl -s -b jar -c jar -o /dev/null -w '%{http_code}' -F "csrf=$(form_csrf /products/new)" \
+        -F "category_id=$CATEGORY" -F "name=Stack blend $k" -F "description=Blend number $k" \
+        -F "price=$((100 * k))" -F "stock=40" -F "is_active=1" "$FRONT/products/new")
+    [ "$code" = 303 ] && made=$((made + 1))
+done
+[ "$(psql -Atq "$PG_URL" -c "SELECT count(*) FROM product WHERE category_id = $CATEGORY")" = 3 ] &&
+    [ "$made" = 3 ] && ok "three products created in the panel (multipart form)" ||
+    not_ok "products created: $made"
 h=$(curl -s -o /dev/null -D - "$FRONT/static/admin.css" | tr -d '\r' | tr A-Z a-z)
 contains "nginx serves the panel's CSS from disk, cached" "$h" "cache-control: max-age=3600"
 photo=$(cd "$WORK/media" && find . -type f \( -name '*.jpg' -o -name '*.png' -o -name '*.webp' \) | head -1)
@@ -138,7 +156,7 @@ buy() {
         api -X POST "$TELEGRAM_API_URL/sandbox/api/users" \
             -d "{\"id\":$((610000 + i)),\"first_name\":\"B$i\",\"language_code\":\"en\"}" >/dev/null
         python3 "$TGSHOP_SOURCE_DIR/tests/stack/buyer.py" "$TELEGRAM_API_URL" $((610000 + i)) \
-            $((i % 3)) >"buyer.$i" 2>&1 &
+            "Stack blends" >"buyer.$i" 2>&1 &
         buyers="$buyers $!"
     done
     pids="$pids $buyers"
@@ -158,6 +176,8 @@ sold=$(q "SELECT coalesce(sum(i.quantity), 0) FROM order_item i JOIN orders o ON
     ok "stock went down by exactly what was sold ($sold)" || not_ok "stock and sales disagree"
 [ "$(q "SELECT count(*) FROM orders o WHERE total <> (SELECT sum(price * quantity) FROM order_item WHERE order_id = o.id)")" = 0 ] &&
     ok "every order's total is the sum of its lines" || not_ok "an order's total is off"
+[ "$(q "SELECT count(*) FROM order_item i JOIN product p ON p.id = i.product_id WHERE p.category_id = $CATEGORY")" = "$BUYERS" ] &&
+    ok "they bought the products made in the panel" || not_ok "orders of other products"
 [ "$(q "SELECT count(DISTINCT telegram_payment_charge_id) FROM orders WHERE status = 'paid'")" = "$BUYERS" ] &&
     ok "one payment per order" || not_ok "payment charge ids repeat"
 round
