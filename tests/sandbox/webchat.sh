@@ -26,34 +26,8 @@ stop_all() {
 }
 trap stop_all EXIT
 
-# run LOG CMD...: quiet unless CMD fails
-run() {
-    local log=$1
-    shift
-    if ! "$@" >"$WORK/$log" 2>&1 </dev/null; then
-        echo "failed: $*"
-        cat "$WORK/$log"
-        exit 1
-    fi
-}
-
-apt_install() {
-    export DEBIAN_FRONTEND=noninteractive
-    run apt-update.log apt-get update
-    run apt-install.log apt-get install -y --no-install-recommends "$@"
-}
-
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-    apt_install nodejs npm
-fi
-if [ ! -x /usr/bin/chromium ]; then
-    apt_install chromium
-fi
-if [ ! -f "$NODE_DIR/node_modules/playwright-core/package.json" ]; then
-    run npm.log npm install --prefix "$NODE_DIR" --no-audit --no-fund --loglevel=error \
-        playwright-core@1
-fi
-ok "chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}'), node $(node --version)"
+source "$TGSHOP_SOURCE_DIR/tests/support/browser.sh"
+browser_setup "$NODE_DIR"
 
 # created here: the background job opens them only after the loop below may have started
 : >"$WORK/sandbox.out"

@@ -5,21 +5,11 @@
 'use strict';
 
 const path = require('node:path');
-const { chromium } = require('playwright-core');
+const { launchBrowser } = require('../support/browser.js');
 const { startEchoBot } = require('./webchat_echo_bot.js');
 
 const [url, token, shotsDir, profileDir] = process.argv.slice(2);
 const TIMEOUT = 10000;
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 let passed = 0;
 function ok(what) {
@@ -139,11 +129,7 @@ async function desktop(context, problems) {
 
 async function main() {
   const bot = startEchoBot(url, token);
-  const context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: CHROMIUM_ARGS,
-  });
+  const context = await launchBrowser(profileDir);
   context.setDefaultTimeout(TIMEOUT);
   const problems = [];
   try {
