@@ -1,7 +1,8 @@
 # What the browser tests need, installed when missing: Debian's chromium (and
-# nodejs, npm, unzip for reading XLSX downloads), playwright-core under NODE_DIR (shared by the tests of one build
-# directory; a lock keeps two tests from installing it at once). Source it after
-# lib.sh, then call browser_setup NODE_DIR.
+# nodejs, npm, unzip for reading XLSX downloads), playwright-core under
+# NODE_DIR (shared by the tests of one build directory; a lock keeps two tests
+# from installing it at once). Source it after lib.sh, then call
+# browser_setup NODE_DIR.
 
 # browser_quiet LOG CMD...: quiet unless CMD fails (the log stays in $WORK)
 browser_quiet() {
