@@ -1,4 +1,5 @@
-// Headless Debian Chromium for the browser tests (flags from DESIGN §10).
+// Headless Debian Chromium for the browser tests (flags from DESIGN §10), and
+// their TAP-like lines: ok/check print one line per assertion, runTest the summary.
 'use strict';
 
 const { chromium } = require('playwright-core');
@@ -24,4 +25,30 @@ function launchBrowser(profileDir, options = {}) {
   });
 }
 
-module.exports = { launchBrowser };
+let passed = 0;
+function ok(what) {
+  passed++;
+  console.log(`ok - ${what}`);
+}
+
+function check(condition, what) {
+  if (!condition) throw new Error(`failed: ${what}`);
+  ok(what);
+}
+
+// how many assertions passed so far (names the failure screenshots)
+const passedCount = () => passed;
+
+// runs the async main and prints "N passed, F failed"; a throw fails the process
+function runTest(main) {
+  main().then(
+    () => console.log(`${passed} passed, 0 failed`),
+    (err) => {
+      console.error(err.stack || String(err));
+      console.log(`${passed} passed, 1 failed`);
+      process.exitCode = 1;
+    },
+  );
+}
+
+module.exports = { launchBrowser, ok, check, passedCount, runTest };

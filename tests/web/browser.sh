@@ -10,54 +10,22 @@ source "$TGSHOP_SOURCE_DIR/tests/support/lib.sh"
 source "$TGSHOP_SOURCE_DIR/tests/support/browser.sh"
 
 BUILD_DIR=$1
-NODE_DIR=$BUILD_DIR/node
-SHOTS_DIR=$BUILD_DIR/screenshots
-RUN_PID=
+trap browser_cleanup EXIT
 
-stop_all() {
-    if [ -n "$RUN_PID" ]; then
-        kill -TERM "$RUN_PID" 2>/dev/null || true
-        local status=0
-        wait "$RUN_PID" || status=$?
-        if [ "$status" -ne 0 ]; then
-            echo "not ok - tgshop run exited with status $status:"
-            tail -n 40 "$WORK/run.err"
-            exit 1
-        fi
-    fi
-    rm -rf "$WORK"
-}
-trap stop_all EXIT
-
-browser_setup "$NODE_DIR"
-
-# created here: the background job opens them only after the loop below may have started
-: >"$WORK/run.out"
-: >"$WORK/run.err"
-DATABASE_URL=sqlite:shop.db "$TGSHOP_BIN" run --listen 127.0.0.1:0 --sandbox-listen 127.0.0.1:0 \
-    --workers 2 >"$WORK/run.out" 2>"$WORK/run.err" </dev/null &
-RUN_PID=$!
-deadline=$((SECONDS + 120))
-while ! grep -q '^The shop is running' "$WORK/run.out" && [ "$SECONDS" -lt "$deadline" ] &&
-    kill -0 "$RUN_PID" 2>/dev/null; do
-    sleep 0.1
-done
+browser_setup "$BUILD_DIR/node"
+# generous: migrations and the demo's pictures under ASan on a loaded machine
+browser_start run 120 '^The shop is running' env DATABASE_URL=sqlite:shop.db \
+    "$TGSHOP_BIN" run --listen 127.0.0.1:0 --sandbox-listen 127.0.0.1:0 --workers 2 || finish
 panel=$(sed -n 's|^  admin panel  *\(http://[0-9.:]*\)/ .*|\1|p' "$WORK/run.out")
 sandbox=$(sed -n 's|^  sandbox chat  *\(http://[0-9.:]*\)/ .*|\1|p' "$WORK/run.out")
 password=$(sed -n 's|^  password: \(.*\)$|\1|p' "$WORK/run.out")
 if [ -z "$panel" ] || [ -z "$sandbox" ] || [ -z "$password" ]; then
     not_ok "tgshop run did not print the panel, the sandbox and the first password"
-    cat "$WORK/run.out" "$WORK/run.err"
+    cat "$WORK/run.out"
     finish
 fi
 ok "tgshop run serves the panel at $panel/ and the sandbox at $sandbox/"
 
-mkdir -p "$SHOTS_DIR"
-rm -f "$SHOTS_DIR"/admin-*.png
-if NODE_PATH=$NODE_DIR/node_modules node "$(dirname "$0")/browser_test.js" "$panel" "$sandbox" \
-    "$password" "$SHOTS_DIR" "$WORK" </dev/null; then
-    ok "the admin panel works in Chromium (screenshots in $SHOTS_DIR)"
-else
-    not_ok "the admin panel browser test"
-fi
+browser_node "the admin panel works in Chromium" "$BUILD_DIR/screenshots" admin- \
+    "$(dirname "$0")/browser_test.js" "$panel" "$sandbox" "$password" "$BUILD_DIR/screenshots" "$WORK"
 finish

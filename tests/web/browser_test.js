@@ -11,7 +11,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const zlib = require('node:zlib');
 const { execFileSync } = require('node:child_process');
-const { launchBrowser } = require('../support/browser.js');
+const { launchBrowser, ok, check, passedCount, runTest } = require('../support/browser.js');
 
 const [panel, sandbox, password, shotsDir, workDir] = process.argv.slice(2);
 // generous: the server may run under ASan on a loaded 2-core machine
@@ -24,17 +24,6 @@ const CHILD = 'Shovels Test';
 const PRODUCT = 'Steel Shovel Test';
 const CUSTOMER_ID = 700001;
 const MAILING = 'Spring sale on shovels';
-
-let passed = 0;
-function ok(what) {
-  passed++;
-  console.log(`ok - ${what}`);
-}
-
-function check(condition, what) {
-  if (!condition) throw new Error(`failed: ${what}`);
-  ok(what);
-}
 
 // polls fn until it returns a truthy value or TIMEOUT passes
 async function until(what, fn) {
@@ -469,7 +458,7 @@ async function main() {
     await admin.listPages();
   } catch (err) {
     for (const page of context.pages()) {
-      await page.screenshot({ path: path.join(shotsDir, `admin-failure-${passed}.png`), fullPage: true });
+      await page.screenshot({ path: path.join(shotsDir, `admin-failure-${passedCount()}.png`), fullPage: true });
     }
     problems.forEach((p) => console.error(p));
     throw err;
@@ -479,11 +468,4 @@ async function main() {
   check(problems.length === 0, `no page errors or server errors${problems.length ? `: ${problems.join('; ')}` : ''}`);
 }
 
-main().then(
-  () => console.log(`${passed} passed, 0 failed`),
-  (err) => {
-    console.error(err.stack || String(err));
-    console.log(`${passed} passed, 1 failed`);
-    process.exitCode = 1;
-  },
-);
+runTest(main);
