@@ -51,6 +51,8 @@ web_page_fn page_dashboard;
 /* pages/staff.c */
 web_page_fn page_staff_list, page_staff_new_form, page_staff_create, page_staff_edit,
     page_staff_update, page_staff_reset_password;
+/* pages/orders.c */
+web_page_fn page_orders_list, page_orders_export, page_order_detail, page_order_set_status;
 /* pages/audit.c */
 web_page_fn page_audit_log;
 /* pages/assets.c */

@@ -85,20 +85,6 @@ static int teardown(void **state)
     return 0;
 }
 
-/* The CSRF token of the form in the last page. */
-static const char *page_csrf(const struct test_response *r)
-{
-    static char token[64];
-    const char *at = strstr(r->body.data, "name=\"csrf\" value=\"");
-    assert_non_null(at);
-    at += strlen("name=\"csrf\" value=\"");
-    size_t n = strcspn(at, "\"");
-    assert_true(n < sizeof token);
-    memcpy(token, at, n);
-    token[n] = '\0';
-    return token;
-}
-
 static long sign_in(struct test_client *c, const char *user, const char *password)
 {
     struct test_response r = {0};
@@ -106,7 +92,7 @@ static long sign_in(struct test_client *c, const char *user, const char *passwor
     if (test_get(c, &r, "/login") == 303)
         assert_int_equal(test_get(c, &r, "/"), 200);
     struct buf form = BUF_INIT;
-    buf_addf(&form, "csrf=%s&username=", page_csrf(&r));
+    buf_addf(&form, "csrf=%s&username=", test_form_csrf(&r));
     buf_add_url_encoded(&form, user, strlen(user));
     buf_adds(&form, "&password=");
     buf_add_url_encoded(&form, password, strlen(password));
@@ -122,7 +108,7 @@ static long post_with_csrf(struct test_client *c, const char *from, const char *
 {
     assert_int_equal(test_get(c, &resp, from), 200);
     struct buf body = BUF_INIT;
-    buf_addf(&body, "csrf=%s%s%s", page_csrf(&resp), *form ? "&" : "", form);
+    buf_addf(&body, "csrf=%s%s%s", test_form_csrf(&resp), *form ? "&" : "", form);
     long status = test_post_form(c, &resp, path, body.data);
     buf_release(&body);
     return status;
@@ -248,7 +234,7 @@ static void every_post_needs_the_csrf_token(void **state)
     test_client_init(&other, web_url(web));
     assert_int_equal(test_get(&other, &resp, "/login"), 200);
     struct buf form = BUF_INIT;
-    buf_addf(&form, "csrf=%s&username=boss&password=%s", page_csrf(&resp), BOSS_PASSWORD);
+    buf_addf(&form, "csrf=%s&username=boss&password=%s", test_form_csrf(&resp), BOSS_PASSWORD);
     test_client_clear_cookies(&browser);
     assert_int_equal(test_post_form(&browser, &resp, "/login", form.data), 403);
     buf_release(&form);
@@ -364,7 +350,7 @@ static void superuser_pages_are_forbidden_to_staff(void **state)
     assert_int_equal(test_get(&browser, &resp, "/"), 200);
     lacks(&resp, "href=\"/staff\""); /* not even in the navigation */
     lacks(&resp, "href=\"/audit\"");
-    const char *csrf = page_csrf(&resp);
+    const char *csrf = test_form_csrf(&resp);
     char token[64];
     snprintf(token, sizeof token, "%s", csrf);
     int checked = 0;
