@@ -23,6 +23,8 @@ void cmd_web_options(const struct cmd_env *env, struct web_options *out)
         .listen_port = cfg->listen_port,
         .media_dir = cfg->media_dir,
         .currency = cfg->currency,
+        .telegram_api_url = cfg->telegram_api_url,
+        .bot_token = cfg->bot_token,
     };
 }
 

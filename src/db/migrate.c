@@ -35,26 +35,48 @@ static int64_t version_of(const char *name)
     return v;
 }
 
+/* The backend sections: text between a start marker and {{END}} is kept only on that backend. */
+static const char *const section_names[] = {"{{SQLITE}}", "{{POSTGRES}}"};
+static const enum db_kind section_kinds[] = {DB_SQLITE, DB_POSTGRES};
+
 char *migrate_expand(const struct db *db, const char *sql)
 {
     static const char *const names[] = {"{{ID}}", "{{BLOB}}", "{{NOW}}"};
     const char *values[] = {db->backend->id_column, db->backend->blob_type, db->backend->now_expr};
     struct buf out = BUF_INIT;
     const char *p = sql;
+    bool skipping = false;
     while (*p) {
         bool replaced = false;
         if (p[0] == '{' && p[1] == '{') {
+            for (size_t i = 0; i < 2 && !replaced; i++) {
+                size_t n = strlen(section_names[i]);
+                if (!strncmp(p, section_names[i], n)) {
+                    skipping = db_kind(db) != section_kinds[i];
+                    p += n;
+                    replaced = true;
+                }
+            }
+            if (!replaced && !strncmp(p, "{{END}}", 7)) {
+                skipping = false;
+                p += 7;
+                replaced = true;
+            }
             for (size_t i = 0; i < 3 && !replaced; i++) {
                 size_t n = strlen(names[i]);
                 if (!strncmp(p, names[i], n)) {
-                    buf_adds(&out, values[i]);
+                    if (!skipping)
+                        buf_adds(&out, values[i]);
                     p += n;
                     replaced = true;
                 }
             }
         }
-        if (!replaced)
-            buf_addc(&out, *p++);
+        if (!replaced) {
+            if (!skipping)
+                buf_addc(&out, *p);
+            p++;
+        }
     }
     return buf_detach(&out, NULL);
 }
