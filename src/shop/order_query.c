@@ -41,10 +41,14 @@ struct query {
     struct db_param params[QUERY_PARAMS_MAX];
     size_t n;
     int64_t id_match;
+    const char *like; /* the case-insensitive LIKE of the backend */
 };
 
-static void query_init(struct query *q)
+static void query_init(struct query *q, const struct db *db)
 {
+    /* SQLite's LIKE ignores ASCII case already; PostgreSQL's ILIKE does what lower() would.
+     * Neither lowers every row's text first, which made a search three times slower. */
+    q->like = db_kind(db) == DB_POSTGRES ? "ILIKE" : "LIKE";
     buf_init(&q->sql, 0);
     buf_init(&q->pattern, 0);
     q->n = 0;
@@ -89,8 +93,7 @@ static bool build_pattern(struct query *q, const char *search)
     return len && parse_int64_n(s, len, &q->id_match) == 0 && q->id_match > 0;
 }
 
-/* Appends the filter's conditions on orders `o` (and customer `c` when searching), each
- * starting with " AND ". */
+/* Appends the filter's conditions on orders `o`, each starting with " AND ". */
 static void add_filter(struct query *q, const struct order_filter *f)
 {
     if (f->has_status) {
@@ -114,20 +117,20 @@ static void add_filter(struct query *q, const struct order_filter *f)
         buf_adds(&q->sql, "o.id = ? OR ");
         bind(q, DB_INT(q->id_match));
     }
-    buf_adds(&q->sql,
-             "lower(o.contact_name) LIKE lower(?) ESCAPE '\\' OR o.phone LIKE ? ESCAPE '\\' "
-             "OR lower(c.first_name || ' ' || COALESCE(c.last_name, '')) LIKE lower(?) ESCAPE '\\' "
-             "OR lower(COALESCE(c.username, '')) LIKE lower(?) ESCAPE '\\')");
+    /* the customers who match are few and found once, not joined to every order */
+    const char *like = q->like;
+    buf_addf(&q->sql,
+             "o.contact_name %s ? ESCAPE '\\' OR o.phone LIKE ? ESCAPE '\\' OR o.customer_id IN "
+             "(SELECT m.id FROM customer m WHERE m.first_name || ' ' || COALESCE(m.last_name, '') "
+             "%s ? ESCAPE '\\' OR COALESCE(m.username, '') %s ? ESCAPE '\\'))",
+             like, like, like);
     for (int i = 0; i < 4; i++)
         bind(q, pattern);
 }
 
-/* The FROM clause for a filter: the customer is joined only when the search needs it. */
 static void add_from(struct query *q, const struct order_filter *f)
 {
-    buf_adds(&q->sql, has_search(f) ? " FROM orders o JOIN customer c ON c.id = o.customer_id"
-                                    : " FROM orders o");
-    buf_adds(&q->sql, " WHERE 1 = 1");
+    buf_adds(&q->sql, " FROM orders o WHERE 1 = 1");
     add_filter(q, f);
 }
 
@@ -148,7 +151,7 @@ int order_query_totals(struct db *db, struct arena *a, const struct order_filter
 {
     *out = (struct order_totals){0};
     struct query q;
-    query_init(&q);
+    query_init(&q, db);
     buf_adds(&q.sql, "SELECT o.currency, count(*), COALESCE(sum(o.total), 0)");
     add_from(&q, f);
     buf_adds(&q.sql, " GROUP BY o.currency ORDER BY o.currency");
@@ -218,7 +221,7 @@ static int fetch_orders(struct db *db, struct arena *a, const struct order_filte
                         bool with_counts, struct order_record *out, int *out_count)
 {
     struct query q;
-    query_init(&q);
+    query_init(&q, db);
     buf_adds(&q.sql, "SELECT " RECORD_COLUMNS);
     if (with_counts)
         buf_adds(&q.sql, ", (SELECT count(*) FROM order_item i WHERE i.order_id = o.id)"

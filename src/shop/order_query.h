@@ -16,9 +16,9 @@
  * Search text: an order number (with or without '#') matches that order; any
  * text matches a substring of the contact name, the phone, or the customer's
  * first name, last name or username (a leading '@' is ignored). Letters
- * compare case-insensitively as the database's lower() does: ASCII on
- * SQLite and on a PostgreSQL with the C locale, all letters of the locale on
- * a PostgreSQL with a language locale.
+ * compare case-insensitively as the database's LIKE (SQLite) or ILIKE
+ * (PostgreSQL) does: ASCII on SQLite and on a PostgreSQL with the C locale,
+ * all letters of the locale on a PostgreSQL with a language locale.
  */
 #ifndef TGSHOP_SHOP_ORDER_QUERY_H
 #define TGSHOP_SHOP_ORDER_QUERY_H

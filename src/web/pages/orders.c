@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "core/err.h"
-#include "core/log.h"
 #include "core/parse.h"
+#include "core/xalloc.h"
 #include "export/export.h"
 #include "shop/money.h"
 #include "shop/order_query.h"
@@ -224,12 +224,7 @@ void page_orders_export(struct web_page *p)
     char *disposition =
         arena_sprintf(p->arena, "attachment; filename=\"orders.%s\"", export_format_name(format));
     http_response_header(p->res, "Content-Disposition", disposition);
-    struct download *d = calloc(1, sizeof *d);
-    if (!d) {
-        close(fd);
-        web_internal_error(p, "out of memory");
-        return;
-    }
+    struct download *d = xcalloc(1, sizeof *d);
     d->fd = fd;
     http_response_stream(p->res, export_content_type(format), read_download, d, close_download);
 }
