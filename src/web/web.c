@@ -166,12 +166,20 @@ done:
     json_decref(p->data);
 }
 
+/* Only routes that say WEB_UPLOAD (the product photo) take files; elsewhere a file part is
+ * refused before anything is written. */
+static size_t upload_limit(const struct http_route *route)
+{
+    return route->flags & WEB_UPLOAD ? WEB_MAX_UPLOAD : 0;
+}
+
 static void error_page(struct http_request *req, struct http_response *res)
 {
     struct web *app = req->ctx;
     struct web_page page = page_for(app, req, res);
     const char *message = res->status == 404   ? "There is no such page."
                           : res->status == 405 ? "This page does not accept that request."
+                          : req->refusal       ? req->refusal
                           : res->status == 413 ? "The request is too large."
                                                : "The request could not be handled.";
     web_error(&page, res->status, message);
@@ -222,7 +230,8 @@ int web_start(struct web **out, const struct web_options *opt, struct buf *err)
         .ctx = app,
         .on_error = error_page,
         .max_body = 1 << 20,
-        .max_upload = 10 << 20,
+        .max_upload = WEB_MAX_UPLOAD,
+        .upload_limit = upload_limit,
         .name = "admin",
     };
     rc = http_server_start(&app->http, &hopt, err);

@@ -549,6 +549,39 @@ static void oversized_bodies_are_refused(void **state)
     assert_int_equal(test_get(&browser, &resp, "/static/admin.css"), 200);
 }
 
+/* Without signing in, a form cannot make the server hold many times its size, and no page
+ * but the product form takes a file. */
+static void forms_without_uploads_are_bounded(void **state)
+{
+    (void)state;
+    test_client_clear_cookies(&browser);
+    struct buf form = BUF_INIT;
+    for (int i = 0; i < 300000; i++)
+        buf_adds(&form, "a=&");
+    assert_int_equal(test_post_form(&browser, &resp, "/login", form.data), 413);
+    contains(&resp, "The form has too many fields.");
+    buf_release(&form);
+    const char body[] =
+        "--XyZ\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\nboss\r\n"
+        "--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.bin\"\r\n"
+        "Content-Type: application/octet-stream\r\n\r\nBYTES\r\n--XyZ--\r\n";
+    assert_int_equal(test_request(&browser, &resp, "POST", "/login",
+                                  "multipart/form-data; boundary=XyZ", body, strlen(body)),
+                     413);
+    contains(&resp, "This page does not take file uploads.");
+    /* a multipart body where no file is taken is held to the form cap, not the upload one */
+    size_t n = 2u << 20;
+    char *big = malloc(n + 1);
+    memset(big, 'a', n);
+    big[n] = '\0';
+    browser.extra_header = "Expect: 100-continue";
+    assert_int_equal(test_request(&browser, &resp, "POST", "/login",
+                                  "multipart/form-data; boundary=XyZ", big, n),
+                     413);
+    browser.extra_header = NULL;
+    free(big);
+}
+
 static void static_files_refuse_traversal(void **state)
 {
     (void)state;
@@ -852,6 +885,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(hostile_input_is_escaped),
         cmocka_unit_test(security_headers_on_every_answer),
         cmocka_unit_test(oversized_bodies_are_refused),
+        cmocka_unit_test(forms_without_uploads_are_bounded),
         cmocka_unit_test(static_files_refuse_traversal),
         cmocka_unit_test(superusers_manage_staff),
         cmocka_unit_test(audit_log_pages_keep_filters),
