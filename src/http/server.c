@@ -507,9 +507,9 @@ static const char *forwarded_for(const char *header, struct arena *a)
     return arena_strdup(a, ip);
 }
 
-/* The client's address: the peer's, or behind a proxy on a loopback or private address,
- * the one the proxy reports in X-Forwarded-For. */
-static const char *client_ip(struct MHD_Connection *conn, struct arena *a)
+/* The client's address: the peer's, or with trust_proxy, behind a proxy on a loopback or
+ * private address, the one the proxy reports in X-Forwarded-For. */
+static const char *client_ip(struct MHD_Connection *conn, bool trust_proxy, struct arena *a)
 {
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -517,8 +517,10 @@ static const char *client_ip(struct MHD_Connection *conn, struct arena *a)
     if (!info || !info->client_addr)
         return "";
     const struct sockaddr *sa = info->client_addr;
-    const char *xff = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For");
-    const char *forwarded = xff && is_private_peer(sa) ? forwarded_for(xff, a) : NULL;
+    const char *xff = trust_proxy && is_private_peer(sa)
+                          ? MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For")
+                          : NULL;
+    const char *forwarded = xff ? forwarded_for(xff, a) : NULL;
     if (forwarded)
         return forwarded;
     socklen_t len =
@@ -540,7 +542,7 @@ static struct request_state *request_begin(struct http_server *srv, struct MHD_C
     req->conn = conn;
     req->method = arena_strdup(&st->arena, method);
     req->path = arena_strdup(&st->arena, path);
-    req->client_ip = client_ip(conn, &st->arena);
+    req->client_ip = client_ip(conn, srv->opt.trust_proxy, &st->arena);
     req->body = "";
     const char *proto = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-Proto");
     req->https = proto && !strcasecmp(proto, "https");

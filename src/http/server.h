@@ -67,6 +67,10 @@ struct http_route {
 struct http_options {
     const char *listen_host; /* NULL = "127.0.0.1" */
     int listen_port;         /* 0 = any free port (http_server_port tells which) */
+    /* true: a peer on a loopback or private address is a proxy (nginx) and the client is
+     * the last address of its X-Forwarded-For; false: the header is ignored and the client
+     * is always the peer (anyone could send the header) */
+    bool trust_proxy;
     const struct http_route *routes;
     size_t route_count;
     void *ctx;              /* handed to handlers as req->ctx */
@@ -123,7 +127,7 @@ struct http_request {
     const struct http_route *route;
     const char *method;        /* "HEAD" requests run GET routes with this set to "HEAD" */
     const char *path;          /* decoded, without the query string */
-    const char *client_ip;     /* "127.0.0.1", "::1" */
+    const char *client_ip;     /* "127.0.0.1", "::1"; see options.trust_proxy */
     bool https;                /* X-Forwarded-Proto: https (a proxy in front terminates TLS) */
     struct http_fields params; /* from the pattern: {name} segments and "*" */
     struct http_fields query;

@@ -225,6 +225,7 @@ int web_start(struct web **out, const struct web_options *opt, struct buf *err)
     struct http_options hopt = {
         .listen_host = opt->listen_host,
         .listen_port = opt->listen_port,
+        .trust_proxy = opt->trust_proxy,
         .routes = app->http_routes,
         .route_count = web_route_count,
         .ctx = app,
