@@ -180,6 +180,17 @@ static const struct http_route routes[] = {
     {"GET", "/ip", whoami, 0, NULL},          {"GET", "/fresh/*", fresh_asset, 0, NULL},
 };
 
+/* Starts a server with opt and a client for it. */
+static void start_server(struct http_server **out, struct test_client *c,
+                         const struct http_options *opt)
+{
+    struct buf err = BUF_INIT;
+    if (http_server_start(out, opt, &err))
+        fail_msg("http_server_start: %s", err.data);
+    buf_release(&err);
+    test_client_init(c, http_server_url(*out));
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -202,11 +213,7 @@ static int setup(void **state)
         .idle_timeout_s = 1,
         .name = "test",
     };
-    struct buf err = BUF_INIT;
-    if (http_server_start(&srv, &opt, &err))
-        fail_msg("http_server_start: %s", err.data);
-    buf_release(&err);
-    test_client_init(&client, http_server_url(srv));
+    start_server(&srv, &client, &opt);
     return 0;
 }
 
@@ -266,12 +273,8 @@ static void client_address_behind_a_proxy(void **state)
     static const struct http_route ip_route[] = {{"GET", "/ip", whoami, 0, NULL}};
     struct http_options opt = {.routes = ip_route, .route_count = 1, .trust_proxy = true};
     struct http_server *proxied;
-    struct buf err = BUF_INIT;
-    if (http_server_start(&proxied, &opt, &err))
-        fail_msg("http_server_start: %s", err.data);
-    buf_release(&err);
     struct test_client c;
-    test_client_init(&c, http_server_url(proxied));
+    start_server(&proxied, &c, &opt);
     assert_int_equal(test_get(&c, &resp, "/ip"), 200);
     assert_string_equal(resp.body.data, "127.0.0.1");
     c.extra_header = "X-Forwarded-For: 198.51.100.7, 203.0.113.9";
@@ -408,12 +411,8 @@ static void forms_are_bounded(void **state)
         .name = "bounded",
     };
     struct http_server *own;
-    struct buf err = BUF_INIT;
-    if (http_server_start(&own, &opt, &err))
-        fail_msg("http_server_start: %s", err.data);
-    buf_release(&err);
     struct test_client c;
-    test_client_init(&c, http_server_url(own));
+    start_server(&own, &c, &opt);
 
     struct buf form = BUF_INIT;
     for (int i = 0; i < HTTP_MAX_FIELDS; i++)
