@@ -296,6 +296,9 @@ static int load(struct config *cfg, const struct config_source *src, struct buf 
                                &cfg->listen_port))
         return fail(err, "LISTEN", "HOST:PORT (for example 127.0.0.1:8000 or [::1]:8000)", v);
 
+    if ((v = lookup(src, "TRUST_PROXY")) && parse_bool(v, &cfg->trust_proxy))
+        return fail(err, "TRUST_PROXY", "true or false", v);
+
     cfg->media_dir = xstrdup((v = lookup(src, "MEDIA_DIR")) ? v : "data/media");
 
     v = lookup(src, "DEFAULT_LANGUAGE");

@@ -16,6 +16,9 @@
  *   CURRENCY            ISO 4217 code; XTR (Stars) when there is no provider token
  *   ADMIN_CHAT_IDS      comma-separated chat ids
  *   LISTEN              host:port, default 127.0.0.1:8000
+ *   TRUST_PROXY         true: the admin panel sits behind a proxy (nginx) on a loopback or
+ *                       private address and takes the client address from its
+ *                       X-Forwarded-For; default false
  *   MEDIA_DIR           default data/media
  *   DEFAULT_LANGUAGE    ru | en, default ru
  *   SEND_RATE           messages per second, default 30
@@ -52,6 +55,7 @@ struct config {
     size_t admin_chat_count;
     char *listen_host;
     int listen_port;
+    bool trust_proxy;
     char *media_dir;
     char *default_language;
     double send_rate;
