@@ -27,6 +27,10 @@ const char *testdb_state_dir(void);
 /* Runs tests/support/pg.sh ACTION STATE_DIR (start, stop, restart): tests that restart a
  * server use a private cluster in their own state directory. Returns 0 on success. */
 int testdb_pg_script(const char *action, const char *state_dir);
+/* The URL of the Redis the "redis" fixture started (tests/support/redis.sh; AOF on). */
+const char *testdb_redis_url(void);
+/* Runs tests/support/redis.sh ACTION on that Redis (restart: same port, data kept). */
+int testdb_redis_script(const char *action);
 /* Removes the SQLite files made by this process. */
 void testdb_cleanup(void);
 
