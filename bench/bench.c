@@ -36,8 +36,8 @@
 #include "db/db.h"
 #include "db/migrate.h"
 #include "journey.h"
+#include "media/demo_pictures.h"
 #include "sandbox/sandbox.h"
-#include "shop/demo.h"
 #include "core/banned.h"
 
 enum {
@@ -98,9 +98,8 @@ static int prepare_database(const struct options *o, int64_t *out_stock, int *ou
     }
     struct buf media = BUF_INIT;
     buf_addf(&media, "%s/media", o->work_dir);
-    struct demo_options demo = {media.data, "XTR", NULL};
     struct demo_report report;
-    rc = demo_seed(db, &demo, &report, err);
+    rc = media_demo_seed(db, media.data, "XTR", NULL, &report, err);
     buf_release(&media);
     if (rc)
         goto done;

@@ -82,7 +82,15 @@ void cmd_bot_settings(const struct cmd_env *env, struct bot_settings *out);
  * the bot: ..." (one line; a wrong token says so). */
 int cmd_start_bot(const struct cmd_env *env, struct bot **out, struct bot_options *opt);
 
+struct web_options;
+/* The admin panel's options from the configuration (LISTEN, MEDIA_DIR, CURRENCY, ...). */
+void cmd_web_options(const struct cmd_env *env, struct web_options *out);
+/* Creates the superuser "admin" with a random password when there is no account yet and
+ * prints the password once. Returns an exit status. */
+int cmd_first_admin(struct cmd_env *env);
+
 cmd_fn cmd_run;
+cmd_fn cmd_web;
 cmd_fn cmd_bot;
 cmd_fn cmd_migrate;
 cmd_fn cmd_user;

@@ -21,14 +21,23 @@ extern char **environ;
 
 static const struct command commands[] = {
     {"run", cmd_run, NEED_MIGRATED, "run the whole shop in one process",
-     "tgshop run [--no-demo] [--sandbox-listen HOST:PORT] [--workers N]\n\n"
+     "tgshop run [--no-demo] [--listen HOST:PORT] [--sandbox-listen HOST:PORT] [--workers N]\n\n"
      "Migrates the database, seeds a demo catalogue into an empty one, and runs the\n"
-     "bot until Ctrl-C. Without BOT_TOKEN it also starts the sandbox (a Telegram\n"
+     "bot and the admin panel (on LISTEN, default 127.0.0.1:8000) until Ctrl-C. On\n"
+     "the first run it creates the superuser admin and prints its password once. Without BOT_TOKEN "
+     "it also starts the sandbox (a Telegram\n"
      "Bot API emulator with a web chat) and points the bot at it, so the shop can be\n"
      "tried in a browser without Telegram.\n\n"
      "  --no-demo                   do not seed the demo catalogue\n"
+     "  --listen HOST:PORT          where the admin panel listens instead of LISTEN\n"
      "  --sandbox-listen HOST:PORT  where the sandbox listens (default 127.0.0.1:8081)\n"
      "  --workers N                 threads handling updates (1-32, default 8)\n"},
+    {"web", cmd_web, NEED_MIGRATED, "run the admin panel (and the Telegram webhook endpoint)",
+     "tgshop web [--listen HOST:PORT]\n\n"
+     "Serves the admin panel on LISTEN (default 127.0.0.1:8000) until Ctrl-C. Sign in\n"
+     "with an account from tgshop user create. With WEBHOOK_URL set (and BOT_TOKEN,\n"
+     "WEBHOOK_SECRET) it also runs the bot on updates Telegram posts to /tg/webhook.\n\n"
+     "  --listen HOST:PORT   where to listen instead of LISTEN (port 0 = any free port)\n"},
     {"bot", cmd_bot, NEED_MIGRATED, "run the Telegram bot (long polling)",
      "tgshop bot [--workers N]\n\n"
      "Runs the bot with BOT_TOKEN against TELEGRAM_API_URL, long polling for updates,\n"

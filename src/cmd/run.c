@@ -8,6 +8,7 @@
 #include "core/parse.h"
 #include "core/xalloc.h"
 #include "sandbox/sandbox.h"
+#include "web/web.h"
 #include "core/banned.h"
 
 /* Prints what the shop runs with; secrets are never printed. */
@@ -53,11 +54,13 @@ int cmd_run(int argc, char **argv, struct cmd_env *env)
     static const struct option options[] = {
         {"no-demo", no_argument, NULL, 'd'},
         {"sandbox-listen", required_argument, NULL, 'l'},
+        {"listen", required_argument, NULL, 'L'},
         {"workers", required_argument, NULL, 'w'},
         {0},
     };
     bool demo = true;
-    char *sandbox_host = NULL;
+    char *sandbox_host = NULL, *admin_host = NULL;
+    int admin_port = env->cfg.listen_port;
     int sandbox_port = 8081;
     int64_t workers = 8;
     int c, status = EXIT_OK;
@@ -70,6 +73,11 @@ int cmd_run(int argc, char **argv, struct cmd_env *env)
             if (config_parse_host_port(optarg, true, &sandbox_host, &sandbox_port))
                 status =
                     cmd_usage_error(env, "--sandbox-listen must be HOST:PORT, got \"%s\"", optarg);
+        } else if (c == 'L') {
+            free(admin_host);
+            admin_host = NULL;
+            if (config_parse_host_port(optarg, true, &admin_host, &admin_port))
+                status = cmd_usage_error(env, "--listen must be HOST:PORT, got \"%s\"", optarg);
         } else if (c == 'w') {
             if (parse_int64(optarg, &workers) || workers < 1 || workers > 32)
                 status = cmd_usage_error(env, "--workers must be 1-32, got \"%s\"", optarg);
@@ -85,8 +93,11 @@ int cmd_run(int argc, char **argv, struct cmd_env *env)
         status = EXIT_FAIL;
     if (status == EXIT_OK && demo)
         status = cmd_demo_seed(env, " (--no-demo skips this)");
+    if (status == EXIT_OK)
+        status = cmd_first_admin(env);
     if (status != EXIT_OK) {
         free(sandbox_host);
+        free(admin_host);
         return status;
     }
 
@@ -95,6 +106,7 @@ int cmd_run(int argc, char **argv, struct cmd_env *env)
     struct sandbox *sb = NULL;
     char *token = NULL;
     struct bot *b = NULL;
+    struct web *w = NULL;
     const char *api_url = env->cfg.telegram_api_url;
     if (!env->cfg.bot_token) {
         token = sandbox_token();
@@ -122,22 +134,33 @@ int cmd_run(int argc, char **argv, struct cmd_env *env)
     status = cmd_start_bot(env, &b, &opt);
     if (status != EXIT_OK || !b)
         goto done;
+    struct web_options wopt;
+    cmd_web_options(env, &wopt);
+    wopt.sandbox_url = sb ? sandbox_url(sb) : NULL;
+    if (admin_host)
+        wopt.listen_host = admin_host;
+    wopt.listen_port = admin_port;
+    if (web_start(&w, &wopt, &err)) {
+        status = cmd_fail(env, "cannot start the admin panel: %s", err.data);
+        goto done;
+    }
     print_configuration(env, sb ? "sandbox (no BOT_TOKEN set)" : env->cfg.telegram_api_url);
+    printf("\nThe shop is running.\n");
     if (sb)
-        printf("\nThe shop is running. Open the sandbox chat to shop as a customer:\n"
-               "  %s/\n",
-               sandbox_url(sb));
+        printf("  sandbox chat  %s/   shop as a customer\n", sandbox_url(sb));
     else
-        printf("\nThe shop is running: message @%s in Telegram.\n", bot_username(b));
-    printf("Admin accounts: tgshop user create --username NAME --superuser. Stop with Ctrl-C.\n");
+        printf("  Telegram      @%s   shop as a customer\n", bot_username(b));
+    printf("  admin panel   %s/   sign in as staff\nStop with Ctrl-C.\n", web_url(w));
     fflush(stdout);
     cmd_wait_for_stop();
     printf("Stopping...\n");
 done:
+    web_stop(w);
     bot_stop(b);
     sandbox_stop(sb);
     free(token);
     free(sandbox_host);
+    free(admin_host);
     buf_release(&err);
     return status;
 }

@@ -1,16 +1,15 @@
 #include <stdio.h>
 
 #include "cmd/cmd.h"
-#include "shop/demo.h"
+#include "media/demo_pictures.h"
 #include "core/banned.h"
 
 int cmd_demo_seed(struct cmd_env *env, const char *hint)
 {
-    struct demo_options opt = {env->cfg.media_dir, env->cfg.currency, NULL};
     struct demo_report report;
     struct buf err = BUF_INIT;
     int status = EXIT_OK;
-    if (demo_seed(env->db, &opt, &report, &err))
+    if (media_demo_seed(env->db, env->cfg.media_dir, env->cfg.currency, NULL, &report, &err))
         status = cmd_fail(env, "cannot seed the demo catalogue: %s", err.data);
     else if (!report.skipped)
         printf("Seeded the demo catalogue: %d categories, %d products, %d FAQ entries%s.\n",

@@ -105,11 +105,13 @@ static int apply_one(struct db *db, void *ctx)
     return rc;
 }
 
-/* The highest applied version, or -1 when the table does not exist yet. */
-static int64_t applied_version(struct db *db)
+/* How many migrations are recorded as applied, or -1 when the table does not exist yet.
+ * A count, not the highest version: a migration numbered below one already applied (work
+ * merged from a parallel branch) must still be found missing and applied. */
+static int64_t applied_count(struct db *db)
 {
     int64_t v = -1;
-    if (db_query_int(db, &v, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"))
+    if (db_query_int(db, &v, "SELECT COUNT(*) FROM schema_migrations"))
         return -1;
     return v;
 }
@@ -121,8 +123,7 @@ int migrate_apply(struct db *db, int *out_applied, struct buf *err)
         *out_applied = 0;
     int n = migrate_count();
     /* the common case, an up-to-date database, takes no lock */
-    int64_t newest = n ? version_of(db_migrations[n - 1].name) : 0;
-    if (applied_version(db) >= newest)
+    if (applied_count(db) >= n)
         return 0;
     for (int i = 0; i < n; i++) {
         struct apply_one m = {&db_migrations[i], version_of(db_migrations[i].name), false};
@@ -154,7 +155,7 @@ int migrate_status(struct db *db, struct migration_status *out, struct buf *err)
         out[i].applied = false;
         out[i].applied_at = 0;
     }
-    if (applied_version(db) < 0)
+    if (applied_count(db) < 0)
         return 0; /* nothing applied yet */
     struct db_rows *rows;
     int rc = db_query(db, &rows, "SELECT version, applied_at FROM schema_migrations");

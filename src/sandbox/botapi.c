@@ -9,11 +9,11 @@
 
 #include "core/clock.h"
 #include "core/err.h"
+#include "core/image.h"
 #include "core/parse.h"
 #include "core/utf8.h"
 #include "core/xalloc.h"
 #include "sandbox/faults.h"
-#include "sandbox/image.h"
 #include "sandbox/markup.h"
 #include "core/banned.h"
 

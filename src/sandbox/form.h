@@ -1,11 +1,11 @@
 /*
- * The parameters of one Bot API request, from whichever encoding the bot
- * used: a JSON object, application/x-www-form-urlencoded, multipart/form-data
- * or the URL's query string. As in Telegram's own server every value becomes
- * a string: JSON numbers and booleans keep their literal text, nested
- * objects and arrays their compact JSON, and null means absent. Multipart
- * parts with a filename are uploads, reachable with form_file() only.
- * Everything lives in the arena given to form_init().
+ * The parameters of one Bot API request, whichever way the bot sent them: the
+ * URL's query string, an urlencoded or multipart form (parsed by src/http/),
+ * or a JSON object. As in Telegram's own server every value becomes a string:
+ * JSON numbers and booleans keep their literal text, nested objects and arrays
+ * their compact JSON, and null means absent. Uploaded files (multipart parts
+ * with a filename) are reachable with form_file() only. Everything lives in
+ * the arena given to form_init().
  */
 #ifndef TGSHOP_SANDBOX_FORM_H
 #define TGSHOP_SANDBOX_FORM_H
@@ -33,11 +33,12 @@ struct form {
 void form_init(struct form *f, struct arena *a);
 /* Adds a plain field (copied); a later field with the same name wins. */
 void form_add(struct form *f, const char *name, const char *value, size_t len);
-/* Parses a body according to its Content-Type (NULL or unknown types with an
- * empty body are fine). On malformed input returns ERR_INVALID with a
- * Telegram-style description ("Bad Request: ...") in err. */
-int form_parse_body(struct form *f, const char *content_type, const char *body, size_t len,
-                    struct buf *err);
+/* Adds an uploaded file's bytes (copied); filename non-NULL, content_type may be NULL. */
+void form_add_file(struct form *f, const char *name, const void *data, size_t len,
+                   const char *filename, const char *content_type);
+/* Adds the members of the JSON object body[0, len) by the rule above. On anything but a
+ * JSON object returns ERR_INVALID with Telegram's description in err. */
+int form_parse_json(struct form *f, const char *body, size_t len, struct buf *err);
 /* The value of a plain field, or NULL. */
 const struct form_field *form_get(const struct form *f, const char *name);
 /* An uploaded file by field name, or NULL. */

@@ -1,210 +1,170 @@
 #include "sandbox/sandbox.h"
 
-#include <arpa/inet.h>
-#include <microhttpd.h>
-#include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <time.h>
 
 #include "core/arena.h"
+#include "core/embed.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/util.h"
 #include "core/xalloc.h"
+#include "http/server.h"
+#include "http/static.h"
+#include "http/urlencoded.h"
 #include "sandbox/botapi.h"
 #include "sandbox/faults.h"
 #include "sandbox/form.h"
 #include "sandbox/userapi.h"
-#include "sandbox/webchat.h"
 #include "sandbox/webhook.h"
 #include "sandbox/world.h"
 #include "core/banned.h"
 
 enum { CONNECTION_LIMIT = 512, IDLE_TIMEOUT_S = 120 };
 
+/* The web chat page's files (src/sandbox/webchat/), built into the binary. */
+extern const struct embedded_file webchat_files[];
+
+/* Photos may come from anywhere (a URL the bot sent); nothing else does. */
+static const char webchat_csp[] = "default-src 'self'; img-src * data:; frame-ancestors 'none'";
+
 struct sandbox {
     struct world world;
-    struct MHD_Daemon *daemon;
-    int port;
-    char *url;
+    struct http_server *http;
     pthread_t webhook_thread, timer_thread;
     bool webhook_started, timer_started;
 };
 
-/* One HTTP request being received. */
-struct request_state {
-    struct buf body;
-};
-
-static enum MHD_Result send_reply(struct MHD_Connection *conn, int status, const char *body,
-                                  size_t len, const char *content_type, const char *location)
-{
-    struct MHD_Response *response =
-        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
-    if (!response)
-        return MHD_NO;
-    MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-    if (location)
-        MHD_add_response_header(response, MHD_HTTP_HEADER_LOCATION, location);
-    enum MHD_Result rc = MHD_queue_response(conn, (unsigned)status, response);
-    MHD_destroy_response(response);
-    return rc;
-}
-
-static enum MHD_Result send_error(struct MHD_Connection *conn, int status, const char *description)
+/* A Telegram-shaped error answer: {"ok":false,"error_code":status,"description":...}. */
+static void reply_error(struct http_response *res, int status, const char *description)
 {
     struct botapi_reply rep;
     botapi_reply_init(&rep);
     botapi_fail(&rep, status, description);
-    struct buf out = BUF_INIT;
-    botapi_reply_json(&rep, &out);
-    enum MHD_Result rc = send_reply(conn, status, out.data, out.len, "application/json", NULL);
-    buf_release(&out);
+    res->status = status;
+    res->content_type = "application/json";
+    buf_reset(&res->body);
+    botapi_reply_json(&rep, &res->body);
     botapi_reply_release(&rep);
-    return rc;
 }
 
-static enum MHD_Result add_query_arg(void *form, enum MHD_ValueKind kind, const char *key,
-                                     const char *value)
+/* The errors the HTTP server finds itself (404, 405, 413, a broken form), as Telegram
+ * answers them. */
+static void answer_error(struct http_request *req, struct http_response *res)
 {
-    (void)kind;
-    form_add(form, key, value ? value : "", value ? strlen(value) : 0);
-    return MHD_YES;
+    const char *type = req->content_type ? req->content_type : "";
+    if (res->status == 400 && !strncasecmp(type, "multipart/form-data", 19))
+        reply_error(res, 400, "Bad Request: can't parse multipart/form-data request");
+    else
+        reply_error(res, res->status, http_status_text(res->status));
 }
 
-static enum MHD_Result serve_bot_api(struct sandbox *sb, struct MHD_Connection *conn,
-                                     const char *path, struct request_state *state)
+static void add_fields(struct form *f, const struct http_fields *fields)
 {
+    for (size_t i = 0; i < fields->count; i++)
+        form_add(f, fields->items[i].name, fields->items[i].value, fields->items[i].len);
+}
+
+/* The Bot API call's parameters: the query, then the form and its files or a JSON body.
+ * Returns 0, or the HTTP status to answer with and the description in rep. */
+static int read_params(struct form *f, const struct http_request *req, struct botapi_reply *rep)
+{
+    add_fields(f, &req->query);
+    add_fields(f, &req->form);
+    for (size_t i = 0; i < req->upload_count; i++) {
+        const struct http_upload *u = &req->uploads[i];
+        const char *data;
+        size_t len;
+        int rc = http_upload_read(req, u, &data, &len);
+        if (rc) {
+            buf_adds(&rep->description, http_status_text(rc == ERR_TOOBIG ? 413 : 500));
+            return rc == ERR_TOOBIG ? 413 : 500;
+        }
+        form_add_file(f, u->field, data, len, u->filename, u->content_type);
+    }
+    const char *type = req->content_type ? req->content_type : "";
+    size_t type_len = strcspn(type, "; ");
+    if (type_len == 16 && !strncasecmp(type, "application/json", 16))
+        return form_parse_json(f, req->body, req->body_len, &rep->description) ? 400 : 0;
+    if (req->body_len) {
+        buf_adds(&rep->description, "Bad Request: unsupported Content-Type of the request body");
+        return 400;
+    }
+    return 0;
+}
+
+/* /bot<token>/<method> */
+static void serve_bot_api(struct http_request *req, struct http_response *res)
+{
+    struct sandbox *sb = req->ctx;
     struct world *w = &sb->world;
-    const char *rest = path + 4; /* after "/bot" */
+    const char *rest = http_param(req, "*");
     const char *slash = strchr(rest, '/');
     size_t token_len = slash ? (size_t)(slash - rest) : strlen(rest);
-    if (token_len != strlen(w->token) || memcmp(rest, w->token, token_len))
-        return send_error(conn, 401, "Unauthorized");
-    if (!slash || !slash[1] || strchr(slash + 1, '/'))
-        return send_error(conn, 404, "Not Found");
-    const char *method = slash + 1;
-    if (state->body.overflow)
-        return send_error(conn, 413, "Request Entity Too Large");
-
-    struct arena arena;
-    arena_init(&arena, 0);
+    if (token_len != strlen(w->token) || memcmp(rest, w->token, token_len)) {
+        reply_error(res, 401, "Unauthorized");
+        return;
+    }
+    if (!slash || !slash[1] || strchr(slash + 1, '/')) {
+        reply_error(res, 404, "Not Found");
+        return;
+    }
     struct form form;
-    form_init(&form, &arena);
-    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_query_arg, &form);
-    const char *content_type =
-        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    form_init(&form, req->arena);
     struct botapi_reply rep;
     botapi_reply_init(&rep);
-    struct buf out = BUF_INIT;
-    if (form_parse_body(&form, content_type, state->body.data, state->body.len, &rep.description)) {
-        rep.status = 400;
-        botapi_reply_json(&rep, &out);
+    int status = read_params(&form, req, &rep);
+    res->content_type = "application/json";
+    if (status) {
+        rep.status = status;
+        botapi_reply_json(&rep, &res->body);
     } else {
         pthread_mutex_lock(&w->lock);
-        botapi_call(w, method, &form, &rep);
-        botapi_reply_json(&rep, &out); /* under the lock: the result may share stored objects */
+        botapi_call(w, slash + 1, &form, &rep);
+        botapi_reply_json(&rep, &res->body); /* under the lock: the result may share objects */
         pthread_mutex_unlock(&w->lock);
     }
-    enum MHD_Result rc = send_reply(conn, rep.status, out.data, out.len, "application/json", NULL);
-    buf_release(&out);
+    res->status = rep.status;
     botapi_reply_release(&rep);
-    arena_release(&arena);
-    return rc;
 }
 
-static enum MHD_Result serve_user_api(struct sandbox *sb, struct MHD_Connection *conn,
-                                      const char *path, const char *method,
-                                      struct request_state *state)
+/* /sandbox/api/... (docs/sandbox.md) */
+static void serve_user_api(struct http_request *req, struct http_response *res)
 {
-    if (state->body.overflow)
-        return send_error(conn, 413, "Request Entity Too Large");
-    struct arena arena;
-    arena_init(&arena, 0);
+    struct sandbox *sb = req->ctx;
     struct form query;
-    form_init(&query, &arena);
-    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_query_arg, &query);
+    form_init(&query, req->arena);
+    add_fields(&query, &req->query);
     struct userapi_reply rep;
     userapi_reply_init(&rep);
-    userapi_handle(&sb->world, method, path, &query, state->body.data, state->body.len, &rep);
-    enum MHD_Result rc =
-        send_reply(conn, rep.status, rep.body.data, rep.body.len, rep.content_type, rep.location);
+    userapi_handle(&sb->world, req->method, req->path, &query, req->body, req->body_len, &rep);
+    res->status = rep.status;
+    res->content_type = rep.content_type;
+    buf_add(&res->body, rep.body.data, rep.body.len);
+    if (rep.location)
+        http_response_header(res, "Location", rep.location);
     userapi_reply_release(&rep);
-    arena_release(&arena);
-    return rc;
 }
 
-/* The web chat's files, never cached so a rebuilt sandbox serves its new page. */
-static enum MHD_Result serve_webchat(struct MHD_Connection *conn, const struct webchat_asset *asset)
+/* The web chat at "/", "/chat" and "/webchat/<file>", revalidated on every use so a rebuilt
+ * sandbox serves its new page. */
+static void serve_webchat(struct http_request *req, struct http_response *res)
 {
-    struct MHD_Response *response =
-        MHD_create_response_from_buffer(asset->len, (void *)asset->data, MHD_RESPMEM_PERSISTENT);
-    if (!response)
-        return MHD_NO;
-    MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, asset->content_type);
-    MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-    MHD_add_response_header(response, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(response, "Content-Security-Policy",
-                            "default-src 'self'; img-src * data:; frame-ancestors 'none'");
-    enum MHD_Result rc = MHD_queue_response(conn, MHD_HTTP_OK, response);
-    MHD_destroy_response(response);
-    return rc;
+    const char *name = http_param(req, "name");
+    http_serve_embedded(req, res, webchat_files, name ? name : "index.html", 0);
 }
 
-static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *path,
-                              const char *method, const char *version, const char *upload_data,
-                              size_t *upload_data_size, void **con_cls)
-{
-    (void)version;
-    struct sandbox *sb = cls;
-    struct request_state *state = *con_cls;
-    if (!state) {
-        state = xcalloc(1, sizeof *state);
-        buf_init(&state->body, sb->world.opt.max_body);
-        *con_cls = state;
-        return MHD_YES;
-    }
-    if (*upload_data_size) {
-        buf_add(&state->body, upload_data, *upload_data_size); /* over the cap sets overflow */
-        *upload_data_size = 0;
-        return MHD_YES;
-    }
-    if (strcmp(method, "GET") && strcmp(method, "POST"))
-        return send_error(conn, 405, "Method Not Allowed");
-    if (!strncmp(path, "/bot", 4))
-        return serve_bot_api(sb, conn, path, state);
-    if (!strncmp(path, "/sandbox/api/", 13))
-        return serve_user_api(sb, conn, path, method, state);
-    struct webchat_asset asset;
-    if (!strcmp(method, "GET") && webchat_find(path, &asset))
-        return serve_webchat(conn, &asset);
-    return send_error(conn, 404, "Not Found");
-}
-
-static void request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode code)
-{
-    (void)cls, (void)conn, (void)code;
-    struct request_state *state = *con_cls;
-    if (state) {
-        buf_release(&state->body);
-        free(state);
-        *con_cls = NULL;
-    }
-}
-
-static void log_mhd(void *cls, const char *fmt, va_list ap)
-{
-    (void)cls;
-    struct buf line = BUF_INIT;
-    buf_vaddf(&line, fmt, ap);
-    while (line.len && line.data[line.len - 1] == '\n')
-        buf_truncate(&line, line.len - 1);
-    log_debug("sandbox http: %s", line.data);
-    buf_release(&line);
-}
+static const struct http_route routes[] = {
+    {"GET", "/bot*", serve_bot_api, 0, NULL},
+    {"POST", "/bot*", serve_bot_api, 0, NULL},
+    {"GET", "/sandbox/api/*", serve_user_api, 0, NULL},
+    {"POST", "/sandbox/api/*", serve_user_api, 0, NULL},
+    {"GET", "/", serve_webchat, 0, NULL},
+    {"GET", "/chat", serve_webchat, 0, NULL},
+    {"GET", "/webchat/{name}", serve_webchat, 0, NULL},
+};
 
 /* Expires pre-checkout queries at their deadline, so users see the timeout. */
 static void *run_timer(void *world)
@@ -224,73 +184,49 @@ static void *run_timer(void *world)
     return NULL;
 }
 
-static int resolve_listen_address(const char *host, int port, struct sockaddr_storage *out,
-                                  struct buf *err)
-{
-    struct addrinfo hints = {
-        .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
-    struct addrinfo *res = NULL;
-    char service[16];
-    snprintf(service, sizeof service, "%d", port);
-    int rc = getaddrinfo(host, service, &hints, &res);
-    if (rc || !res) {
-        buf_addf(err, "cannot resolve the listen address %s: %s", host, gai_strerror(rc));
-        return ERR_INVALID;
-    }
-    memcpy(out, res->ai_addr, res->ai_addrlen);
-    freeaddrinfo(res);
-    return 0;
-}
-
 int sandbox_start(struct sandbox **out, const struct sandbox_options *opt, struct buf *err)
 {
     *out = NULL;
-    const char *host = opt->listen_host ? opt->listen_host : "127.0.0.1";
-    if (opt->listen_port < 0 || opt->listen_port > 65535) {
-        buf_addf(err, "the listen port must be 0-65535, got %d", opt->listen_port);
-        return ERR_INVALID;
-    }
-    struct sockaddr_storage addr;
-    if (resolve_listen_address(host, opt->listen_port, &addr, err))
-        return ERR_INVALID;
     struct sandbox *sb = xcalloc(1, sizeof *sb);
     int rc = world_init(&sb->world, opt, err);
     if (rc) {
         free(sb);
         return rc;
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                     MHD_USE_ERROR_LOG | (addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
-    sb->daemon = MHD_start_daemon(
-        flags, (uint16_t)opt->listen_port, NULL, NULL, handle, sb, MHD_OPTION_SOCK_ADDR, &addr,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)IDLE_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, request_done, sb,
-        MHD_OPTION_EXTERNAL_LOGGER, log_mhd, sb, MHD_OPTION_END);
-    if (!sb->daemon) {
-        buf_addf(err, "cannot listen on %s:%d (in use, or not an address of this machine)", host,
-                 opt->listen_port);
-        world_release(&sb->world);
-        free(sb);
-        return ERR_IO;
+    struct http_options http = {
+        .listen_host = opt->listen_host,
+        .listen_port = opt->listen_port,
+        .routes = routes,
+        .route_count = ARRAY_SIZE(routes),
+        .ctx = sb,
+        .on_error = answer_error,
+        .max_body = sb->world.opt.max_body,
+        .max_upload = sb->world.opt.max_body,
+        .csp = webchat_csp,
+        .connection_limit = CONNECTION_LIMIT,
+        .per_ip_limit = CONNECTION_LIMIT, /* the bot and every test client share one address */
+        .idle_timeout_s = IDLE_TIMEOUT_S,
+        .name = "sandbox",
+    };
+    if ((rc = http_server_start(&sb->http, &http, err)))
+        goto fail;
+    if ((rc = pthread_create(&sb->webhook_thread, NULL, webhook_run, &sb->world))) {
+        buf_addf(err, "cannot start the sandbox's webhook thread: %s", strerror(rc));
+        rc = ERR_INTERNAL;
+        goto fail;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(sb->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    sb->port = info ? info->port : opt->listen_port;
-    struct buf url = BUF_INIT;
-    bool v6 = strchr(host, ':') != NULL;
-    buf_addf(&url, "http://%s%s%s:%d", v6 ? "[" : "", host, v6 ? "]" : "", sb->port);
-    sb->url = buf_detach(&url, NULL);
-    int e = pthread_create(&sb->webhook_thread, NULL, webhook_run, &sb->world);
-    sb->webhook_started = e == 0;
-    if (!e)
-        e = pthread_create(&sb->timer_thread, NULL, run_timer, &sb->world);
-    sb->timer_started = sb->webhook_started && e == 0;
-    if (e) {
-        buf_addf(err, "cannot start the sandbox's threads: %s", strerror(e));
-        sandbox_stop(sb); /* joins only the threads that run */
-        return ERR_IO;
+    sb->webhook_started = true;
+    if ((rc = pthread_create(&sb->timer_thread, NULL, run_timer, &sb->world))) {
+        buf_addf(err, "cannot start the sandbox's timer thread: %s", strerror(rc));
+        rc = ERR_INTERNAL;
+        goto fail;
     }
+    sb->timer_started = true;
     *out = sb;
     return 0;
+fail:
+    sandbox_stop(sb);
+    return rc;
 }
 
 void sandbox_stop(struct sandbox *sb)
@@ -301,24 +237,23 @@ void sandbox_stop(struct sandbox *sb)
     sb->world.stopping = true;
     pthread_cond_broadcast(&sb->world.changed);
     pthread_mutex_unlock(&sb->world.lock);
-    MHD_stop_daemon(sb->daemon);
+    http_server_stop(sb->http);
     if (sb->webhook_started)
         pthread_join(sb->webhook_thread, NULL);
     if (sb->timer_started)
         pthread_join(sb->timer_thread, NULL);
     world_release(&sb->world);
-    free(sb->url);
     free(sb);
 }
 
 int sandbox_port(const struct sandbox *sb)
 {
-    return sb->port;
+    return http_server_port(sb->http);
 }
 
 const char *sandbox_url(const struct sandbox *sb)
 {
-    return sb->url;
+    return http_server_url(sb->http);
 }
 
 int sandbox_set_faults(struct sandbox *sb, const struct sandbox_fault *rules, size_t count,
@@ -348,16 +283,15 @@ int sandbox_user_api(struct sandbox *sb, const char *http_method, const char *pa
 {
     struct arena arena;
     arena_init(&arena, 0);
-    struct form query;
-    form_init(&query, &arena);
     const char *question = strchr(path, '?');
     char *bare_path =
         arena_strndup(&arena, path, question ? (size_t)(question - path) : strlen(path));
-    struct buf ignored = BUF_INIT;
+    struct http_fields fields = {0};
     if (question)
-        form_parse_body(&query, "application/x-www-form-urlencoded", question + 1,
-                        strlen(question + 1), &ignored);
-    buf_release(&ignored);
+        http_urlencoded_parse(&fields, &arena, question + 1, strlen(question + 1));
+    struct form query;
+    form_init(&query, &arena);
+    add_fields(&query, &fields);
     struct userapi_reply rep;
     userapi_reply_init(&rep);
     userapi_handle(&sb->world, http_method, bare_path, &query, json_body ? json_body : "",

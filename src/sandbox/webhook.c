@@ -85,7 +85,7 @@ static void run_answered_method(struct world *w, const struct buf *reply)
     form_init(&form, &arena);
     struct buf err = BUF_INIT;
     const struct form_field *method;
-    if (!form_parse_body(&form, "application/json", reply->data, reply->len, &err) &&
+    if (!form_parse_json(&form, reply->data, reply->len, &err) &&
         (method = form_get(&form, "method"))) {
         struct botapi_reply rep;
         botapi_reply_init(&rep);

@@ -206,6 +206,63 @@ int admin_user_list(struct db *db, int (*fn)(const struct admin_user *user, void
     return rc < 0 ? rc : 0;
 }
 
+int admin_user_get(struct db *db, int64_t id, struct admin_user *out)
+{
+    struct db_rows *rows;
+    int rc =
+        db_query(db, &rows, "SELECT " USER_COLUMNS " FROM admin_user WHERE id = ?", DB_INT(id));
+    if (rc)
+        return rc;
+    rc = db_next(rows);
+    if (rc > 0)
+        fill_user(out, rows);
+    db_rows_free(rows);
+    return rc > 0 ? 0 : rc == 0 ? ERR_NOTFOUND : rc;
+}
+
+int admin_user_set_flags(struct db *db, int64_t id, bool is_active, bool is_superuser,
+                         struct buf *err)
+{
+    int rc = db_exec(db, "UPDATE admin_user SET is_active = ?, is_superuser = ? WHERE id = ?",
+                     DB_INT(is_active), DB_INT(is_superuser), DB_INT(id));
+    if (rc) {
+        buf_setf(err, "cannot change the account: %s", db_errmsg(db));
+        return rc;
+    }
+    if (db_changes(db) == 0) {
+        buf_setf(err, "no such account");
+        return ERR_NOTFOUND;
+    }
+    if (!is_active && db_exec(db, "DELETE FROM admin_session WHERE user_id = ?", DB_INT(id))) {
+        buf_setf(err, "account deactivated, but its sessions could not be ended: %s",
+                 db_errmsg(db));
+        return ERR_DB;
+    }
+    return 0;
+}
+
+int admin_user_create_first(struct db *db, char password[21], bool *out_created, struct buf *err)
+{
+    static const char alphabet[] = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    *out_created = false;
+    int64_t count = 0;
+    int rc = db_query_int(db, &count, "SELECT count(*) FROM admin_user");
+    if (rc) {
+        buf_setf(err, "cannot count accounts: %s", db_errmsg(db));
+        return rc;
+    }
+    if (count)
+        return 0;
+    for (int i = 0; i < 20; i++)
+        password[i] = alphabet[randombytes_uniform(sizeof alphabet - 1)];
+    password[20] = '\0';
+    rc = admin_user_create(db, "admin", password, true, NULL, err);
+    if (rc == ERR_CONFLICT)
+        return 0; /* another process made it just now */
+    *out_created = rc == 0;
+    return rc;
+}
+
 /* A hash of a random password, verified when the user does not exist, so that a wrong name
  * costs as much time as a wrong password. */
 static char dummy_hash[crypto_pwhash_STRBYTES];

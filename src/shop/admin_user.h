@@ -40,6 +40,15 @@ int admin_user_set_password(struct db *db, const char *username, const char *pas
 /* Calls fn for each account, ordered by username. */
 int admin_user_list(struct db *db, int (*fn)(const struct admin_user *user, void *ctx), void *ctx,
                     struct buf *err);
+/* The account with this id; ERR_NOTFOUND when there is none. */
+int admin_user_get(struct db *db, int64_t id, struct admin_user *out);
+/* Sets the active and superuser flags. Deactivating an account ends its sessions.
+ * ERR_NOTFOUND when there is no such account. */
+int admin_user_set_flags(struct db *db, int64_t id, bool is_active, bool is_superuser,
+                         struct buf *err);
+/* On a first run: when there is no account at all, creates the superuser "admin" with a
+ * random password written to password (*out_created true; show it once). */
+int admin_user_create_first(struct db *db, char password[21], bool *out_created, struct buf *err);
 /* Checks a login. 0 and *out filled when the name and password match an active account;
  * ERR_FORBIDDEN otherwise (the time taken does not reveal whether the name exists). */
 int admin_user_verify(struct db *db, const char *username, const char *password,

@@ -30,9 +30,12 @@ for round in 1 2 3 4 5; do
     got=$(query "$count_sql")
     [ "$got" = "$expected $expected" ] && ok "round $round: each migration recorded once ($got)" \
         || not_ok "round $round: schema_migrations has '$got', wanted '$expected $expected'"
-    applied=$(cat a.out b.out | grep -c '^applied' || true)
-    [ "$applied" = 1 ] && ok "round $round: exactly one process applied the schema" \
-        || not_ok "round $round: $applied processes say they applied it"
+    # each migration runs under the lock on its own, so the two may share the work: what
+    # they say they applied adds up to every migration exactly once
+    applied=$(cat a.out b.out | sed -n 's/^applied \([0-9]*\) migration.*/\1/p' |
+        awk '{ n += $1 } END { print n + 0 }')
+    [ "$applied" = "$expected" ] && ok "round $round: the migrations were applied once in all" \
+        || not_ok "round $round: the processes say they applied $applied of $expected"
     tables=$(query "SELECT count(*) FROM customer")
     [ "$tables" = 0 ] && ok "round $round: schema usable" || not_ok "round $round: $tables"
 done

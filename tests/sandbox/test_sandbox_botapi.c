@@ -644,10 +644,10 @@ static void test_send_photo_upload_and_file_id(void **state)
     expect_error(test_bot(&status, "sendPhoto", "{\"chat_id\":42}"), &status, 400,
                  "Bad Request: there is no photo in the request");
     buf_reset(&body);
-    buf_adds(&body, "--B\r\nContent-Disposition: form-data; name=\"chat_id\"\r\n\r\n42\r\n"
-                    "--B\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"x\"\r\n\r\n"
-                    "not a picture\r\n--B--\r\n");
-    expect_error(test_http(url, "multipart/form-data; boundary=B", body.data, body.len, &status),
+    buf_adds(&body, "--BB\r\nContent-Disposition: form-data; name=\"chat_id\"\r\n\r\n42\r\n"
+                    "--BB\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"x\"\r\n\r\n"
+                    "not a picture\r\n--BB--\r\n");
+    expect_error(test_http(url, "multipart/form-data; boundary=BB", body.data, body.len, &status),
                  &status, 400, "Bad Request: IMAGE_PROCESS_FAILED");
     free(url);
     buf_release(&body);

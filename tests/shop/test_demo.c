@@ -1,5 +1,6 @@
-/* The demo catalogue (src/shop/demo.c) on both backends: what it seeds, its pictures, when it
- * stays out of the way, and that a failure leaves neither rows nor files behind. */
+/* The demo catalogue (src/shop/demo.c, pictures by src/media/demo_pictures.c) on both backends:
+ * what it seeds, its pictures, when it stays out of the way, and that a failure leaves neither rows
+ * nor files behind. */
 #define _XOPEN_SOURCE 700 /* nftw, to remove the test's media directories */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,10 +19,12 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "db/migrate.h"
+#include "media/demo_pictures.h"
 #include "shop/catalog.h"
 #include "shop/demo.h"
 #include "shop/faq.h"
 #include "testdb.h"
+#include "testfile.h"
 
 static const char *backend;
 static struct db
@@ -50,30 +53,17 @@ static bool exists(const char *path)
     return stat(path, &st) == 0;
 }
 
-static void read_file(const char *path, struct buf *out)
-{
-    buf_reset(out);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_add(out, chunk, n);
-    fclose(f);
-}
-
 /* The file at path is a JPEG of the demo's size. */
 static void assert_picture(const char *path)
 {
     struct buf data = BUF_INIT;
-    read_file(path, &data);
+    testfile_read(&data, path);
     assert_true(data.len > 1000);
     gdImagePtr im = gdImageCreateFromJpegPtr((int)data.len, data.data);
     if (!im)
         fail_msg("%s does not decode as a JPEG", path);
-    assert_int_equal(gdImageSX(im), DEMO_IMAGE_SIZE);
-    assert_int_equal(gdImageSY(im), DEMO_IMAGE_SIZE);
+    assert_int_equal(gdImageSX(im), MEDIA_DEMO_SIZE);
+    assert_int_equal(gdImageSY(im), MEDIA_DEMO_SIZE);
     gdImageDestroy(im);
     buf_release(&data);
 }
@@ -81,8 +71,7 @@ static void assert_picture(const char *path)
 static int seed(struct db *db, const char *media, const char *currency, struct demo_report *r,
                 struct buf *err)
 {
-    struct demo_options opt = {.media_dir = media, .currency = currency};
-    return demo_seed(db, &opt, r, err);
+    return media_demo_seed(db, media, currency, NULL, r, err);
 }
 
 static void run(struct db *db, const char *sql)
@@ -324,17 +313,16 @@ static void pictures_are_deterministic_and_need_no_font(void **state)
     assert_int_equal(count(db, "SELECT count(*) FROM product WHERE price % 5 <> 0"), 0);
     for (int n = 1; n <= 30; n++) {
         buf_setf(&path, "%s/demo/product-%d.jpg", m1.data, n);
-        read_file(path.data, &a);
+        testfile_read(&a, path.data);
         buf_setf(&path, "%s/demo/product-%d.jpg", m2.data, n);
-        read_file(path.data, &b);
+        testfile_read(&b, path.data);
         assert_int_equal(a.len, b.len);
         assert_memory_equal(a.data, b.data, a.len);
     }
 
     /* without the font: shapes only, still a picture for every product */
-    struct demo_options opt = {
-        .media_dir = new_media_dir(&m3), .currency = "JPY", .font_path = "/nonexistent/x.ttf"};
-    assert_int_equal(demo_seed(empty_db(), &opt, &r, &err), 0);
+    assert_int_equal(
+        media_demo_seed(empty_db(), new_media_dir(&m3), "JPY", "/nonexistent/x.ttf", &r, &err), 0);
     assert_int_equal(r.products, 30);
     assert_int_equal(count(db, "SELECT min(price) FROM product"), 190); /* no decimals: yen */
     assert_int_equal(count(db, "SELECT max(price) FROM product"), 2990);
@@ -342,9 +330,9 @@ static void pictures_are_deterministic_and_need_no_font(void **state)
         buf_setf(&path, "%s/demo/product-%d.jpg", m3.data, n);
         assert_picture(path.data);
     }
-    read_file(path.data, &b); /* product-30 without text differs from the one with text */
+    testfile_read(&b, path.data); /* product-30 without text differs from the one with text */
     buf_setf(&path, "%s/demo/product-30.jpg", m1.data);
-    read_file(path.data, &a);
+    testfile_read(&a, path.data);
     assert_false(a.len == b.len && !memcmp(a.data, b.data, a.len));
 
     buf_release(&m1);
@@ -423,6 +411,10 @@ static void bad_options_are_refused(void **state)
     assert_non_null(strstr(err.data, "rub"));
     buf_reset(&err);
     assert_int_equal(seed(db, media_root, NULL, &r, &err), ERR_INVALID);
+    buf_reset(&err);
+    struct demo_options no_drawer = {media_root, "RUB", NULL, NULL};
+    assert_int_equal(demo_seed(db, &no_drawer, &r, &err), ERR_INVALID);
+    assert_non_null(strstr(err.data, "drawer"));
     assert_empty(db);
     buf_release(&err);
 }

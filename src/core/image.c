@@ -1,4 +1,4 @@
-#include "sandbox/image.h"
+#include "core/image.h"
 
 #include <stdbool.h>
 #include <string.h>

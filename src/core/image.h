@@ -1,11 +1,13 @@
 /*
  * Recognises the photo formats Telegram accepts (JPEG, PNG, WebP, GIF) from
  * their first bytes and reads the picture's size, without decoding pixels:
- * enough to answer sendPhoto with plausible PhotoSize objects and to refuse
- * what is not a picture, as Telegram does ("IMAGE_PROCESS_FAILED").
+ * enough for the sandbox to answer sendPhoto with plausible PhotoSize objects
+ * and to refuse what is not a picture, as Telegram does
+ * ("IMAGE_PROCESS_FAILED"), and for src/media/ to refuse a picture too large
+ * to decode before a single pixel is allocated.
  */
-#ifndef TGSHOP_SANDBOX_IMAGE_H
-#define TGSHOP_SANDBOX_IMAGE_H
+#ifndef TGSHOP_CORE_IMAGE_H
+#define TGSHOP_CORE_IMAGE_H
 
 #include <stddef.h>
 
