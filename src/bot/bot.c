@@ -17,7 +17,6 @@
 #include "core/util.h"
 #include "core/xalloc.h"
 #include "shop/customer.h"
-#include "shop/order.h"
 #include "core/banned.h"
 
 enum {
@@ -535,11 +534,6 @@ static void *sweeper_main(void *arg)
         return NULL;
     }
     while (!stopping(b)) {
-        int expired = 0;
-        if (order_expire_reservations(db, clock_now(), &expired))
-            log_warn("reservation sweep failed: %s", db_errmsg(db));
-        else if (expired)
-            log_info("%d unpaid order%s expired; stock returned", expired, expired == 1 ? "" : "s");
         if (db_exec(db, "DELETE FROM processed_update WHERE processed_at < ?",
                     DB_INT(clock_now() - 2 * 86400)))
             log_warn("old update ids not removed: %s", db_errmsg(db));

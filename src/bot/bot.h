@@ -14,8 +14,8 @@
  * payments are idempotent by their charge id instead, and retried when the
  * database fails.
  *
- * A background thread cancels unpaid reservations when they expire (shop/order.h)
- * and forgets processed updates older than two days.
+ * A background thread forgets processed updates older than two days. (Unpaid
+ * reservations are expired by the scheduler of the default job worker: jobs/scheduler.h.)
  */
 #ifndef TGSHOP_BOT_BOT_H
 #define TGSHOP_BOT_BOT_H
@@ -37,7 +37,7 @@ struct bot_options {
     int workers;                  /* 0 = 8 */
     bool long_polling;            /* false: updates arrive through bot_submit() */
     int poll_timeout_s;           /* getUpdates long-poll timeout; 0 = 25 */
-    int expiry_interval_s;        /* how often reservations are swept; 0 = 30 */
+    int expiry_interval_s;        /* how often old update ids are swept; 0 = 30 */
     bool (*stop_requested)(void); /* NULL, or true when start-up should give up (Ctrl-C) */
 };
 

@@ -30,6 +30,7 @@
 #ifndef TGSHOP_JOBS_QUEUE_H
 #define TGSHOP_JOBS_QUEUE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -112,6 +113,19 @@ int queue_dead_discard(struct queue *q, int64_t id);
 /* Takes or renews the named lease for holder for ttl_ms: 1 = holder has it, 0 = someone
  * else holds it. For duties one process at a time should do (the scheduler). */
 int queue_lease(struct queue *q, const char *name, const char *holder, int64_t ttl_ms);
+
+/* The send rate shared by every sender (DESIGN §8): a slot for one message at per_second
+ * overall and at most one a second (1.2 s apart) to chat_id (0 = no chat). Returns 0 with
+ * *out_wait_ms 0 when the slot is taken, or with the milliseconds to wait before asking again. With
+ * Redis the limit is shared by every process using that Redis; with the database queue it is shared
+ * by the threads of this process (run one sender process). */
+int queue_rate_take(struct queue *q, double per_second, int64_t chat_id, int64_t *out_wait_ms);
+/* Pauses every sender for ms (a 429's retry_after): queue_rate_take waits until it ends. */
+int queue_rate_hold(struct queue *q, int64_t ms);
+/* queue_rate_take until the slot is taken: 0, ERR_TIMEOUT when *stopping became true
+ * first, or the queue's error. */
+int queue_rate_wait(struct queue *q, double per_second, int64_t chat_id,
+                    const atomic_bool *stopping);
 
 /* Exponential backoff with jitter for the attempt that just failed (1 = first): a random
  * delay in [d/2, d] where d = base_ms * 2^(attempt-1), capped at max_ms. */

@@ -22,6 +22,8 @@ struct queue_ops {
     int (*dead_retry)(struct queue *q, int64_t id);
     int (*dead_discard)(struct queue *q, int64_t id);
     int (*lease)(struct queue *q, const char *name, const char *holder, int64_t ttl_ms);
+    int (*rate_take)(struct queue *q, double per_second, int64_t chat_id, int64_t *out_wait_ms);
+    int (*rate_hold)(struct queue *q, int64_t ms);
     void (*close)(struct queue *q);
 };
 
@@ -37,6 +39,14 @@ int queue_fail(struct queue *q, int code, const char *fmt, ...)
 
 /* A random claim token (hex), for telling claimants apart. */
 void queue_token(char *out, size_t size);
+
+/* The gap between two messages to one chat: Telegram's 1 a second, with room for requests
+ * that reach it sooner or later than they left. */
+#define QUEUE_CHAT_GAP_MS 1200
+
+/* The send rate inside this process (the database backend's): every thread shares it. */
+int queue_local_rate_take(double per_second, int64_t chat_id, int64_t *out_wait_ms);
+void queue_local_rate_hold(int64_t ms);
 
 int queue_db_open(struct queue **out, const char *database_url, struct buf *err);
 int queue_redis_open(struct queue **out, const char *redis_url, const char *prefix,

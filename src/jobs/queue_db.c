@@ -237,6 +237,19 @@ static int db_lease(struct queue *q, const char *name, const char *holder, int64
     return db_changes(d->db) == 1;
 }
 
+static int db_rate_take(struct queue *q, double per_second, int64_t chat_id, int64_t *out_wait_ms)
+{
+    (void)q;
+    return queue_local_rate_take(per_second, chat_id, out_wait_ms);
+}
+
+static int db_rate_hold(struct queue *q, int64_t ms)
+{
+    (void)q;
+    queue_local_rate_hold(ms);
+    return 0;
+}
+
 static void db_queue_close(struct queue *q)
 {
     db_close(as_db(q)->db);
@@ -255,6 +268,8 @@ static const struct queue_ops db_ops = {
     .dead_retry = db_dead_retry,
     .dead_discard = db_dead_discard,
     .lease = db_lease,
+    .rate_take = db_rate_take,
+    .rate_hold = db_rate_hold,
     .close = db_queue_close,
 };
 

@@ -176,6 +176,28 @@ static const char lease_lua[] = "local cur = redis.call('GET', ARGV[1]) "
                                 "if cur and cur ~= ARGV[2] then return 0 end "
                                 "redis.call('SET', ARGV[1], ARGV[2], 'PX', ARGV[3]) return 1";
 
+/* ARGV: prefix, per_second, chat_id ('0' = none), chat gap ms -> 0 when the slot is taken, else the
+ * ms to wait. GCRA without burst on rate:tat (the next free slot, ms with decimals). */
+static const char rate_take_lua[] = LUA_NOW
+    "local p, chat = ARGV[1], ARGV[3] "
+    "local hold = redis.call('PTTL', p .. 'rate:hold') "
+    "if hold > 0 then return hold end "
+    "if chat ~= '0' then "
+    "  local w = redis.call('PTTL', p .. 'rate:chat:' .. chat) "
+    "  if w > 0 then return w end end "
+    "local tat = tonumber(redis.call('GET', p .. 'rate:tat') or '0') "
+    "if tat > now then return math.ceil(tat - now) end "
+    "if tat < now - 1 then tat = now end "
+    "redis.call('SET', p .. 'rate:tat', string.format('%.3f', tat + 1000 / "
+    "tonumber(ARGV[2])), 'PX', 60000) "
+    "if chat ~= '0' then redis.call('SET', p .. 'rate:chat:' .. chat, 1, 'PX', ARGV[4]) end "
+    "return 0";
+
+/* ARGV: prefix, ms: holds every sender for ms unless a longer hold is on. */
+static const char rate_hold_lua[] = "local k = ARGV[1] .. 'rate:hold' "
+                                    "if redis.call('PTTL', k) < tonumber(ARGV[2]) then "
+                                    "  redis.call('SET', k, 1, 'PX', ARGV[2]) end return 0";
+
 static void disconnect(struct queue_redis *r)
 {
     if (r->c)
@@ -503,6 +525,36 @@ static int redis_lease(struct queue *q, const char *name, const char *holder, in
     return held;
 }
 
+static int redis_rate_take(struct queue *q, double per_second, int64_t chat_id,
+                           int64_t *out_wait_ms)
+{
+    struct queue_redis *r = as_redis(q);
+    char rate[32], chat[24], gap[16];
+    snprintf(rate, sizeof rate, "%.6f", per_second);
+    snprintf(chat, sizeof chat, "%lld", (long long)chat_id);
+    snprintf(gap, sizeof gap, "%d", QUEUE_CHAT_GAP_MS);
+    const char *args[] = {r->prefix, rate, chat, gap};
+    redisReply *reply = NULL;
+    int rc = eval(r, &reply, rate_take_lua, 4, args);
+    if (rc)
+        return rc;
+    *out_wait_ms = reply->type == REDIS_REPLY_INTEGER && reply->integer > 0 ? reply->integer : 0;
+    freeReplyObject(reply);
+    return 0;
+}
+
+static int redis_rate_hold(struct queue *q, int64_t ms)
+{
+    struct queue_redis *r = as_redis(q);
+    char hold[24];
+    snprintf(hold, sizeof hold, "%lld", (long long)ms);
+    const char *args[] = {r->prefix, hold};
+    redisReply *reply = NULL;
+    int rc = eval(r, &reply, rate_hold_lua, 2, args);
+    freeReplyObject(reply);
+    return rc;
+}
+
 static void redis_close(struct queue *q)
 {
     struct queue_redis *r = as_redis(q);
@@ -525,6 +577,8 @@ static const struct queue_ops redis_ops = {
     .dead_retry = redis_dead_retry,
     .dead_discard = redis_dead_discard,
     .lease = redis_lease,
+    .rate_take = redis_rate_take,
+    .rate_hold = redis_rate_hold,
     .close = redis_close,
 };
 

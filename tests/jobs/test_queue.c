@@ -459,6 +459,35 @@ static void test_lease_has_one_holder(void **state)
     queue_close(q);
 }
 
+static void test_send_rate_is_kept(void **state)
+{
+    (void)state;
+    struct queue *q = open_queue();
+    /* 50 a second for one second: 50 slots (the first at once) */
+    int64_t start = clock_mono_ms();
+    int slots = 0;
+    while (clock_mono_ms() - start < 1000) {
+        int64_t wait = 0;
+        assert_int_equal(queue_rate_take(q, 50, 0, &wait), 0);
+        if (wait) {
+            clock_sleep_ms(wait < 5 ? wait : 5);
+            continue;
+        }
+        slots++;
+    }
+    assert_in_range(slots, 45, 51);
+    /* one chat: the second message waits about a second */
+    int64_t wait = 0;
+    assert_int_equal(queue_rate_wait(q, 1000, 77, NULL), 0);
+    assert_int_equal(queue_rate_take(q, 1000, 77, &wait), 0);
+    assert_in_range(wait, 800, 1300);
+    /* a 429: every sender waits */
+    assert_int_equal(queue_rate_hold(q, 400), 0);
+    assert_int_equal(queue_rate_take(q, 1000, 0, &wait), 0);
+    assert_in_range(wait, 250, 400);
+    queue_close(q);
+}
+
 /* Redis goes away mid-run and comes back (AOF): every job still runs. */
 static void test_redis_restart_loses_nothing(void **state)
 {
@@ -524,6 +553,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_two_workers_never_run_one_job_at_once, setup),
         cmocka_unit_test_setup(test_unique_key_enqueues_once, setup),
         cmocka_unit_test_setup(test_lease_has_one_holder, setup),
+        cmocka_unit_test_setup(test_send_rate_is_kept, setup),
         cmocka_unit_test_setup(test_redis_restart_loses_nothing, setup),
     };
     size_t count = sizeof tests / sizeof *tests;
