@@ -9,6 +9,7 @@
 #include "bot/gate.h"
 #include "bot/handlers.h"
 #include "bot/router.h"
+#include "bot/staff.h"
 #include "bot/texts.h"
 #include "bot/ui.h"
 #include "core/clock.h"
@@ -45,6 +46,7 @@ struct worker {
     bool stop;
     struct db *db;
     struct tg_client *tg;
+    struct queue *jobs; /* staff notes (bot/staff.h) */
     struct gate *gate;
     struct arena arena;
 };
@@ -243,6 +245,7 @@ static bool context_for(struct worker *w, struct bot_ctx *c, const struct tg_upd
     memset(c, 0, sizeof *c);
     c->db = w->db;
     c->tg = w->tg;
+    c->queue = w->jobs;
     c->arena = &w->arena;
     c->settings = &w->bot->settings;
     c->update = u;
@@ -723,6 +726,8 @@ static int start_worker(struct bot *b, struct worker *w, struct buf *err)
     struct tg_client_options copt = {.api_url = b->api_url, .token = b->token};
     if ((rc = tg_client_new(&w->tg, &copt, err)))
         return rc;
+    if ((rc = staff_queue_open(&w->jobs, &b->settings, err)))
+        return rc;
     w->gate = gate_new();
     if (pthread_create(&w->thread, NULL, worker_main, w)) {
         buf_setf(err, "cannot start a worker thread");
@@ -810,6 +815,7 @@ void bot_stop(struct bot *b)
     for (int i = 0; b->workers && i < b->opt.workers; i++) {
         struct worker *w = &b->workers[i];
         db_close(w->db);
+        staff_queue_close(w->jobs);
         tg_client_free(w->tg);
         gate_free(w->gate);
         arena_release(&w->arena);

@@ -31,16 +31,6 @@ int ui_send(struct bot_ctx *c, const char *html, const struct tg_keyboard *kb)
     return ui_check(c, tg_send_message(c->tg, NULL, c->chat_id, html, &opt));
 }
 
-int ui_send_to(struct bot_ctx *c, int64_t chat_id, const char *html)
-{
-    struct tg_send_options opt = html_send(NULL);
-    int rc = tg_send_message(c->tg, NULL, chat_id, html, &opt);
-    if (rc)
-        log_warn("cannot notify chat %lld: %s", (long long)chat_id,
-                 tg_client_result(c->tg)->description);
-    return rc;
-}
-
 /* Deletes the pressed message; failure is fine (too old, already gone). */
 static void delete_pressed(struct bot_ctx *c)
 {

@@ -24,8 +24,6 @@ int ui_show_photo(struct bot_ctx *c, const struct tg_photo *photo, const char *c
                   const struct tg_keyboard *kb, const char **out_file_id);
 /* Sends a new message (kb may be a reply keyboard). */
 int ui_send(struct bot_ctx *c, const char *html, const struct tg_keyboard *kb);
-/* Sends to another chat (admin notifications). */
-int ui_send_to(struct bot_ctx *c, int64_t chat_id, const char *html);
 /* Answers the pressed button once (a toast, or an alert): later calls do nothing. */
 void ui_answer(struct bot_ctx *c, const char *text, bool alert);
 /* Same with a text key of the user's language. */

@@ -31,8 +31,9 @@ enum cmd_needs {
 struct cmd_env {
     const struct command *cmd;
     struct config cfg;
-    struct db *db;          /* set by cmd_database() */
-    int migrations_applied; /* how many cmd_database() applied just now */
+    struct db *db;             /* set by cmd_database() */
+    struct queue_config queue; /* the job queue from DATABASE_URL / REDIS_URL */
+    int migrations_applied;    /* how many cmd_database() applied just now */
 };
 
 typedef int cmd_fn(int argc, char **argv, struct cmd_env *env);

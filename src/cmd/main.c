@@ -223,6 +223,7 @@ void cmd_bot_settings(const struct cmd_env *env, struct bot_settings *out)
         .page_size = cfg->page_size,
         .reserve_seconds = cfg->reservation_minutes * 60LL,
         .gate_cache_seconds = 60,
+        .queue = &env->queue,
     };
 }
 
@@ -269,6 +270,8 @@ static int load_config(struct cmd_env *env, const char *env_file)
     }
     buf_release(&err);
     log_setup(env->cfg.log_level, env->cfg.log_format, NULL);
+    env->queue = (struct queue_config){.database_url = env->cfg.database_url,
+                                       .redis_url = env->cfg.redis_url};
     return EXIT_OK;
 }
 

@@ -17,9 +17,8 @@ int cmd_jobs_start(const struct cmd_env *env, struct cmd_jobs *out,
     memset(out, 0, sizeof *out);
     out->notify = (struct notify_ctx){
         .api_url = opt->api_url, .token = opt->token, .send_rate = cfg->send_rate};
-    struct queue_config queue = {.database_url = cfg->database_url, .redis_url = cfg->redis_url};
     struct worker_options wopt = {
-        .queue = queue,
+        .queue = env->queue,
         .database_url = cfg->database_url,
         .queue_count = opt->queue_count,
         .concurrency = opt->concurrency,
@@ -37,7 +36,7 @@ int cmd_jobs_start(const struct cmd_env *env, struct cmd_jobs *out,
     int status = EXIT_OK;
     if (worker_start(out->worker, &err))
         status = cmd_fail(env, "cannot start the job worker: %s", err.data);
-    struct scheduler_options sopt = {.queue = queue, .database_url = cfg->database_url};
+    struct scheduler_options sopt = {.queue = env->queue, .database_url = cfg->database_url};
     if (status == EXIT_OK && default_queue && scheduler_start(&out->scheduler, &sopt, &err))
         status = cmd_fail(env, "cannot start the scheduler: %s", err.data);
     buf_release(&err);

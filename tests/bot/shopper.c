@@ -139,19 +139,48 @@ void shop_open(const char *backend)
                 .page_size = SHOP_PAGE_SIZE,
                 .reserve_seconds = 1800,
                 .gate_cache_seconds = 60,
+                .queue = &shop.queue,
             },
         .workers = 2,
         .long_polling = true,
         .poll_timeout_s = 1, /* bot_stop waits for the running long poll */
         .expiry_interval_s = 3600,
     };
+    shop.queue = (struct queue_config){.database_url = shop.db_url};
+    shop.notify =
+        (struct notify_ctx){.api_url = sandbox_url(test_sb), .token = TEST_TOKEN, .send_rate = 30};
+    struct worker_options wopt = {.queue = shop.queue,
+                                  .database_url = shop.db_url,
+                                  .queues = {QUEUE_SENDING},
+                                  .queue_count = 1,
+                                  .poll_ms = 20};
+    shop.sender = worker_new(&wopt);
+    worker_register(shop.sender, NOTIFY_KIND, notify_message_job, &shop.notify);
+    struct buf err2 = BUF_INIT;
+    if (worker_start(shop.sender, &err2))
+        fail_msg("worker_start: %s", err2.data);
+    buf_release(&err2);
     start_bot();
+}
+
+void shop_settle_notes(void)
+{
+    int64_t deadline = clock_mono_ms() + SETTLE_DEADLINE_MS;
+    while (db_int_or(-1,
+                     "SELECT count(*) FROM job WHERE status IN ('queued', 'running') AND id > ?",
+                     0) != 0) {
+        if (clock_mono_ms() > deadline)
+            fail_msg("staff notes still queued after %d ms", SETTLE_DEADLINE_MS);
+        clock_sleep_ms(5);
+    }
 }
 
 void shop_close(void)
 {
     bot_stop(shop.bot);
     shop.bot = NULL;
+    worker_free(shop.sender);
+    shop.sender = NULL;
     test_stop();
     db_close(shop.db);
     arena_release(&shop.arena);

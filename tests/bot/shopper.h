@@ -31,6 +31,8 @@
 #include "bot/bot.h"
 #include "core/arena.h"
 #include "db/db.h"
+#include "jobs/notify.h"
+#include "jobs/worker.h"
 
 struct shop {
     const char *backend;
@@ -40,6 +42,9 @@ struct shop {
     struct bot *bot;
     struct bot_options opt;
     int64_t admin_ids[1];
+    struct queue_config queue; /* the database queue of the staff notes */
+    struct notify_ctx notify;
+    struct worker *sender; /* a telegram_sending_queue worker, as in tgshop run */
 };
 extern struct shop shop;
 
@@ -54,6 +59,8 @@ void shop_close(void);
 void shop_restart_bot(void);
 /* Waits (with a deadline) until the bot has handled every update the sandbox holds. */
 void shop_settle(void);
+/* Waits (with a deadline) until the sender worker has sent every queued staff note. */
+void shop_settle_notes(void);
 
 /* Calls the sandbox's user API over HTTP; fails the test unless the status is
  * expect_status. Returns the answer's "result" (a new reference; the whole answer for

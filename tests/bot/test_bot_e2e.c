@@ -491,6 +491,7 @@ static void test_full_journey(void **state)
     assert_int_equal(stock_of(fx.sencha), 47);
     screen = shopper_screen(&ann);
     assert_contains(msg_text(screen), data("Order #%lld is paid", (long long)order));
+    shop_settle_notes();
     struct shopper admin = {.id = SHOP_ADMIN_ID};
     json_t *note = shopper_find(&admin, data("New order #%lld", (long long)order));
     assert_non_null(note);
@@ -1080,6 +1081,7 @@ static void test_duplicate_successful_payment(void **state)
     assert_int_equal(after.failures, before.failures);
     assert_int_equal(shopper_delivered(&s), delivered); /* nothing more said */
     assert_int_equal(shopper_count(&s, data("Order #%lld is paid", (long long)order)), 1);
+    shop_settle_notes();
     struct shopper admin = {.id = SHOP_ADMIN_ID};
     assert_int_equal(shopper_count(&admin, data("New order #%lld", (long long)order)), 1);
     /* no username: the admin gets the name and the id, not a made-up "@Dan" */
@@ -1111,6 +1113,7 @@ static void test_expired_reservation_refused(void **state)
     assert_string_equal(why, text_get("en", "pay_error_expired"));
     assert_string_equal(order_status(order), "awaiting_payment");
     assert_int_equal(shopper_count(&s, data("Order #%lld is paid", (long long)order)), 0);
+    shop_settle_notes();
     struct shopper admin = {.id = SHOP_ADMIN_ID};
     assert_int_equal(shopper_count(&admin, data("New order #%lld", (long long)order)), 0);
     shopper_free(&admin);
