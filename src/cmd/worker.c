@@ -15,8 +15,7 @@ int cmd_jobs_start(const struct cmd_env *env, struct cmd_jobs *out,
 {
     const struct config *cfg = &env->cfg;
     memset(out, 0, sizeof *out);
-    out->notify = (struct notify_ctx){
-        .api_url = opt->api_url, .token = opt->token, .send_rate = cfg->send_rate};
+    out->notify = (struct notify_ctx){.send_rate = cfg->send_rate};
     struct worker_options wopt = {
         .queue = env->queue,
         .database_url = cfg->database_url,
@@ -28,6 +27,10 @@ int cmd_jobs_start(const struct cmd_env *env, struct cmd_jobs *out,
         wopt.queues[i] = opt->queues[i];
         sending = sending || !strcmp(opt->queues[i], QUEUE_SENDING);
         default_queue = default_queue || !strcmp(opt->queues[i], QUEUE_DEFAULT);
+    }
+    if (sending) {
+        wopt.api_url = opt->api_url;
+        wopt.token = opt->token;
     }
     out->worker = worker_new(&wopt);
     if (sending)

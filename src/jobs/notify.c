@@ -58,22 +58,17 @@ enum job_result notify_message_job(void *ctx, struct job_run *run, const struct 
         return JOB_FAILED;
     }
     enum job_result result = JOB_RETRY;
-    struct tg_client *tg = NULL;
-    struct buf err = BUF_INIT;
-    if (tg_client_new(&tg, &(struct tg_client_options){.api_url = n->api_url, .token = n->token},
-                      &err)) {
-        buf_setf(run->error, "%s", err.data);
+    if (!run->tg) {
+        buf_setf(run->error, "this worker has no Bot API client (no BOT_TOKEN)");
         result = JOB_FAILED;
     } else if (queue_rate_wait(run->queue, n->send_rate, (int64_t)chat_id, run->stopping)) {
         result = job_run_stopping(run) ? JOB_HAND_BACK : JOB_RETRY;
         buf_setf(run->error, "%s", queue_errmsg(run->queue));
     } else {
         struct tg_send_options opt = {.parse_mode = TG_PARSE_HTML, .disable_link_preview = true};
-        tg_send_message(tg, NULL, (int64_t)chat_id, text, &opt);
-        result = notify_result_of(run, tg_client_result(tg));
+        tg_send_message(run->tg, NULL, (int64_t)chat_id, text, &opt);
+        result = notify_result_of(run, tg_client_result(run->tg));
     }
-    tg_client_free(tg);
-    buf_release(&err);
     json_decref(payload);
     return result;
 }

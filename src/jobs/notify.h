@@ -19,10 +19,8 @@
 
 #define NOTIFY_KIND "notify.message"
 
-/* What the sender needs; shared by every thread (each makes its own client). */
+/* What the sender needs besides the worker thread's Bot API client (worker_options.token). */
 struct notify_ctx {
-    const char *api_url;
-    const char *token;
     double send_rate; /* SEND_RATE */
 };
 

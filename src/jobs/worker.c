@@ -24,6 +24,7 @@ struct worker_thread {
     bool started;
     struct queue *queue;
     struct db *db;
+    struct tg_client *tg;
 };
 
 struct worker {
@@ -97,8 +98,12 @@ static enum worker_state run_job(struct worker_thread *t, const struct job *job,
         buf_setf(error, "no handler for job kind \"%s\"", job->kind);
         return ST_BURY;
     }
-    struct job_run run = {
-        .db = t->db, .queue = t->queue, .arena = a, .error = error, .stopping = &t->w->stopping};
+    struct job_run run = {.db = t->db,
+                          .tg = t->tg,
+                          .queue = t->queue,
+                          .arena = a,
+                          .error = error,
+                          .stopping = &t->w->stopping};
     switch (h->fn(h->ctx, &run, job)) {
     case JOB_DONE:
         return ST_ACK;
@@ -224,6 +229,10 @@ int worker_start(struct worker *w, struct buf *err)
             return ERR_NETWORK;
         if (w->opt.database_url && db_open(&t->db, w->opt.database_url, err))
             return ERR_DB;
+        struct tg_client_options copt = {
+            .api_url = w->opt.api_url, .token = w->opt.token, .cancel = &w->stopping};
+        if (w->opt.token && tg_client_new(&t->tg, &copt, err))
+            return ERR_INVALID;
     }
     for (int i = 0; i < n; i++) {
         struct worker_thread *t = &w->threads[i];
@@ -253,6 +262,7 @@ void worker_free(struct worker *w)
             pthread_join(t->thread, NULL);
         queue_close(t->queue);
         db_close(t->db);
+        tg_client_free(t->tg);
     }
     free(w->threads);
     free(w);

@@ -28,6 +28,7 @@
 
 #include "db/db.h"
 #include "jobs/queue.h"
+#include "tg/client.h"
 
 enum job_result {
     JOB_DONE,      /* acked */
@@ -38,10 +39,11 @@ enum job_result {
 
 /* What a handler gets besides its job: per-thread connections and scratch space. */
 struct job_run {
-    struct db *db;       /* this thread's database connection */
-    struct queue *queue; /* this thread's queue handle: enqueue follow-up jobs */
-    struct arena *arena; /* reset after every job */
-    struct buf *error;   /* the handler's reason for JOB_RETRY / JOB_FAILED */
+    struct db *db;        /* this thread's database connection */
+    struct tg_client *tg; /* this thread's Bot API client (NULL without options.token) */
+    struct queue *queue;  /* this thread's queue handle: enqueue follow-up jobs */
+    struct arena *arena;  /* reset after every job */
+    struct buf *error;    /* the handler's reason for JOB_RETRY / JOB_FAILED */
     const atomic_bool *stopping;
 };
 
@@ -53,6 +55,8 @@ typedef enum job_result job_handler_fn(void *ctx, struct job_run *run, const str
 struct worker_options {
     struct queue_config queue;
     const char *database_url; /* the handlers' database */
+    const char *api_url;      /* the handlers' Bot API (TELEGRAM_API_URL) */
+    const char *token;        /* NULL: no Bot API client */
     const char *queues[2];    /* one or two queue names */
     size_t queue_count;
     int concurrency;         /* threads, default 1 */

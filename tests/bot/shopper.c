@@ -147,10 +147,11 @@ void shop_open(const char *backend)
         .expiry_interval_s = 3600,
     };
     shop.queue = (struct queue_config){.database_url = shop.db_url};
-    shop.notify =
-        (struct notify_ctx){.api_url = sandbox_url(test_sb), .token = TEST_TOKEN, .send_rate = 30};
+    shop.notify = (struct notify_ctx){.send_rate = 30};
     struct worker_options wopt = {.queue = shop.queue,
                                   .database_url = shop.db_url,
+                                  .api_url = sandbox_url(test_sb),
+                                  .token = TEST_TOKEN,
                                   .queues = {QUEUE_SENDING},
                                   .queue_count = 1,
                                   .poll_ms = 20};

@@ -74,10 +74,12 @@ static int flood_violations(void)
 static struct worker *start_sender(void)
 {
     static struct notify_ctx ctx;
-    ctx = (struct notify_ctx){.api_url = sandbox_url(sb), .token = TOKEN, .send_rate = 15};
+    ctx = (struct notify_ctx){.send_rate = 15};
     struct worker_options opt = {.queue = queue_config(),
                                  .queues = {QUEUE_SENDING},
                                  .queue_count = 1,
+                                 .api_url = sandbox_url(sb),
+                                 .token = TOKEN,
                                  .concurrency = 3,
                                  .poll_ms = 50,
                                  .backoff_base_ms = 1000};

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A throwaway Redis for the tests: loopback, a free port, a directory under /tmp,
-# append-only file on (fsync always) so a restart keeps every job. State (port, URL,
+# append-only file on (fsync always, or $REDIS_APPENDFSYNC) so a restart keeps every job. State (port, URL,
 # directory) is kept in STATE_DIR/redis.env so every test and the final stop find it.
 #
 #   redis.sh start STATE_DIR     start; prints the URL
@@ -15,7 +15,8 @@ env_file=$state_dir/redis.env
 command -v redis-server >/dev/null || { echo "redis.sh: redis-server is not installed" >&2; exit 1; }
 
 start_server() { # dir port
-    redis-server --bind 127.0.0.1 --port "$2" --save '' --appendonly yes --appendfsync always \
+    redis-server --bind 127.0.0.1 --port "$2" --save "" --appendonly yes \
+        --appendfsync "${REDIS_APPENDFSYNC:-always}" \
         --dir "$1" --daemonize yes --pidfile "$1/redis.pid" --logfile "$1/redis.log" >/dev/null
     for _ in $(seq 1 100); do
         redis-cli -p "$2" ping 2>/dev/null | grep -q PONG && return 0
