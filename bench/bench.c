@@ -6,7 +6,7 @@
  * see them, the bot's peak RSS and CPU, and checks the shop's books at the end.
  *
  *   tgshop_bench --database-url URL --work-dir DIR [--customers N] [--concurrency C]
- *                [--think-ms MS] [--workers W] [--label NAME] [--summary FILE]
+ *                [--think-ms MS] [--workers W] [--send-rate N] [--label NAME] [--summary FILE]
  *
  * The database must be empty (a fresh SQLite file or PostgreSQL database): the
  * benchmark migrates it, seeds the demo catalogue and gives every product a
@@ -56,6 +56,7 @@ struct options {
     const char *label;
     const char *summary;
     int64_t customers, concurrency, think_ms, workers, ramp_ms, step_timeout_ms, poll_us;
+    int64_t send_rate; /* the bot's SEND_RATE */
 };
 
 struct run {
@@ -185,25 +186,21 @@ static int spawn_bot(struct child *out, const struct options *o, const char *api
         buf_setf(err, "pipe: %s", strerror(errno));
         return ERR_IO;
     }
-    struct buf log_path = BUF_INIT, workers = BUF_INIT;
+    struct buf log_path = BUF_INIT, workers = BUF_INIT, send_rate = BUF_INIT;
     buf_addf(&log_path, "%s/bot.log", o->work_dir);
     buf_addf(&workers, "%lld", (long long)o->workers);
+    buf_addf(&send_rate, "%lld", (long long)o->send_rate);
     /* the configuration of `tgshop bot`, and nothing of the caller's environment but PATH */
     char *env[16];
     size_t n = 0;
     struct buf vars[8];
     const char *path = getenv("PATH");
     const char *names[] = {"BOT_TOKEN", "TELEGRAM_API_URL", "DATABASE_URL", "ADMIN_CHAT_IDS",
-                           "MEDIA_DIR", "LOG_LEVEL",        "PATH"};
+                           "MEDIA_DIR", "LOG_LEVEL",        "SEND_RATE",    "PATH"};
     struct buf media = BUF_INIT;
     buf_addf(&media, "%s/media", o->work_dir);
-    const char *values[] = {BOT_TOKEN,
-                            api_url,
-                            o->database_url,
-                            "100000",
-                            media.data,
-                            "info",
-                            path ? path : "/usr/bin:/bin"};
+    const char *values[] = {BOT_TOKEN,  api_url, o->database_url, "100000",
+                            media.data, "info",  send_rate.data,  path ? path : "/usr/bin:/bin"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         vars[i] = (struct buf)BUF_INIT;
         buf_addf(&vars[i], "%s=%s", names[i], values[i]);
@@ -227,6 +224,7 @@ static int spawn_bot(struct child *out, const struct options *o, const char *api
         buf_release(&vars[i]);
     buf_release(&media);
     buf_release(&workers);
+    buf_release(&send_rate);
     if (rc) {
         close(to_child[1]);
         close(from_child[0]);
@@ -383,6 +381,13 @@ static uint64_t print_api_calls(struct sandbox *sb, uint64_t updates, int64_t *o
     }
     printf("  Bot API calls: %llu (%.2f per update):%s\n", (unsigned long long)total,
            updates ? (double)total / (double)updates : 0.0, line.data);
+    json_t *r = json_object_get(stats, "result");
+    printf("  Telegram's rules: %lld updates fetched again, at most %lld messages to one chat in a "
+           "second, %lld deliveries over the per-chat limit, %lld calls during a flood ban\n",
+           (long long)json_integer_value(json_object_get(r, "updates_refetched")),
+           (long long)json_integer_value(json_object_get(r, "max_per_second")),
+           (long long)json_integer_value(json_object_get(r, "bursts_over_limit")),
+           (long long)json_integer_value(json_object_get(r, "flood_violations")));
     buf_release(&line);
     json_decref(stats);
     return total;
@@ -404,10 +409,11 @@ static double steady_rate(const struct journey_shared *s, double wall_s)
 
 static int usage(void)
 {
-    fprintf(stderr,
-            "usage: tgshop_bench --database-url URL --work-dir DIR [--customers N]\n"
-            "                    [--concurrency C] [--think-ms MS] [--workers W] [--ramp-ms MS]\n"
-            "                    [--bot-bin PATH] [--label NAME] [--summary FILE]\n");
+    fprintf(
+        stderr,
+        "usage: tgshop_bench --database-url URL --work-dir DIR [--customers N]\n"
+        "                    [--concurrency C] [--think-ms MS] [--workers W] [--ramp-ms MS]\n"
+        "                    [--send-rate N] [--bot-bin PATH] [--label NAME] [--summary FILE]\n");
     return 2;
 }
 
@@ -426,6 +432,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"summary", required_argument, NULL, 's'},
         {"step-timeout-ms", required_argument, NULL, 'T'},
         {"poll-us", required_argument, NULL, 'p'},
+        {"send-rate", required_argument, NULL, 'R'},
         {0},
     };
     *o = (struct options){.customers = 2000,
@@ -435,6 +442,7 @@ static int parse_options(int argc, char **argv, struct options *o)
                           .ramp_ms = 2000,
                           .step_timeout_ms = 30000,
                           .poll_us = 250,
+                          .send_rate = 1000,
                           .label = "run"};
     int c;
     while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
@@ -475,6 +483,9 @@ static int parse_options(int argc, char **argv, struct options *o)
             break;
         case 'p':
             target = &o->poll_us, min = 50, max = 1000000;
+            break;
+        case 'R':
+            target = &o->send_rate, min = 1, max = 1000;
             break;
         default:
             return usage();

@@ -101,6 +101,7 @@ int main(int argc, char **argv)
         .token = cfg.bot_token,
         .workers = (int)workers,
         .long_polling = true,
+        .send_rate = cfg.send_rate,
         .settings =
             {
                 .currency = cfg.currency,

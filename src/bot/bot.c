@@ -22,11 +22,12 @@
 
 enum {
     QUEUE_CAPACITY = 1024,
-    WINDOW = 100,        /* polled updates in flight: getUpdates returns at most 100 */
-    IDLE_REPOLL_MS = 20, /* re-poll pause while updates are in flight and none came in */
+    WINDOW = 100,    /* polled updates in flight: getUpdates returns at most 100 */
+    LOOK_AHEAD = 32, /* queued updates a worker looks at to find a chat the pacer lets through */
     MAX_WORKERS = 32,
     LATENCY_BUCKET_US = 50,
-    LATENCY_BUCKETS = 4000, /* 50 µs steps up to 200 ms; slower ones land in the last */
+    LATENCY_BUCKETS = 4000,      /* 50 µs steps up to 200 ms; slower ones land in the last */
+    PRE_CHECKOUT_WAIT_MS = 8000, /* of Telegram's 10 s, what may go to waiting for a 429 */
 };
 
 struct job {
@@ -34,6 +35,7 @@ struct job {
     int64_t received_us;
     bool polled; /* from getUpdates: its completion moves the confirmation window */
     int64_t update_id;
+    int64_t user; /* the user it comes from = the private chat the answer goes to */
 };
 
 struct worker {
@@ -48,11 +50,13 @@ struct worker {
     struct tg_client *tg;
     struct queue *jobs; /* staff notes (bot/staff.h) */
     struct gate *gate;
+    struct ui_screens *screens;
     struct arena arena;
 };
 
 struct bot {
     struct bot_options opt;
+    struct tg_flood *flood, *own_flood; /* own_flood: made by bot_start, freed by bot_stop */
     char *database_url, *api_url, *token, *username;
     struct bot_settings settings;
     struct worker *workers;
@@ -67,9 +71,8 @@ struct bot {
     pthread_cond_t changed;
     bool stop;
     int64_t pending; /* submitted, not yet handled */
-    /* Polled updates not yet confirmed to Telegram, oldest first, and whether each is
-     * handled: the lowest unhandled id is the offset to poll with, so a crash re-delivers
-     * exactly what was not handled (processed_update skips what was). */
+    /* Polled updates in hand, oldest first, and whether each is handled: the inbox forgets
+     * the updates below the lowest unhandled id. */
     int64_t window_ids[WINDOW];
     bool window_done[WINDOW];
     size_t window_head, window_count;
@@ -175,8 +178,12 @@ static int dispatch(struct worker *w, struct bot_ctx *c, const struct tg_update 
             return customer_set_blocked(c->db, c->from->id, s == TG_MEMBER_KICKED);
         return 0;
     }
-    if (u->type == TG_UPDATE_PRE_CHECKOUT_QUERY) /* Telegram waits at most 10 s: no detours */
-        return payment_pre_checkout(c, u->pre_checkout_query);
+    if (u->type == TG_UPDATE_PRE_CHECKOUT_QUERY) { /* Telegram waits at most 10 s: no detours */
+        ui_deadline(c, PRE_CHECKOUT_WAIT_MS);
+        int rc = payment_pre_checkout(c, u->pre_checkout_query);
+        ui_deadline(c, 0);
+        return rc;
+    }
 
     struct tg_profile profile;
     profile_of(c->from, &profile);
@@ -190,7 +197,8 @@ static int dispatch(struct worker *w, struct bot_ctx *c, const struct tg_update 
     if (u->type == TG_UPDATE_MESSAGE && u->message->successful_payment)
         return payment_successful(c, u->message); /* money taken: always applied */
 
-    enum gate_flood flood = gate_flood(w->gate, c->from->id, clock_mono_ms());
+    /* measured when the user acted, not when the worker got to it (replies may be paced) */
+    enum gate_flood flood = gate_flood(w->gate, c->from->id, c->received_us / 1000);
     if (flood != GATE_PASS) {
         /* the one warning of a burst: a toast for a button, a message for typed text (else
          * a burst that starts with messages would use it up unseen) */
@@ -246,6 +254,7 @@ static bool context_for(struct worker *w, struct bot_ctx *c, const struct tg_upd
     c->db = w->db;
     c->tg = w->tg;
     c->queue = w->jobs;
+    c->screens = w->screens;
     c->arena = &w->arena;
     c->settings = &w->bot->settings;
     c->update = u;
@@ -304,6 +313,7 @@ static void handle(struct worker *w, struct job *job)
         struct bot_ctx c;
         int attempts = is_payment(&u) ? 4 : 1;
         for (int attempt = 1; attempt <= attempts && context_for(w, &c, &u); attempt++) {
+            c.received_us = job->received_us;
             int rc = dispatch(w, &c, &u);
             ui_answer(&c, NULL, false); /* no button keeps spinning, whatever happened */
             failed = rc != 0;
@@ -325,6 +335,27 @@ static void handle(struct worker *w, struct job *job)
     record(w->bot, job, failed, duplicate);
 }
 
+/* The next job for w, as an offset from the queue's head: the oldest one whose chat could get a
+ * message now, so that a chat waiting for its pacer or a 429 does not hold back the other
+ * chats of the worker; one user's updates keep their order (a user with an earlier job
+ * passed over is passed over entirely). When every chat waits, the oldest. Called with w->lock
+ * held. */
+static size_t next_job(struct worker *w)
+{
+    int64_t now = clock_mono_us(), passed[LOOK_AHEAD];
+    size_t npassed = 0;
+    for (size_t i = 0; i < w->count && i < LOOK_AHEAD; i++) {
+        const struct job *j = &w->queue[(w->head + i) % QUEUE_CAPACITY];
+        bool behind = false;
+        for (size_t k = 0; k < npassed && !behind; k++)
+            behind = passed[k] == j->user;
+        if (!behind && tg_flood_ready_at(w->bot->flood, j->user, now) <= now)
+            return i;
+        passed[npassed++] = j->user;
+    }
+    return 0;
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
@@ -336,7 +367,10 @@ static void *worker_main(void *arg)
             pthread_mutex_unlock(&w->lock);
             return NULL;
         }
-        struct job job = w->queue[w->head];
+        size_t pick = next_job(w);
+        struct job job = w->queue[(w->head + pick) % QUEUE_CAPACITY];
+        for (size_t i = pick; i > 0; i--) /* close the gap: the ones before move up one */
+            w->queue[(w->head + i) % QUEUE_CAPACITY] = w->queue[(w->head + i - 1) % QUEUE_CAPACITY];
         w->head = (w->head + 1) % QUEUE_CAPACITY;
         w->count--;
         pthread_cond_broadcast(&w->wake); /* room for a waiting producer */
@@ -365,7 +399,7 @@ static void enqueue(struct bot *b, json_t *update, bool polled)
     while (w->count == QUEUE_CAPACITY)
         pthread_cond_wait(&w->wake, &w->lock);
     w->queue[(w->head + w->count) % QUEUE_CAPACITY] =
-        (struct job){json_incref(update), clock_mono_us(), polled, update_id};
+        (struct job){json_incref(update), clock_mono_us(), polled, update_id, user};
     w->count++;
     pthread_cond_broadcast(&w->wake);
     pthread_mutex_unlock(&w->lock);
@@ -431,7 +465,7 @@ static struct tg_client *thread_client(struct bot *b)
     struct tg_client *tg;
     struct buf err = BUF_INIT;
     struct tg_client_options copt = {
-        .api_url = b->api_url, .token = b->token, .cancel = &b->cancel_calls};
+        .api_url = b->api_url, .token = b->token, .cancel = &b->cancel_calls, .flood = b->flood};
     if (tg_client_new(&tg, &copt, &err)) {
         log_error("bot: %s", err.data);
         tg = NULL;
@@ -440,18 +474,113 @@ static struct tg_client *thread_client(struct bot *b)
     return tg;
 }
 
+/* --- the inbox (update_inbox): polled updates kept until handled --- */
+
+struct inbox_batch {
+    const json_t *items;
+    int64_t from; /* the ids below are not new */
+};
+
+static int inbox_store(struct db *db, void *ctx)
+{
+    const struct inbox_batch *ib = ctx;
+    size_t i;
+    const json_t *update;
+    json_array_foreach(ib->items, i, update)
+    {
+        int64_t id = json_integer_value(json_object_get(update, "update_id"));
+        if (id < ib->from)
+            continue;
+        char *body = json_dumps(update, JSON_COMPACT);
+        if (!body)
+            die_oom(0);
+        int rc = db_exec(db,
+                         "INSERT INTO update_inbox (update_id, body, received_at) VALUES (?, ?, ?) "
+                         "ON CONFLICT (update_id) DO NOTHING",
+                         DB_INT(id), DB_TEXT(body), DB_INT(clock_now()));
+        free(body);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Forgets the inbox's updates below below (all handled), once per new watermark. */
+static void inbox_forget(struct db *db, int64_t below, int64_t *forgotten_below)
+{
+    if (below <= *forgotten_below)
+        return;
+    if (db_exec(db, "DELETE FROM update_inbox WHERE update_id < ?", DB_INT(below)))
+        log_warn("bot inbox: %s", db_errmsg(db));
+    else
+        *forgotten_below = below;
+}
+
+/* Handles what the inbox kept from the last run (updates confirmed to Telegram, or not yet,
+ * but not handled when the bot stopped), before polling. processed_update skips those that
+ * were handled after all, and those Telegram sends again because their confirmation did not
+ * reach it. */
+static void inbox_recover(struct bot *b, struct db *db)
+{
+    struct db_rows *rows;
+    int64_t next = 0, count = 0;
+    if (db_query(db, &rows, "SELECT update_id, body FROM update_inbox ORDER BY update_id")) {
+        log_warn("bot inbox: %s", db_errmsg(db));
+        return;
+    }
+    while (db_next(rows) > 0) {
+        json_t *update = json_loadb(db_text(rows, 1), db_len(rows, 1), 0, NULL);
+        next = db_int(rows, 0) + 1;
+        if (json_is_object(update)) {
+            enqueue(b, update, false);
+            count++;
+        }
+        json_decref(update);
+    }
+    db_rows_free(rows);
+    if (count)
+        log_info("bot: handling %lld update%s left from the last run", (long long)count,
+                 count == 1 ? "" : "s");
+    while (!stopping(b) && bot_drain(b, 1000))
+        ;
+    int64_t forgotten = 0;
+    if (!stopping(b))
+        inbox_forget(db, next, &forgotten);
+}
+
+/* The oldest polled update not handled yet (everything below it is done), or next_new. */
+static int64_t handled_below(struct bot *b, int64_t next_new)
+{
+    pthread_mutex_lock(&b->lock);
+    int64_t below = b->window_count ? b->window_ids[b->window_head] : next_new;
+    pthread_mutex_unlock(&b->lock);
+    return below;
+}
+
+/* The long-poll loop: fetch → store in the inbox → hand to the workers → fetch again, or back
+ * off after an error. Each getUpdates confirms (its offset) everything fetched before, which
+ * the inbox holds until it is handled: Telegram sends every update once, and a stop in the
+ * middle loses nothing. A batch the inbox cannot store is not handed on and not confirmed, so
+ * Telegram sends it again after the backoff. */
 static void *poller_main(void *arg)
 {
     struct bot *b = arg;
     struct tg_client *tg = thread_client(b);
-    if (!tg)
-        return NULL;
+    struct db *db = NULL;
     struct buf err = BUF_INIT;
+    if (!tg || db_open(&db, b->database_url, &err)) {
+        if (tg)
+            log_error("bot: %s", err.data);
+        tg_client_free(tg);
+        buf_release(&err);
+        return NULL;
+    }
     enum { FETCH, BACKOFF } state = FETCH;
-    int64_t next_new = 0, backoff_ms = 1000, offset = 0;
-    bool nothing_new = false;
+    int64_t backoff_ms = 1000, forgotten_below = 0;
     static const char *const allowed[] = {
         "message", "callback_query", "inline_query", "pre_checkout_query", "my_chat_member", NULL};
+    int64_t next_new = 0; /* the first poll gets whatever Telegram still holds */
+    inbox_recover(b, db);
     while (!stopping(b)) {
         if (state == BACKOFF) {
             pause_unless_stopping(b, backoff_ms);
@@ -459,22 +588,17 @@ static void *poller_main(void *arg)
             state = FETCH;
             continue;
         }
-        /* Poll from the oldest unhandled update: Telegram returns the ones in flight again
-         * (skipped below) and what is new after them. While some are in flight it answers at
-         * once, so after a poll that brought nothing new, wait until they are all done (then
-         * long-poll) or a short while has passed. */
+        /* room in the window for what comes; the handled ones leave the inbox */
         pthread_mutex_lock(&b->lock);
-        int64_t patience_until = clock_mono_ms() + (nothing_new ? IDLE_REPOLL_MS : 0);
-        while (!b->stop && b->window_count &&
-               (b->window_count == WINDOW || clock_mono_ms() < patience_until))
+        while (!b->stop && b->window_count == WINDOW)
             wait_changed(b);
-        offset = b->window_count ? b->window_ids[b->window_head] : next_new;
-        int timeout_s = b->window_count ? 0 : b->opt.poll_timeout_s;
+        int room = WINDOW - (int)b->window_count;
         pthread_mutex_unlock(&b->lock);
         if (stopping(b))
             break;
+        inbox_forget(db, handled_below(b, next_new), &forgotten_below);
         struct tg_updates batch;
-        struct tg_get_updates req = {offset, WINDOW, timeout_s, allowed};
+        struct tg_get_updates req = {next_new, room, b->opt.poll_timeout_s, allowed};
         if (tg_get_updates(tg, &batch, &req)) {
             const struct tg_result *r = tg_client_result(tg);
             if (stopping(b))
@@ -486,42 +610,47 @@ static void *poller_main(void *arg)
             continue;
         }
         backoff_ms = 1000;
+        struct inbox_batch ib = {batch.items, next_new};
+        if (batch.next_offset > next_new && db_transaction(db, inbox_store, &ib)) {
+            log_warn("bot inbox: cannot store updates, fetching them again later: %s",
+                     db_errmsg(db));
+            tg_updates_release(&batch);
+            state = BACKOFF;
+            continue;
+        }
         size_t i;
         json_t *update;
-        nothing_new = true;
         json_array_foreach(batch.items, i, update)
         {
             int64_t id = json_integer_value(json_object_get(update, "update_id"));
             if (id < next_new)
-                continue; /* in flight or handled: not new */
-            pthread_mutex_lock(&b->lock);
-            bool full = b->window_count == WINDOW;
-            pthread_mutex_unlock(&b->lock);
-            if (full)  /* Telegram forgot some in flight (a restart confirmed them): fetch the */
-                break; /* rest next time rather than overwrite the window */
+                continue; /* sent again (a confirmation that did not arrive): handled or in hand */
             enqueue(b, update, true);
             next_new = id + 1;
-            nothing_new = false;
         }
         tg_updates_release(&batch);
     }
-    /* the oldest update not handled yet: everything below it is done */
+    /* let the workers finish what is in hand (bounded), forget it, and confirm everything
+     * fetched so a restart does not see it again; the poller's own client is cancelled by now,
+     * so a short-lived one does it */
+    int64_t deadline = clock_mono_ms() + 10000;
     pthread_mutex_lock(&b->lock);
-    offset = b->window_count ? b->window_ids[b->window_head] : next_new;
+    while (b->window_count && clock_mono_ms() < deadline)
+        wait_changed(b);
     pthread_mutex_unlock(&b->lock);
-    /* tell Telegram what was handled, so a restart does not see it again; the poller's own
-     * client is cancelled by now, so a short-lived one does it */
+    inbox_forget(db, handled_below(b, next_new), &forgotten_below);
     struct tg_client *last = NULL;
     struct tg_client_options last_opt = {
         .api_url = b->api_url, .token = b->token, .timeout_ms = 5000};
-    if (offset && tg_client_new(&last, &last_opt, &err) == 0) {
+    if (next_new && tg_client_new(&last, &last_opt, &err) == 0) {
         struct tg_updates rest;
-        struct tg_get_updates confirm = {offset, 1, 0, allowed};
+        struct tg_get_updates confirm = {next_new, 1, 0, allowed};
         if (tg_get_updates(last, &rest, &confirm) == 0)
             tg_updates_release(&rest);
     }
     tg_client_free(last);
     tg_client_free(tg);
+    db_close(db);
     buf_release(&err);
     return NULL;
 }
@@ -723,12 +852,13 @@ static int start_worker(struct bot *b, struct worker *w, struct buf *err)
     int rc = db_open(&w->db, b->database_url, err);
     if (rc)
         return rc;
-    struct tg_client_options copt = {.api_url = b->api_url, .token = b->token};
+    struct tg_client_options copt = {.api_url = b->api_url, .token = b->token, .flood = b->flood};
     if ((rc = tg_client_new(&w->tg, &copt, err)))
         return rc;
     if ((rc = staff_queue_open(&w->jobs, &b->settings, err)))
         return rc;
     w->gate = gate_new();
+    w->screens = ui_screens_new();
     if (pthread_create(&w->thread, NULL, worker_main, w)) {
         buf_setf(err, "cannot start a worker thread");
         return ERR_INTERNAL;
@@ -763,6 +893,9 @@ int bot_start(struct bot **out, const struct bot_options *opt, struct buf *err)
         return rc;
     }
     b->settings.bot_username = b->username;
+    b->flood = opt->flood;
+    if (!b->flood)
+        b->flood = b->own_flood = tg_flood_new(&(struct tg_flood_options){.rate = opt->send_rate});
     b->workers = xcalloc((size_t)b->opt.workers, sizeof *b->workers);
     for (int i = 0; i < b->opt.workers && !rc; i++) {
         rc = start_worker(b, &b->workers[i], err);
@@ -818,9 +951,11 @@ void bot_stop(struct bot *b)
         staff_queue_close(w->jobs);
         tg_client_free(w->tg);
         gate_free(w->gate);
+        ui_screens_free(w->screens);
         arena_release(&w->arena);
     }
     free(b->workers);
+    tg_flood_free(b->own_flood);
     free(b->database_url);
     free(b->api_url);
     free(b->token);

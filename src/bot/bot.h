@@ -1,18 +1,27 @@
 /*
  * The bot runtime: a long-polling loop (or updates handed in from a webhook)
  * feeding a small pool of workers. One user's updates always go to the same
- * worker and are handled in order; different users are handled in parallel.
+ * worker and are handled in order; different users are handled in parallel. A
+ * worker takes first the updates of chats the pacer lets through now, so a chat
+ * waiting for its turn holds back the worker's other chats as little as it can.
  * Each worker owns a database connection, a Telegram client, an arena freed
  * after each update and its middleware memory (gate.h).
  *
- * The polling loop is a small state machine: fetch updates, hand them to the
- * workers, fetch again while they work, and back off after errors (a 429's
- * retry_after, 1..30 s for network and server errors). It polls with the
- * offset of the oldest update not handled yet, so Telegram forgets only what
- * is done: a crash re-delivers the rest, and the processed_update table makes
- * a re-delivered update that was handled after all harmless. Successful
- * payments are idempotent by their charge id instead, and retried when the
- * database fails.
+ * The polling loop is a small state machine: fetch updates, store them in the
+ * inbox (the update_inbox table), hand them to the workers, fetch again while
+ * they work, and back off after errors (a 429's retry_after, 1..30 s for
+ * network and server errors). Each fetch confirms the previous ones to
+ * Telegram, so every update is fetched once; the inbox keeps an update until
+ * it is handled, and a bot stopped in the middle (a crash) handles what the
+ * inbox still holds when it starts again. The processed_update table makes an
+ * update that was handled after all harmless. Successful payments are
+ * idempotent by their charge id instead, and retried when the database fails.
+ *
+ * Every Telegram client of the bot shares one flood-control state (tg/flood.h):
+ * a 429 for a chat holds back every call to it, a 429 without a chat holds back
+ * the bot, new messages are paced to about 1/s per chat and SEND_RATE overall.
+ * Replies wait for that and go once; answers to queries give up when they
+ * would come too late to matter.
  *
  * A background thread forgets processed updates older than two days. (Unpaid
  * reservations are expired by the scheduler of the default job worker: jobs/scheduler.h.)
@@ -26,6 +35,7 @@
 
 #include "bot/context.h"
 #include "core/buf.h"
+#include "tg/flood.h"
 
 struct bot;
 
@@ -38,6 +48,9 @@ struct bot_options {
     bool long_polling;            /* false: updates arrive through bot_submit() */
     int poll_timeout_s;           /* getUpdates long-poll timeout; 0 = 25 */
     int expiry_interval_s;        /* how often old update ids are swept; 0 = 30 */
+    double send_rate;             /* SEND_RATE: messages/s over all chats; 0 = 30 */
+    struct tg_flood *flood;       /* flood control shared with other senders of the process
+                                     (tg/flood.h); NULL = the bot's own, from send_rate */
     bool (*stop_requested)(void); /* NULL, or true when start-up should give up (Ctrl-C) */
 };
 

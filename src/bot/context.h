@@ -46,7 +46,9 @@ struct bot_ctx {
     /* the message a callback button belongs to, for editing in place (0 = none) */
     int64_t message_id;
     bool message_has_photo;
-    const char *callback_id; /* answered once: bot_answer_callback() clears it */
+    const char *callback_id;    /* answered once: bot_answer_callback() clears it */
+    struct ui_screens *screens; /* the worker's memory of what screens show (bot/ui.h) */
+    int64_t received_us;        /* when the update came in (clock_mono_us), for answer deadlines */
 };
 
 #endif

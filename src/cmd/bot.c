@@ -33,6 +33,7 @@ int cmd_bot(int argc, char **argv, struct cmd_env *env)
         .token = env->cfg.bot_token,
         .workers = (int)workers,
         .long_polling = true,
+        .send_rate = env->cfg.send_rate,
     };
     cmd_bot_settings(env, &opt.settings);
     cmd_block_stop_signals();

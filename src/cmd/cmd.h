@@ -96,8 +96,9 @@ struct cmd_jobs_options {
     const char *const *queues; /* one or two queue names */
     size_t queue_count;
     int concurrency;
-    const char *api_url; /* the Bot API the senders use */
-    const char *token;   /* NULL: no sending (default queue only) */
+    const char *api_url;    /* the Bot API the senders use */
+    const char *token;      /* NULL: no sending (default queue only) */
+    struct tg_flood *flood; /* the process's flood state, shared with the bot (tg/flood.h) */
 };
 struct cmd_jobs {
     struct worker *worker;

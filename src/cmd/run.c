@@ -6,6 +6,7 @@
 #include "bot/bot.h"
 #include "cmd/cmd.h"
 #include "jobs/queue.h"
+#include "tg/flood.h"
 #include "core/parse.h"
 #include "core/xalloc.h"
 #include "sandbox/sandbox.h"
@@ -108,6 +109,8 @@ int cmd_run(int argc, char **argv, struct cmd_env *env)
     char *token = NULL;
     struct bot *b = NULL;
     struct cmd_jobs default_jobs = {0}, sending_jobs = {0};
+    /* one flood state for every sender of the process: the bot's replies and the jobs' sends */
+    struct tg_flood *flood = tg_flood_new(&(struct tg_flood_options){.rate = env->cfg.send_rate});
     struct web *w = NULL;
     const char *api_url = env->cfg.telegram_api_url;
     if (!env->cfg.bot_token) {
@@ -131,6 +134,8 @@ int cmd_run(int argc, char **argv, struct cmd_env *env)
         .token = token ? token : env->cfg.bot_token,
         .workers = (int)workers,
         .long_polling = true,
+        .send_rate = env->cfg.send_rate,
+        .flood = flood,
     };
     cmd_bot_settings(env, &opt.settings);
     status = cmd_start_bot(env, &b, &opt);
@@ -152,7 +157,8 @@ int cmd_run(int argc, char **argv, struct cmd_env *env)
                                     .queue_count = 1,
                                     .concurrency = 2,
                                     .api_url = api_url,
-                                    .token = opt.token};
+                                    .token = opt.token,
+                                    .flood = flood};
     if ((status = cmd_jobs_start(env, &default_jobs, &jopt)) != EXIT_OK)
         goto done;
     jopt.queues = sending_queue;
@@ -174,6 +180,7 @@ done:
     bot_stop(b);
     cmd_jobs_stop(&default_jobs);
     cmd_jobs_stop(&sending_jobs);
+    tg_flood_free(flood);
     sandbox_stop(sb);
     free(token);
     free(sandbox_host);

@@ -8,6 +8,7 @@
 #include "jobs/notify.h"
 #include "jobs/scheduler.h"
 #include "jobs/worker.h"
+#include "tg/flood.h"
 #include "core/banned.h"
 
 int cmd_jobs_start(const struct cmd_env *env, struct cmd_jobs *out,
@@ -31,6 +32,7 @@ int cmd_jobs_start(const struct cmd_env *env, struct cmd_jobs *out,
     if (sending) {
         wopt.api_url = opt->api_url;
         wopt.token = opt->token;
+        wopt.flood = opt->flood;
     }
     out->worker = worker_new(&wopt);
     if (sending)
@@ -119,14 +121,18 @@ int cmd_worker(int argc, char **argv, struct cmd_env *env)
     cmd_block_stop_signals();
     const char *queues[2] = {names[0], count == 2 ? names[1] : NULL};
     struct cmd_jobs jobs;
-    struct cmd_jobs_options opt = {.queues = queues,
+    struct tg_flood *flood = tg_flood_new(&(struct tg_flood_options){.rate = env->cfg.send_rate});
+    struct cmd_jobs_options opt = {.flood = flood,
+                                   .queues = queues,
                                    .queue_count = count,
                                    .concurrency = (int)concurrency,
                                    .api_url = env->cfg.telegram_api_url,
                                    .token = env->cfg.bot_token};
     status = cmd_jobs_start(env, &jobs, &opt);
-    if (status != EXIT_OK)
+    if (status != EXIT_OK) {
+        tg_flood_free(flood);
         return status;
+    }
     printf("tgshop worker: queue%s %s%s%s, %lld thread%s, jobs in %s%s\n", count == 2 ? "s" : "",
            names[0], count == 2 ? ", " : "", count == 2 ? names[1] : "", (long long)concurrency,
            concurrency == 1 ? "" : "s", env->cfg.redis_url ? "Redis" : "the database",
@@ -136,5 +142,6 @@ int cmd_worker(int argc, char **argv, struct cmd_env *env)
     printf("Stopping: finishing the jobs in hand...\n");
     fflush(stdout);
     cmd_jobs_stop(&jobs);
+    tg_flood_free(flood);
     return EXIT_OK;
 }

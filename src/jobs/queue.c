@@ -1,4 +1,3 @@
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,53 +159,6 @@ int queue_rate_wait(struct queue *q, double per_second, int64_t chat_id,
             return queue_fail(q, ERR_TIMEOUT, "stopped while waiting to send");
         clock_sleep_ms(wait < 50 ? wait : 50);
     }
-}
-
-/* GCRA with no burst: one slot every 1000/per_second ms; per chat, one every
- * QUEUE_CHAT_GAP_MS in a small table (a collision forgets the older chat, which can only let
- * it have one more). */
-static struct {
-    pthread_mutex_t lock;
-    double next_ms;
-    int64_t hold_until_ms;
-    struct {
-        int64_t chat_id, until_ms;
-    } chats[4096];
-} local_rate = {.lock = PTHREAD_MUTEX_INITIALIZER};
-
-int queue_local_rate_take(double per_second, int64_t chat_id, int64_t *out_wait_ms)
-{
-    pthread_mutex_lock(&local_rate.lock);
-    int64_t now = clock_mono_ms();
-    size_t slot = (size_t)((uint64_t)chat_id * 0x9E3779B97F4A7C15ULL >> 52);
-    int64_t wait = 0;
-    if (local_rate.hold_until_ms > now)
-        wait = local_rate.hold_until_ms - now;
-    else if (chat_id && local_rate.chats[slot].chat_id == chat_id &&
-             local_rate.chats[slot].until_ms > now)
-        wait = local_rate.chats[slot].until_ms - now;
-    else if (local_rate.next_ms > (double)now)
-        wait = (int64_t)(local_rate.next_ms - (double)now) + 1;
-    if (!wait) {
-        double base = local_rate.next_ms > (double)now - 1 ? local_rate.next_ms : (double)now;
-        local_rate.next_ms = base + 1000.0 / per_second;
-        if (chat_id) {
-            local_rate.chats[slot].chat_id = chat_id;
-            local_rate.chats[slot].until_ms = now + QUEUE_CHAT_GAP_MS;
-        }
-    }
-    pthread_mutex_unlock(&local_rate.lock);
-    *out_wait_ms = wait;
-    return 0;
-}
-
-void queue_local_rate_hold(int64_t ms)
-{
-    pthread_mutex_lock(&local_rate.lock);
-    int64_t until = clock_mono_ms() + ms;
-    if (until > local_rate.hold_until_ms)
-        local_rate.hold_until_ms = until;
-    pthread_mutex_unlock(&local_rate.lock);
 }
 
 int64_t queue_backoff_ms(int attempt, int64_t base_ms, int64_t max_ms)

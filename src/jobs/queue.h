@@ -114,13 +114,15 @@ int queue_dead_discard(struct queue *q, int64_t id);
  * else holds it. For duties one process at a time should do (the scheduler). */
 int queue_lease(struct queue *q, const char *name, const char *holder, int64_t ttl_ms);
 
-/* The send rate shared by every sender (DESIGN §8): a slot for one message at per_second
- * overall and at most one a second (1.2 s apart) to chat_id (0 = no chat). Returns 0 with
- * *out_wait_ms 0 when the slot is taken, or with the milliseconds to wait before asking again. With
- * Redis the limit is shared by every process using that Redis; with the database queue it is shared
- * by the threads of this process (run one sender process). */
+/* The send rate shared by every sender process (DESIGN §8): a slot for one message at
+ * per_second overall and at most one to chat_id (0 = no chat) every 1.2 s. Returns 0 with
+ * *out_wait_ms 0 when the slot is taken, or with the milliseconds to wait before asking
+ * again. With Redis the slots are shared by every process using that Redis; the database
+ * backend has nothing to share (0 at once): there the process's flood state (tg/flood.h,
+ * in every sender's client) paces the sends, so run one sender process. */
 int queue_rate_take(struct queue *q, double per_second, int64_t chat_id, int64_t *out_wait_ms);
-/* Pauses every sender for ms (a 429's retry_after): queue_rate_take waits until it ends. */
+/* Pauses every sender process for ms (a 429's retry_after): queue_rate_take waits until it
+ * ends (Redis; the database backend leaves holds to the process's flood state). */
 int queue_rate_hold(struct queue *q, int64_t ms);
 /* queue_rate_take until the slot is taken: 0, ERR_TIMEOUT when *stopping became true
  * first, or the queue's error. */

@@ -44,10 +44,6 @@ void queue_token(char *out, size_t size);
  * that reach it sooner or later than they left. */
 #define QUEUE_CHAT_GAP_MS 1200
 
-/* The send rate inside this process (the database backend's): every thread shares it. */
-int queue_local_rate_take(double per_second, int64_t chat_id, int64_t *out_wait_ms);
-void queue_local_rate_hold(int64_t ms);
-
 int queue_db_open(struct queue **out, const char *database_url, struct buf *err);
 int queue_redis_open(struct queue **out, const char *redis_url, const char *prefix,
                      struct buf *err);

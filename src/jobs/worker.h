@@ -57,6 +57,7 @@ struct worker_options {
     const char *database_url; /* the handlers' database */
     const char *api_url;      /* the handlers' Bot API (TELEGRAM_API_URL) */
     const char *token;        /* NULL: no Bot API client */
+    struct tg_flood *flood;   /* the process's flood state for those clients (tg/flood.h) */
     const char *queues[2];    /* one or two queue names */
     size_t queue_count;
     int concurrency;         /* threads, default 1 */

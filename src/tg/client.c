@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/parse.h"
 #include "core/xalloc.h"
+#include "tg/flood.h"
 #include "tg/http.h"
 #include "core/banned.h"
 
@@ -32,8 +33,10 @@ struct tg_client {
     int64_t timeout_ms;
     int64_t connect_timeout_ms;
     const atomic_bool *cancel;
-    json_t *reply;      /* the last parsed reply, kept so results can be borrowed */
-    struct arena arena; /* objects returned by the last call */
+    struct tg_flood *flood; /* shared; NULL = no flood control */
+    int64_t deadline_us;    /* tg_client_set_deadline(); 0 = timeout_ms from each call */
+    json_t *reply;          /* the last parsed reply, kept so results can be borrowed */
+    struct arena arena;     /* objects returned by the last call */
     struct buf parse_error;
     struct tg_result result;
 };
@@ -90,6 +93,7 @@ int tg_client_new(struct tg_client **out, const struct tg_client_options *opt, s
     c->url_prefix = buf_detach(&prefix, NULL);
     c->timeout_ms = opt->timeout_ms > 0 ? opt->timeout_ms : DEFAULT_TIMEOUT_MS;
     c->cancel = opt->cancel;
+    c->flood = opt->flood;
     c->connect_timeout_ms =
         opt->connect_timeout_ms > 0 ? opt->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
     buf_init(&c->url, 0);
@@ -115,6 +119,11 @@ void tg_client_free(struct tg_client *c)
 const struct tg_result *tg_client_result(const struct tg_client *c)
 {
     return &c->result;
+}
+
+void tg_client_set_deadline(struct tg_client *c, int64_t mono_us)
+{
+    c->deadline_us = mono_us;
 }
 
 /* --- building requests --- */
@@ -349,13 +358,80 @@ static struct tg_http_part *form_parts(struct tg_client *c, const struct request
     return parts;
 }
 
-/* Sends r, records the outcome and releases r. On success *out_result (if not NULL) borrows
- * the reply's "result" until the next call. */
-static int perform(struct tg_client *c, struct request *r, const json_t **out_result)
+/* New messages are what Telegram's per-chat and global limits count: the pacer spaces them.
+ * Edits, deletions and answers are only held back by a 429. */
+static enum tg_flood_use flood_use(const char *method)
+{
+    static const char *const messages[] = {"sendMessage", "sendPhoto", "sendInvoice"};
+    for (size_t i = 0; i < sizeof messages / sizeof *messages; i++)
+        if (!strcmp(method, messages[i]))
+            return TG_FLOOD_MESSAGE;
+    return TG_FLOOD_CALL;
+}
+
+/* The chat a request is for (0: none, e.g. an answer to a query or an inline message). */
+static int64_t chat_of(const struct request *r)
+{
+    const json_t *id = json_object_get(r->params, "chat_id");
+    return json_is_integer(id) ? json_integer_value(id) : 0;
+}
+
+/* Waits for flood control (tg/flood.h) before a call; false with the result recorded when the
+ * call may not go before deadline_us. */
+static bool flood_clear(struct tg_client *c, const struct request *r, int64_t chat,
+                        int64_t deadline_us)
+{
+    int64_t wait_us = 0;
+    int rc =
+        tg_flood_acquire(c->flood, chat, flood_use(r->method), deadline_us, c->cancel, &wait_us);
+    if (rc == ERR_TIMEOUT) {
+        tg_result_set(&c->result, TG_TIMEOUT, "cancelled while held back by flood control");
+    } else if (rc) {
+        tg_result_set(&c->result, TG_FLOOD, "held back by flood control for %lld ms more",
+                      (long long)(wait_us / 1000));
+        c->result.error_code = 429;
+        c->result.retry_after = (int)((wait_us + 999999) / 1000000);
+    }
+    if (rc)
+        log_debug("telegram %s not sent: %s", r->method, c->result.description);
+    return rc == 0;
+}
+
+/* One HTTP exchange for req; records the outcome in c->result and c->reply. */
+static void exchange(struct tg_client *c, struct tg_http_request *req, const json_t **out_result)
 {
     long status = 0;
+    json_decref(c->reply);
+    c->reply = NULL;
+    int rc = tg_http_post(&c->http, &status, req);
+    if (rc == ERR_TIMEOUT)
+        tg_result_set(&c->result, TG_TIMEOUT, "%s", c->http.error);
+    else if (rc == ERR_TOOBIG)
+        tg_result_set(&c->result, TG_SERVER, "%s", c->http.error);
+    else if (rc)
+        tg_result_set(&c->result, TG_NETWORK, "%s", c->http.error);
+    else {
+        c->reply = json_loadb(c->http.reply.data, c->http.reply.len, 0, NULL);
+        tg_result_from_reply(&c->result, status, c->reply);
+        const json_t *result = json_object_get(c->reply, "result");
+        if (c->result.kind == TG_OK && !result)
+            tg_result_set(&c->result, TG_SERVER, "the reply has no result");
+        if (out_result)
+            *out_result = result;
+    }
+}
+
+/* Sends r, records the outcome and releases r. On success *out_result (if not NULL) borrows
+ * the reply's "result" until the next call.
+ *
+ * With flood control, the call first waits for its chat's and the bot's holds and, for a
+ * message, for the pacer; a 429 is reported and the call sent again once the hold is over
+ * (a 429 means Telegram did nothing, so this is the one retry that cannot duplicate), as long
+ * as that is before the deadline. getUpdates reports its 429 (it holds back the bot) but
+ * neither waits nor retries: its poller has its own backoff, and fetching sends nothing. */
+static int perform(struct tg_client *c, struct request *r, const json_t **out_result)
+{
     char *json = NULL;
-    int rc;
 
     json_decref(c->reply);
     c->reply = NULL;
@@ -387,21 +463,20 @@ static int perform(struct tg_client *c, struct request *r, const json_t **out_re
     }
 
     int64_t started = clock_mono_ms();
-    rc = tg_http_post(&c->http, &status, &req);
-    if (rc == ERR_TIMEOUT)
-        tg_result_set(&c->result, TG_TIMEOUT, "%s", c->http.error);
-    else if (rc == ERR_TOOBIG)
-        tg_result_set(&c->result, TG_SERVER, "%s", c->http.error);
-    else if (rc)
-        tg_result_set(&c->result, TG_NETWORK, "%s", c->http.error);
-    else {
-        c->reply = json_loadb(c->http.reply.data, c->http.reply.len, 0, NULL);
-        tg_result_from_reply(&c->result, status, c->reply);
-        const json_t *result = json_object_get(c->reply, "result");
-        if (c->result.kind == TG_OK && !result)
-            tg_result_set(&c->result, TG_SERVER, "the reply has no result");
-        if (out_result)
-            *out_result = result;
+    bool waits = c->flood && strcmp(r->method, "getUpdates");
+    int64_t chat = chat_of(r);
+    int64_t deadline_us = c->deadline_us ? c->deadline_us : clock_mono_us() + c->timeout_ms * 1000;
+    for (;;) {
+        if (waits && !flood_clear(c, r, chat, deadline_us))
+            break;
+        exchange(c, &req, out_result);
+        if (!c->flood || c->result.kind != TG_FLOOD)
+            break;
+        tg_flood_report(c->flood, chat, c->result.retry_after, clock_mono_us());
+        log_debug("telegram %s: 429 for %s, retry after %d s", r->method,
+                  chat ? "the chat" : "the bot", c->result.retry_after);
+        if (!waits)
+            break;
     }
     if (c->result.kind != TG_OK)
         log_debug("telegram %s: %s after %lld ms: %s", r->method,

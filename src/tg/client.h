@@ -26,7 +26,17 @@
  *
  * Limits (tg/limits.h) and argument rules are checked before anything is
  * sent: a violation is TG_INVALID (ERR_INVALID) with a message naming the
- * field, and no request is made. Nothing is retried silently.
+ * field, and no request is made.
+ *
+ * Flood control: with options.flood (one struct tg_flood shared by every
+ * client of the process), a call first waits while a 429 holds its chat or
+ * the bot back, a new message (sendMessage, sendPhoto, sendInvoice) also for the pacer (about 1/s
+ * per chat, SEND_RATE overall); a 429 is reported to the shared state and the call sent again when
+ * the hold is over: the only retry the client makes, safe because Telegram did nothing with a call
+ * it answered 429. Waiting ends at the call's deadline (tg_client_set_deadline, else timeout_ms):
+ * then the call fails with TG_FLOOD without being sent. Without options.flood, nothing waits and
+ * nothing is retried. getUpdates only reports its 429s (a bot-wide hold); the poller backs off on
+ * its own.
  *
  * Timeouts: each call may take timeout_ms; getUpdates gets its long-poll
  * timeout on top of that.
@@ -50,6 +60,7 @@
 #define TG_DEFAULT_API_URL "https://api.telegram.org"
 
 struct tg_client;
+struct tg_flood;
 
 struct tg_client_options {
     const char *api_url;        /* TELEGRAM_API_URL; NULL = TG_DEFAULT_API_URL */
@@ -58,6 +69,8 @@ struct tg_client_options {
     int64_t connect_timeout_ms; /* 0 = 10000 */
     size_t max_reply_bytes;     /* larger replies fail as TG_SERVER; 0 = 8 MiB */
     const atomic_bool *cancel;  /* NULL, or a flag that ends calls in progress when set */
+    struct tg_flood *flood;     /* flood control shared by the process's clients (tg/flood.h);
+                                   NULL = none */
 };
 
 /* Creates a client (no connection is made yet). ERR_INVALID with one line in err for a
@@ -67,6 +80,12 @@ void tg_client_free(struct tg_client *c);
 
 /* The outcome of the last call on c. */
 const struct tg_result *tg_client_result(const struct tg_client *c);
+
+/* The latest time (clock_mono_us) the next calls on c may wait for flood control; a call that
+ * could not go by then fails at once with TG_FLOOD (retry_after: the seconds still to wait).
+ * 0 (the default) = timeout_ms from the start of each call. For answers that are worthless
+ * when late (a callback query's, a pre-checkout query's). */
+void tg_client_set_deadline(struct tg_client *c, int64_t mono_us);
 
 /* Calls any method with params (a JSON object, NULL for none). On success *out (if not
  * NULL) is a new reference to the reply's "result" for the caller to json_decref. No

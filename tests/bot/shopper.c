@@ -14,6 +14,7 @@
 #include "core/clock.h"
 #include "core/err.h"
 #include "db/migrate.h"
+#include "tg/flood.h"
 #include "sandbox_client.h"
 #include "shop/customer.h"
 #include "testdb.h"
@@ -101,7 +102,7 @@ void shop_settle(void)
 
 /* ---- the shop ---------------------------------------------------------------------------- */
 
-static void start_bot(void)
+void shop_start_bot(void)
 {
     struct buf err = BUF_INIT;
     if (bot_start(&shop.bot, &shop.opt, &err))
@@ -148,7 +149,11 @@ void shop_open(const char *backend)
     };
     shop.queue = (struct queue_config){.database_url = shop.db_url};
     shop.notify = (struct notify_ctx){.send_rate = 30};
+    /* one flood state for the bot and the sender, as tgshop run has */
+    shop.flood = tg_flood_new(&(struct tg_flood_options){.rate = 30});
+    shop.opt.flood = shop.flood;
     struct worker_options wopt = {.queue = shop.queue,
+                                  .flood = shop.flood,
                                   .database_url = shop.db_url,
                                   .api_url = sandbox_url(test_sb),
                                   .token = TEST_TOKEN,
@@ -161,7 +166,7 @@ void shop_open(const char *backend)
     if (worker_start(shop.sender, &err2))
         fail_msg("worker_start: %s", err2.data);
     buf_release(&err2);
-    start_bot();
+    shop_start_bot();
 }
 
 void shop_settle_notes(void)
@@ -182,6 +187,8 @@ void shop_close(void)
     shop.bot = NULL;
     worker_free(shop.sender);
     shop.sender = NULL;
+    tg_flood_free(shop.flood);
+    shop.flood = NULL;
     test_stop();
     db_close(shop.db);
     arena_release(&shop.arena);
@@ -192,7 +199,7 @@ void shop_restart_bot(void)
 {
     bot_stop(shop.bot);
     shop.bot = NULL;
-    start_bot();
+    shop_start_bot();
 }
 
 /* ---- shoppers ---------------------------------------------------------------------------- */

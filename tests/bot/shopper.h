@@ -44,7 +44,8 @@ struct shop {
     int64_t admin_ids[1];
     struct queue_config queue; /* the database queue of the staff notes */
     struct notify_ctx notify;
-    struct worker *sender; /* a telegram_sending_queue worker, as in tgshop run */
+    struct worker *sender;  /* a telegram_sending_queue worker, as in tgshop run */
+    struct tg_flood *flood; /* shared by the bot and the sender */
 };
 extern struct shop shop;
 
@@ -57,6 +58,8 @@ void shop_open(const char *backend);
 void shop_close(void);
 /* Stops the bot and starts a new one on the same database and sandbox. */
 void shop_restart_bot(void);
+/* Starts the bot again after a test stopped it (bot_stop(shop.bot); shop.bot = NULL). */
+void shop_start_bot(void);
 /* Waits (with a deadline) until the bot has handled every update the sandbox holds. */
 void shop_settle(void);
 /* Waits (with a deadline) until the sender worker has sent every queued staff note. */

@@ -1,6 +1,6 @@
 /* Notifications through telegram_sending_queue against the sandbox, once per queue
  * backend: delivered once each within the rate limits, a blocked user's job dead with the
- * 403, a 429 holding every sender for retry_after. */
+ * 403, a 429 honoured (no call during the hold) and the message delivered after it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +16,7 @@
 #include "db/migrate.h"
 #include "jobs/notify.h"
 #include "sandbox/sandbox.h"
+#include "tg/flood.h"
 #include "testdb.h"
 
 #define TOKEN "123456789:notify-test-token-0123456789abcdef"
@@ -71,6 +72,8 @@ static int flood_violations(void)
     return n;
 }
 
+static struct tg_flood *flood;
+
 static struct worker *start_sender(void)
 {
     static struct notify_ctx ctx;
@@ -80,6 +83,7 @@ static struct worker *start_sender(void)
                                  .queue_count = 1,
                                  .api_url = sandbox_url(sb),
                                  .token = TOKEN,
+                                 .flood = flood,
                                  .concurrency = 3,
                                  .poll_ms = 50,
                                  .backoff_base_ms = 1000};
@@ -156,10 +160,10 @@ static void test_notifications_delivered_within_limits(void **state)
     assert_int_equal(delivered(502), 2);
     assert_int_equal(flood_violations(), 0);
 
-    /* a 429 for the whole bot: every sender waits retry_after, then it is delivered */
-    struct sandbox_fault flood = {
-        .method = "sendMessage", .status = 429, .retry_after = 1, .global = true, .first = 1};
-    assert_int_equal(sandbox_set_faults(sb, &flood, 1, NULL), 0);
+    /* a 429: the chat is held for retry_after (tg/flood.h), then the message is delivered */
+    struct sandbox_fault too_many = {
+        .method = "sendMessage", .chat_id = 503, .status = 429, .retry_after = 1, .first = 1};
+    assert_int_equal(sandbox_set_faults(sb, &too_many, 1, NULL), 0);
     int64_t started = clock_mono_ms();
     assert_int_equal(notify_enqueue(q, 503, "after the flood", NULL), 1);
     assert_int_equal(notify_enqueue(q, 504, "after the flood", NULL), 1);
@@ -201,11 +205,14 @@ int main(int argc, char **argv)
         return 1;
     }
     buf_release(&err);
+    /* the process's flood state, as tgshop worker makes it (SEND_RATE 15) */
+    flood = tg_flood_new(&(struct tg_flood_options){.rate = 15});
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_notifications_delivered_within_limits),
     };
     int failed = _cmocka_run_group_tests(backend, tests, 1, NULL, NULL);
     sandbox_stop(sb);
+    tg_flood_free(flood);
     testdb_cleanup();
     return failed;
 }

@@ -20,6 +20,7 @@
 #include "core/err.h"
 #include "sandbox/sandbox.h"
 #include "tg/client.h"
+#include "tg/flood.h"
 #include "core/banned.h"
 
 #define TOKEN "123456:sandbox-test-token"
@@ -365,6 +366,89 @@ static void test_flood_control(void **state)
     assert_true(tg_client_result(e->c)->retry_after >= 1);
     /* the limit is per chat: another chat is served */
     assert_ok(e->c, tg_send_message(e->c, NULL, BORIS, "one", NULL));
+}
+
+/* The sandbox's counter of one method: "calls" or "rate_limited". */
+static json_int_t method_stat(struct env *e, const char *method, const char *what)
+{
+    json_t *stats = user_api(e, "GET", NULL, "/sandbox/api/stats");
+    json_int_t n = json_integer_value(
+        json_object_get(json_object_get(json_object_get(stats, "methods"), method), what));
+    json_decref(stats);
+    return n;
+}
+
+static struct tg_client *flood_client(struct env *e, struct tg_flood *f)
+{
+    struct tg_client *c;
+    struct buf err = BUF_INIT;
+    if (tg_client_new(
+            &c,
+            &(struct tg_client_options){
+                .api_url = sandbox_url(e->sb), .token = TOKEN, .timeout_ms = 5000, .flood = f},
+            &err))
+        fail_msg("tg_client_new: %s", err.data);
+    buf_release(&err);
+    return c;
+}
+
+static void test_shared_flood_state_honours_retry_after(void **state)
+{
+    struct env *e = *state;
+    /* a pacer looser than the sandbox's 1 message/s per chat: the second send gets a 429 */
+    struct tg_flood *f = tg_flood_new(&(struct tg_flood_options){.chat_rate = 100});
+    struct tg_client *a = flood_client(e, f), *b = flood_client(e, f);
+    sandbox_set_rate_limits(e->sb, 0, 1);
+    assert_ok(a, tg_send_message(a, NULL, ANNA, "one", NULL));
+    int64_t started = clock_mono_ms();
+    /* the 429 is reported, waited out and the message sent once more: it arrives */
+    assert_ok(a, tg_send_message(a, NULL, ANNA, "two", NULL));
+    assert_true(clock_mono_ms() - started >= 900);
+    assert_int_equal(method_stat(e, "sendMessage", "rate_limited"), 1);
+    /* a hold seen by one client holds the other: b waits instead of meeting a 429 */
+    tg_flood_report(f, ANNA, 1, clock_mono_us());
+    assert_ok(b, tg_send_message(b, NULL, ANNA, "three", NULL));
+    assert_int_equal(method_stat(e, "sendMessage", "rate_limited"), 1);
+    /* other chats are not held */
+    started = clock_mono_ms();
+    tg_flood_report(f, ANNA, 30, clock_mono_us());
+    assert_ok(b, tg_send_message(b, NULL, BORIS, "hi", NULL));
+    assert_true(clock_mono_ms() - started < 900);
+    /* where waiting makes no sense: a call that cannot go before its deadline fails at once
+     * with the flood result, and nothing is sent */
+    json_int_t calls = method_stat(e, "sendMessage", "calls");
+    tg_client_set_deadline(b, clock_mono_us() + 100000);
+    int rc = tg_send_message(b, NULL, ANNA, "late", NULL);
+    assert_kind(b, rc, TG_FLOOD);
+    assert_true(tg_client_result(b)->retry_after >= 29);
+    assert_int_equal(method_stat(e, "sendMessage", "calls"), calls);
+    assert_true(clock_mono_ms() - started < 5000);
+    tg_client_free(a);
+    tg_client_free(b);
+    tg_flood_free(f);
+}
+
+static void test_pacer_stays_within_the_chat_limit(void **state)
+{
+    struct env *e = *state;
+    /* the sandbox allows 3 at once and 1 a second per chat, like the pacer: 6 sends, no 429 */
+    struct tg_flood *f = tg_flood_new(NULL);
+    struct tg_client *c = flood_client(e, f);
+    json_decref(user_api(e, "POST",
+                         json_pack("{s:i, s:i}", "per_chat_rate", 1, "per_chat_burst", 3),
+                         "/sandbox/api/limits"));
+    int64_t started = clock_mono_ms();
+    for (int i = 0; i < 5; i++)
+        assert_ok(c, tg_send_message(c, NULL, BORIS, "burst", NULL));
+    /* the 4th and 5th waited a second each (and a new state starts as if the chat had just had
+     * its burst) */
+    assert_true(clock_mono_ms() - started >= 1900);
+    assert_int_equal(method_stat(e, "sendMessage", "rate_limited"), 0);
+    struct tg_flood_stats st;
+    tg_flood_get_stats(f, &st);
+    assert_true(st.paced >= 2);
+    tg_client_free(c);
+    tg_flood_free(f);
 }
 
 static void test_server_errors_and_timeouts(void **state)
@@ -784,6 +868,8 @@ int main(void)
         T(test_limits_enforced_by_the_server),
         T(test_blocked_and_unreachable_users),
         T(test_flood_control),
+        T(test_shared_flood_state_honours_retry_after),
+        T(test_pacer_stays_within_the_chat_limit),
         T(test_server_errors_and_timeouts),
         T(test_network_errors),
         T(test_long_polling_wakes_up_for_a_message),
