@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "core/clock.h"
-#include "db/migrate.h"
 #include "jobs/notify.h"
 #include "sandbox/sandbox.h"
 #include "tg/flood.h"
@@ -179,24 +178,10 @@ static void test_notifications_delivered_within_limits(void **state)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 ||
-        (strcmp(argv[1], "redis") && strcmp(argv[1], "sqlite") && strcmp(argv[1], "postgres"))) {
-        fprintf(stderr, "usage: %s sqlite|postgres|redis\n", argv[0]);
-        return 2;
-    }
-    backend = argv[1];
+    backend = testdb_queue_backend(argc, argv);
     snprintf(prefix, sizeof prefix, "n%ld:", (long)getpid());
-    if (strcmp(backend, "redis")) {
-        snprintf(database_url, sizeof database_url, "%s", testdb_new_url(backend));
-        struct db *db = NULL;
-        struct buf err = BUF_INIT;
-        if (db_open(&db, database_url, &err) || migrate_apply(db, NULL, &err)) {
-            fprintf(stderr, "test database: %s\n", err.data);
-            return 1;
-        }
-        db_close(db);
-        buf_release(&err);
-    }
+    if (strcmp(backend, "redis"))
+        snprintf(database_url, sizeof database_url, "%s", testdb_new_migrated_url(backend));
     struct sandbox_options opt = {
         .bot_token = TOKEN, .global_rate = 20, .per_chat_rate = 1, .per_chat_burst = 1};
     struct buf err = BUF_INIT;

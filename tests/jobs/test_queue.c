@@ -13,7 +13,6 @@
 
 #include "core/clock.h"
 #include "core/err.h"
-#include "db/migrate.h"
 #include "jobs/queue.h"
 #include "jobs/worker.h"
 #include "testdb.h"
@@ -31,13 +30,7 @@ static int setup(void **state)
         snprintf(prefix, sizeof prefix, "t%ld_%d:", (long)getpid(), ++n);
         cfg = (struct queue_config){.redis_url = testdb_redis_url(), .redis_prefix = prefix};
     } else {
-        snprintf(database_url, sizeof database_url, "%s", testdb_new_url(backend));
-        struct db *db = NULL;
-        struct buf err = BUF_INIT;
-        if (db_open(&db, database_url, &err) || migrate_apply(db, NULL, &err))
-            fail_msg("test database: %s", err.data);
-        db_close(db);
-        buf_release(&err);
+        snprintf(database_url, sizeof database_url, "%s", testdb_new_migrated_url(backend));
         cfg = (struct queue_config){.database_url = database_url};
     }
     *state = NULL;
@@ -538,12 +531,7 @@ static void test_redis_restart_loses_nothing(void **state)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 ||
-        (strcmp(argv[1], "redis") && strcmp(argv[1], "sqlite") && strcmp(argv[1], "postgres"))) {
-        fprintf(stderr, "usage: %s sqlite|postgres|redis\n", argv[0]);
-        return 2;
-    }
-    backend = argv[1];
+    backend = testdb_queue_backend(argc, argv);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_fifo_within_a_queue, setup),
         cmocka_unit_test_setup(test_delayed_job_waits_for_its_time, setup),

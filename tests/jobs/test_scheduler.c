@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include "core/clock.h"
-#include "db/migrate.h"
 #include "jobs/scheduler.h"
 #include "testdb.h"
 
@@ -29,10 +28,10 @@ static struct db *open_shop(void)
 {
     snprintf(prefix, sizeof prefix, "s%ld:", (long)getpid());
     snprintf(database_url, sizeof database_url, "%s",
-             testdb_new_url(strcmp(backend, "redis") ? backend : "sqlite"));
+             testdb_new_migrated_url(strcmp(backend, "redis") ? backend : "sqlite"));
     struct db *db = NULL;
     struct buf err = BUF_INIT;
-    if (db_open(&db, database_url, &err) || migrate_apply(db, NULL, &err))
+    if (db_open(&db, database_url, &err))
         fail_msg("test database: %s", err.data);
     buf_release(&err);
     return db;
@@ -109,12 +108,7 @@ static void test_expired_reservation_cancelled_by_one_scheduler(void **state)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 ||
-        (strcmp(argv[1], "redis") && strcmp(argv[1], "sqlite") && strcmp(argv[1], "postgres"))) {
-        fprintf(stderr, "usage: %s sqlite|postgres|redis\n", argv[0]);
-        return 2;
-    }
-    backend = argv[1];
+    backend = testdb_queue_backend(argc, argv);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_expired_reservation_cancelled_by_one_scheduler),
     };

@@ -6,26 +6,6 @@ T=$TGSHOP_BIN
 TOKEN=123456789:worker-test-token-0123456789abcdef
 export DATABASE_URL=sqlite:worker.db
 
-pids=""
-trap 'for p in $pids; do kill $p 2>/dev/null || true; done; rm -rf "$WORK"' EXIT
-
-wait_for() {
-    local deadline=$(($(date +%s) + $1))
-    shift
-    until "$@"; do
-        [ "$(date +%s)" -ge $deadline ] && return 1
-        sleep 0.1
-    done
-}
-
-stop() {
-    kill -TERM "$1"
-    local status=0
-    wait_for 15 sh -c "! kill -0 $1 2>/dev/null" || not_ok "$2 did not stop in 15 s"
-    wait "$1" || status=$?
-    [ $status -eq 0 ] && ok "$2 stops cleanly on SIGTERM (exit 0)" || not_ok "$2 exited $status"
-}
-
 api() { curl -sf -H 'Content-Type: application/json' "$@"; }
 
 expect 2 "worker needs --queue" "$T" worker

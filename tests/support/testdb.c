@@ -116,6 +116,23 @@ const char *testdb_new_url(const char *backend)
     return url;
 }
 
+const char *testdb_new_migrated_url(const char *backend)
+{
+    struct db *db = testdb_open(backend, true);
+    db_close(db);
+    return url;
+}
+
+const char *testdb_queue_backend(int argc, char **argv)
+{
+    if (argc < 2 ||
+        (strcmp(argv[1], "sqlite") && strcmp(argv[1], "postgres") && strcmp(argv[1], "redis"))) {
+        fprintf(stderr, "usage: %s sqlite|postgres|redis\n", argv[0]);
+        exit(2);
+    }
+    return argv[1];
+}
+
 struct db *testdb_open(const char *backend, bool migrated)
 {
     const char *u = testdb_new_url(backend);
