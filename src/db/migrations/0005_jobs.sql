@@ -7,3 +7,5 @@ CREATE TABLE job_lease (
 );
 
 CREATE INDEX job_dead_idx ON job (updated_at, id) WHERE status = 'dead';
+-- claims walk the due queued jobs in order (any queue) and stop at the first of theirs
+CREATE INDEX job_due_idx ON job (run_at, id) WHERE status = 'queued';
