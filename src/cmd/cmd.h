@@ -119,6 +119,7 @@ cmd_fn cmd_bot;
 cmd_fn cmd_migrate;
 cmd_fn cmd_user;
 cmd_fn cmd_sandbox;
+cmd_fn cmd_export;
 cmd_fn cmd_seed_demo;
 
 /* Seeds the demo catalogue into env->db (an empty catalogue only) and says what it did;

@@ -70,6 +70,23 @@ static const struct command commands[] = {
      "list     show every account\n\n"
      "Passwords need at least 8 characters, not only digits, not a well-known\n"
      "password and not close to the username. They are stored as argon2id hashes.\n"},
+    {"export", cmd_export, NEED_MIGRATED, "export orders to CSV or XLSX",
+     "tgshop export orders --format csv|xlsx [--status S] [--from DATE] [--to DATE]\n"
+     "       [--search TEXT] [--bom] [-o FILE]\n\n"
+     "Writes the orders that match the filters, newest first, one row per order with\n"
+     "its items, customer, contact and payment ids (docs/export.md), to FILE or to\n"
+     "standard output. FILE appears only when the export is complete. On a terminal\n"
+     "the progress shows on standard error.\n\n"
+     "  --format csv|xlsx   CSV (RFC 4180, UTF-8) or an Excel workbook (needs -o FILE or\n"
+     "                      a redirected standard output)\n"
+     "  --status S          only orders in status S: new, awaiting_payment, paid,\n"
+     "                      shipped, delivered, cancelled, refunded\n"
+     "  --from DATE         only orders created on DATE (YYYY-MM-DD, UTC) or later\n"
+     "  --to DATE           only orders created on DATE or earlier\n"
+     "  --search TEXT       only orders whose number, contact name, phone or customer\n"
+     "                      name or username contains TEXT\n"
+     "  --bom               CSV: start with a byte order mark (Excel then reads UTF-8)\n"
+     "  -o, --output FILE   write to FILE instead of standard output\n"},
     {"seed-demo", cmd_seed_demo, NEED_MIGRATED, "seed the demo catalogue",
      "tgshop seed-demo\n\n"
      "Migrates the database and seeds the demo catalogue into it: a tea and coffee shop\n"

@@ -144,6 +144,8 @@ int cmd_run(int argc, char **argv, struct cmd_env *env)
     struct web_options wopt;
     cmd_web_options(env, &wopt);
     wopt.sandbox_url = sb ? sandbox_url(sb) : NULL;
+    wopt.telegram_api_url = api_url;
+    wopt.bot_token = opt.token;
     if (admin_host)
         wopt.listen_host = admin_host;
     wopt.listen_port = admin_port;

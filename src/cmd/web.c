@@ -23,6 +23,8 @@ void cmd_web_options(const struct cmd_env *env, struct web_options *out)
         .listen_port = cfg->listen_port,
         .media_dir = cfg->media_dir,
         .currency = cfg->currency,
+        .telegram_api_url = cfg->telegram_api_url,
+        .bot_token = cfg->bot_token,
     };
 }
 
@@ -41,6 +43,13 @@ int cmd_first_admin(struct cmd_env *env)
                password);
     buf_release(&err);
     return status;
+}
+
+static int count_account(const struct admin_user *user, void *count)
+{
+    (void)user;
+    ++*(int *)count;
+    return 0;
 }
 
 int cmd_web(int argc, char **argv, struct cmd_env *env)
@@ -107,6 +116,10 @@ int cmd_web(int argc, char **argv, struct cmd_env *env)
     if (b)
         printf(" and receives Telegram updates at POST %s/tg/webhook", web_url(w));
     printf(". Stop with Ctrl-C.\n");
+    int accounts = 0;
+    if (admin_user_list(env->db, count_account, &accounts, &err) == 0 && accounts == 0)
+        printf("There is no account yet: create one with\n"
+               "  tgshop user create --username NAME --superuser\n");
     fflush(stdout);
     cmd_wait_for_stop();
 done:

@@ -1,11 +1,13 @@
 #include "db/migrate.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/xalloc.h"
 #include "core/parse.h"
 #include "db/db_backend.h"
 #include "core/banned.h"
@@ -35,26 +37,48 @@ static int64_t version_of(const char *name)
     return v;
 }
 
+/* The backend sections: text between a start marker and {{END}} is kept only on that backend. */
+static const char *const section_names[] = {"{{SQLITE}}", "{{POSTGRES}}"};
+static const enum db_kind section_kinds[] = {DB_SQLITE, DB_POSTGRES};
+
 char *migrate_expand(const struct db *db, const char *sql)
 {
     static const char *const names[] = {"{{ID}}", "{{BLOB}}", "{{NOW}}"};
     const char *values[] = {db->backend->id_column, db->backend->blob_type, db->backend->now_expr};
     struct buf out = BUF_INIT;
     const char *p = sql;
+    bool skipping = false;
     while (*p) {
         bool replaced = false;
         if (p[0] == '{' && p[1] == '{') {
+            for (size_t i = 0; i < 2 && !replaced; i++) {
+                size_t n = strlen(section_names[i]);
+                if (!strncmp(p, section_names[i], n)) {
+                    skipping = db_kind(db) != section_kinds[i];
+                    p += n;
+                    replaced = true;
+                }
+            }
+            if (!replaced && !strncmp(p, "{{END}}", 7)) {
+                skipping = false;
+                p += 7;
+                replaced = true;
+            }
             for (size_t i = 0; i < 3 && !replaced; i++) {
                 size_t n = strlen(names[i]);
                 if (!strncmp(p, names[i], n)) {
-                    buf_adds(&out, values[i]);
+                    if (!skipping)
+                        buf_adds(&out, values[i]);
                     p += n;
                     replaced = true;
                 }
             }
         }
-        if (!replaced)
-            buf_addc(&out, *p++);
+        if (!replaced) {
+            if (!skipping)
+                buf_addc(&out, *p);
+            p++;
+        }
     }
     return buf_detach(&out, NULL);
 }
@@ -105,15 +129,28 @@ static int apply_one(struct db *db, void *ctx)
     return rc;
 }
 
-/* How many migrations are recorded as applied, or -1 when the table does not exist yet.
- * A count, not the highest version: a migration numbered below one already applied (work
- * merged from a parallel branch) must still be found missing and applied. */
-static int64_t applied_count(struct db *db)
+/* How many of the built-in migrations are recorded as applied, or -1 when the table does
+ * not exist yet. Neither the highest version nor a plain row count: a migration numbered
+ * below one already applied (work merged from a parallel branch), or a database that also
+ * records a version this binary does not know, must still have its missing ones applied. */
+static int applied_count(struct db *db)
 {
-    int64_t v = -1;
-    if (db_query_int(db, &v, "SELECT COUNT(*) FROM schema_migrations"))
+    struct db_rows *rows;
+    if (db_query(db, &rows, "SELECT version FROM schema_migrations"))
         return -1;
-    return v;
+    int n = migrate_count(), found = 0, rc;
+    bool *seen = xcalloc((size_t)n + 1, sizeof *seen);
+    while ((rc = db_next(rows)) > 0) {
+        for (int i = 0; i < n; i++) {
+            if (!seen[i] && version_of(db_migrations[i].name) == db_int(rows, 0)) {
+                seen[i] = true;
+                found++;
+            }
+        }
+    }
+    db_rows_free(rows);
+    free(seen);
+    return rc < 0 ? -1 : found;
 }
 
 int migrate_apply(struct db *db, int *out_applied, struct buf *err)

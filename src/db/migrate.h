@@ -13,6 +13,9 @@
  *   {{ID}}    the auto-increment 64-bit primary key column type
  *   {{BLOB}}  the binary type
  *   {{NOW}}   the current UTC time in seconds, for DEFAULT clauses
+ * and two section markers for what only one backend has (full-text indexes):
+ *   {{SQLITE}} ... {{END}}    kept on SQLite only
+ *   {{POSTGRES}} ... {{END}}  kept on PostgreSQL only
  * Everything else is SQL both understand: BIGINT for integers, TEXT, CHECK
  * constraints, partial and expression indexes, ON CONFLICT, RETURNING.
  */

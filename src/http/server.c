@@ -1,9 +1,12 @@
 #include "http/server.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -417,6 +420,48 @@ static enum MHD_Result post_iterator(void *cls, enum MHD_ValueKind kind, const c
 
 /* ---- the MHD callbacks ---- */
 
+/* True for loopback and private addresses: where a proxy in front of us would be. */
+static bool is_private_peer(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET) {
+        uint32_t ip = ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr);
+        return (ip >> 24) == 127 || (ip >> 24) == 10 || (ip >> 20) == 0xac1 /* 172.16/12 */ ||
+               (ip >> 16) == 0xc0a8 /* 192.168/16 */;
+    }
+    if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(a6)) {
+            struct sockaddr_in v4 = {.sin_family = AF_INET};
+            memcpy(&v4.sin_addr, a6->s6_addr + 12, 4);
+            return is_private_peer((const struct sockaddr *)&v4);
+        }
+        return IN6_IS_ADDR_LOOPBACK(a6) || (a6->s6_addr[0] & 0xfe) == 0xfc; /* fc00::/7 */
+    }
+    return false;
+}
+
+/* The last address of an X-Forwarded-For list (the one the nearest proxy saw), if it is an
+ * address. */
+static const char *forwarded_for(const char *header, struct arena *a)
+{
+    const char *last = strrchr(header, ',');
+    last = last ? last + 1 : header;
+    while (*last == ' ' || *last == '\t')
+        last++;
+    size_t len = strcspn(last, " \t");
+    char ip[INET6_ADDRSTRLEN];
+    if (!len || len >= sizeof ip)
+        return NULL;
+    memcpy(ip, last, len);
+    ip[len] = '\0';
+    unsigned char bin[sizeof(struct in6_addr)];
+    if (inet_pton(AF_INET, ip, bin) != 1 && inet_pton(AF_INET6, ip, bin) != 1)
+        return NULL;
+    return arena_strdup(a, ip);
+}
+
+/* The client's address: the peer's, or behind a proxy on a loopback or private address,
+ * the one the proxy reports in X-Forwarded-For. */
 static const char *client_ip(struct MHD_Connection *conn, struct arena *a)
 {
     const union MHD_ConnectionInfo *info =
@@ -425,6 +470,10 @@ static const char *client_ip(struct MHD_Connection *conn, struct arena *a)
     if (!info || !info->client_addr)
         return "";
     const struct sockaddr *sa = info->client_addr;
+    const char *xff = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For");
+    const char *forwarded = xff && is_private_peer(sa) ? forwarded_for(xff, a) : NULL;
+    if (forwarded)
+        return forwarded;
     socklen_t len =
         sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
     if (getnameinfo(sa, len, host, sizeof host, NULL, 0, NI_NUMERICHOST))

@@ -13,6 +13,7 @@
 #include "core/parse.h"
 #include "core/utf8.h"
 #include "core/xalloc.h"
+#include "http/server.h"
 #include "sandbox/faults.h"
 #include "sandbox/markup.h"
 #include "core/banned.h"
@@ -1247,30 +1248,6 @@ static const struct method {
     {"getChatMember", get_chat_member},
 };
 
-static const char *status_text(int status)
-{
-    switch (status) {
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 409:
-        return "Conflict";
-    case 502:
-        return "Bad Gateway";
-    case 503:
-        return "Service Unavailable";
-    case 504:
-        return "Gateway Timeout";
-    default:
-        return status < 500 ? "Bad Request" : "Internal Server Error";
-    }
-}
-
 /* Waits ms with w->lock released (the world may change meanwhile); ends early on stop. */
 static void wait_unlocked(struct world *w, int ms)
 {
@@ -1302,7 +1279,7 @@ static bool inject_faults(struct call *c, const char *method)
         snprintf(description, sizeof description, "Too Many Requests: retry after %d",
                  hit.retry_after);
     else
-        snprintf(description, sizeof description, "%s", status_text(hit.status));
+        snprintf(description, sizeof description, "%s", http_status_text(hit.status));
     if (hit.delay_ms)
         wait_unlocked(c->w, hit.delay_ms);
     if (!hit.status)

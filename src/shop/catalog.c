@@ -1,5 +1,7 @@
 #include "shop/catalog.h"
 
+#include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/buf.h"
@@ -59,29 +61,42 @@ int catalog_category(struct db *db, struct arena *a, int64_t id, struct category
     return rc;
 }
 
-int catalog_product(struct db *db, struct arena *a, int64_t id, struct product *out)
+#define PRODUCT_COLUMNS                                                                            \
+    "id, category_id, name, description, price, stock, photo_path, photo_file_id, is_active, "     \
+    "created_at, updated_at"
+
+static void fill_product(void *item, struct db_rows *rows, struct arena *a)
+{
+    struct product *out = item;
+    out->id = db_int(rows, 0);
+    out->category_id = db_int(rows, 1);
+    out->name = db_text_dup(rows, 2, a);
+    out->description = db_text_dup(rows, 3, a);
+    out->price = db_int(rows, 4);
+    out->stock = db_int(rows, 5);
+    out->photo_path = db_text_dup(rows, 6, a);
+    out->photo_file_id = db_text_dup(rows, 7, a);
+    out->is_active = db_int(rows, 8) != 0;
+    out->created_at = db_int(rows, 9);
+    out->updated_at = db_int(rows, 10);
+}
+
+/* The product with this id (only an active one when active_only), else ERR_NOTFOUND. */
+static int read_product(struct db *db, struct arena *a, int64_t id, bool active_only,
+                        struct product *out)
 {
     struct db_rows *rows;
     int rc = db_query(db, &rows,
-                      "SELECT id, category_id, name, description, price, stock, photo_path, "
-                      "photo_file_id FROM product WHERE id = ? AND is_active = 1",
+                      active_only ? "SELECT " PRODUCT_COLUMNS
+                                    " FROM product WHERE id = ? AND is_active = 1"
+                                  : "SELECT " PRODUCT_COLUMNS " FROM product WHERE id = ?",
                       DB_INT(id));
-    if (rc)
-        return rc;
-    if ((rc = db_next(rows)) > 0) {
-        out->id = db_int(rows, 0);
-        out->category_id = db_int(rows, 1);
-        out->name = db_text_dup(rows, 2, a);
-        out->description = db_text_dup(rows, 3, a);
-        out->price = db_int(rows, 4);
-        out->stock = db_int(rows, 5);
-        out->photo_path = db_text_dup(rows, 6, a);
-        out->photo_file_id = db_text_dup(rows, 7, a);
-        rc = 0;
-    } else if (rc == 0) {
-        rc = ERR_NOTFOUND;
-    }
-    db_rows_free(rows);
+    return rc ? rc : listing_read_one(rows, a, out, fill_product);
+}
+
+int catalog_product(struct db *db, struct arena *a, int64_t id, struct product *out)
+{
+    int rc = read_product(db, a, id, true, out);
     return rc ? rc : category_visible(db, out->category_id);
 }
 
@@ -300,18 +315,693 @@ int catalog_update_product(struct db *db, const struct product *p, bool is_activ
 {
     struct arena a;
     arena_init(&a, 0);
-    /* a new photo invalidates the cached Telegram file_id */
-    int rc = db_exec(
-        db,
-        "UPDATE product SET category_id = ?, name = ?, description = ?, price = ?, "
-        "stock = ?, photo_file_id = CASE WHEN photo_path IS NOT DISTINCT FROM ? THEN photo_file_id "
-        "ELSE NULL END, photo_path = ?, search_text = ?, is_active = ?, "
-        "updated_at = ? WHERE id = ?",
-        DB_INT(p->category_id), DB_TEXT(p->name), DB_TEXT(p->description ? p->description : ""),
-        DB_INT(p->price), DB_INT(p->stock), DB_TEXT(p->photo_path), DB_TEXT(p->photo_path),
-        DB_TEXT(search_key(&a, p->name)), DB_INT(is_active), DB_INT(clock_now()), DB_INT(p->id));
+    int rc = db_exec(db,
+                     "UPDATE product SET category_id = ?, name = ?, description = ?, price = ?, "
+                     "stock = ?, search_text = ?, is_active = ?, updated_at = ? WHERE id = ?",
+                     DB_INT(p->category_id), DB_TEXT(p->name),
+                     DB_TEXT(p->description ? p->description : ""), DB_INT(p->price),
+                     DB_INT(p->stock), DB_TEXT(search_key(&a, p->name)), DB_INT(is_active),
+                     DB_INT(clock_now()), DB_INT(p->id));
     arena_release(&a);
     if (rc == 0 && db_changes(db) == 0)
         rc = ERR_NOTFOUND;
     return rc;
+}
+
+/* ---- staff side ---- */
+
+/* Any constant nothing else uses as an advisory lock key: "cattree" in ASCII. */
+#define TREE_LOCK_KEY 0x63617474726565LL
+
+/* Serialises changes of the tree's shape until the transaction ends. SQLite needs nothing:
+ * its transactions begin with the write lock (BEGIN IMMEDIATE). */
+static int lock_tree(struct db *db)
+{
+    if (db_kind(db) != DB_POSTGRES)
+        return 0;
+    int64_t ignored;
+    return db_query_int(db, &ignored, "SELECT 1 FROM (SELECT pg_advisory_xact_lock(?)) AS l",
+                        DB_INT(TREE_LOCK_KEY));
+}
+
+static void fill_node(void *item, struct db_rows *rows, struct arena *a)
+{
+    struct category_node *out = item;
+    memset(out, 0, sizeof *out);
+    out->id = db_int(rows, 0);
+    out->parent_id = db_int(rows, 1);
+    out->name = db_text_dup(rows, 2, a);
+    out->description = db_text_dup(rows, 3, a);
+    out->position = db_int(rows, 4);
+    out->is_active = db_int(rows, 5) != 0;
+}
+
+#define NODE_COLUMNS "id, COALESCE(parent_id, 0), name, description, position, is_active"
+
+int catalog_category_get(struct db *db, struct arena *a, int64_t id, struct category_node *out)
+{
+    struct db_rows *rows;
+    int rc = db_query(db, &rows, "SELECT " NODE_COLUMNS " FROM category WHERE id = ?", DB_INT(id));
+    return rc ? rc : listing_read_one(rows, a, out, fill_node);
+}
+
+struct tree_index {
+    int64_t id;
+    int at; /* index in the rows as read */
+};
+
+static int compare_index(const void *x, const void *y)
+{
+    const struct tree_index *a = x, *b = y;
+    return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/* The index of category id in the rows as read, or -1. */
+static int find_node(const struct tree_index *index, int count, int64_t id)
+{
+    struct tree_index key = {id, 0};
+    const struct tree_index *hit = bsearch(&key, index, (size_t)count, sizeof key, compare_index);
+    return hit ? hit->at : -1;
+}
+
+int catalog_category_tree(struct db *db, struct arena *a, struct category_node **out,
+                          int *out_count)
+{
+    *out = NULL;
+    *out_count = 0;
+    int64_t total = 0;
+    int rc = db_query_int(db, &total, "SELECT count(*) FROM category");
+    if (rc)
+        return rc;
+    size_t cap = (size_t)total + 1;
+    struct category_node *read = arena_calloc(a, cap, sizeof *read);
+    struct db_rows *rows;
+    /* siblings come in display order, so appending keeps it */
+    if ((rc = db_query(db, &rows,
+                       "SELECT " NODE_COLUMNS " FROM category ORDER BY COALESCE(parent_id, 0), "
+                       "position, id")))
+        return rc;
+    int n = 0;
+    while ((size_t)n < cap && (rc = db_next(rows)) > 0)
+        fill_node(&read[n++], rows, a);
+    db_rows_free(rows);
+    if (rc < 0)
+        return rc;
+
+    struct tree_index *index = arena_calloc(a, (size_t)n + 1, sizeof *index);
+    for (int i = 0; i < n; i++)
+        index[i] = (struct tree_index){read[i].id, i};
+    qsort(index, (size_t)n, sizeof *index, compare_index);
+
+    if ((rc =
+             db_query(db, &rows, "SELECT category_id, count(*) FROM product GROUP BY category_id")))
+        return rc;
+    while ((rc = db_next(rows)) > 0) {
+        int at = find_node(index, n, db_int(rows, 0));
+        if (at >= 0)
+            read[at].product_count = db_int(rows, 1);
+    }
+    db_rows_free(rows);
+    if (rc < 0)
+        return rc;
+
+    /* children lists (first child, next sibling) in display order */
+    int *first = arena_calloc(a, (size_t)n + 1, sizeof *first);
+    int *next = arena_calloc(a, (size_t)n + 1, sizeof *next);
+    int *last = arena_calloc(a, (size_t)n + 1, sizeof *last);
+    int *parent_at = arena_calloc(a, (size_t)n + 1, sizeof *parent_at);
+    for (int i = 0; i < n; i++)
+        first[i] = next[i] = last[i] = -1;
+    int root_first = -1, root_last = -1;
+    for (int i = 0; i < n; i++) {
+        int p = read[i].parent_id ? find_node(index, n, read[i].parent_id) : -1;
+        parent_at[i] = p;
+        int *head = p >= 0 ? &first[p] : &root_first, *tail = p >= 0 ? &last[p] : &root_last;
+        if (*tail >= 0)
+            next[*tail] = i;
+        else
+            *head = i;
+        *tail = i;
+        if (p >= 0)
+            read[p].child_count++;
+    }
+
+    /* depth-first, iteratively; nodes on a cycle (which the rules prevent) come last */
+    struct category_node *list = arena_calloc(a, (size_t)n + 1, sizeof *list);
+    int *order = arena_calloc(a, (size_t)n + 1, sizeof *order);
+    int *stack = arena_calloc(a, (size_t)n + 1, sizeof *stack);
+    bool *seen = arena_calloc(a, (size_t)n + 1, sizeof *seen);
+    int count = 0, top = 0;
+    for (int r = root_first; r >= 0; r = next[r]) {
+        stack[top++] = r;
+        while (top) {
+            int i = stack[--top];
+            seen[i] = true;
+            order[count++] = i;
+            /* children go on the stack in reverse so the first comes out first */
+            int kids = 0;
+            for (int c = first[i]; c >= 0; c = next[c])
+                kids++;
+            int k = top + kids - 1;
+            for (int c = first[i]; c >= 0; c = next[c])
+                stack[k--] = c;
+            top += kids;
+        }
+    }
+    for (int i = 0; i < n; i++)
+        if (!seen[i])
+            order[count++] = i;
+    int *depth_of = arena_calloc(a, (size_t)n + 1, sizeof *depth_of);
+    for (int k = 0; k < count; k++) {
+        int i = order[k];
+        depth_of[i] = parent_at[i] >= 0 ? depth_of[parent_at[i]] + 1 : 0;
+        list[k] = read[i];
+        list[k].depth = depth_of[i];
+        list[k].subtree_product_count = read[i].product_count;
+    }
+    /* subtree counts: children come after their parent, so summing backwards works */
+    int *slot = arena_calloc(a, (size_t)n + 1, sizeof *slot);
+    for (int k = 0; k < count; k++)
+        slot[order[k]] = k;
+    for (int k = count - 1; k >= 0; k--) {
+        int p = parent_at[order[k]];
+        if (p >= 0 && slot[p] < k)
+            list[slot[p]].subtree_product_count += list[k].subtree_product_count;
+    }
+    *out = list;
+    *out_count = count;
+    return 0;
+}
+
+/* Levels from the root down to category id, itself included (0 for id 0, the root). */
+static int levels_above(struct db *db, int64_t id, int64_t *out)
+{
+    *out = 0;
+    if (!id)
+        return 0;
+    return db_query_int(db, out, VISIBLE_CATEGORY_CTE "SELECT count(*) FROM up", DB_INT(id));
+}
+
+/* True in *out when category ancestor is id itself or one of its ancestors. */
+static int is_ancestor_or_self(struct db *db, int64_t ancestor, int64_t id, bool *out)
+{
+    int64_t n = 0;
+    int rc = db_query_int(db, &n, VISIBLE_CATEGORY_CTE "SELECT count(*) FROM up WHERE id = ?",
+                          DB_INT(id), DB_INT(ancestor));
+    *out = n > 0;
+    return rc;
+}
+
+/* Levels of the subtree under id, itself included. */
+static int subtree_height(struct db *db, int64_t id, int64_t *out)
+{
+    return db_query_int(db, out,
+                        "WITH RECURSIVE down(id, depth) AS (SELECT CAST(? AS BIGINT), 1"
+                        " UNION SELECT c.id, down.depth + 1 FROM category c"
+                        " JOIN down ON c.parent_id = down.id WHERE down.depth < 64) "
+                        "SELECT max(depth) FROM down",
+                        DB_INT(id));
+}
+
+/* The position after the last child of parent (0 = root). */
+static int next_position(struct db *db, int64_t parent, int64_t *out)
+{
+    return db_query_int(db, out,
+                        "SELECT COALESCE(max(position), 0) + 1 FROM category "
+                        "WHERE COALESCE(parent_id, 0) = ?",
+                        DB_INT(parent));
+}
+
+static int category_exists(struct db *db, int64_t id, int64_t *out_parent)
+{
+    int64_t parent = 0;
+    int rc = db_query_int(db, &parent, "SELECT COALESCE(parent_id, 0) FROM category WHERE id = ?",
+                          DB_INT(id));
+    if (out_parent)
+        *out_parent = parent;
+    return rc;
+}
+
+struct category_save {
+    const struct category_input *in;
+    int64_t id;
+    struct listing_problem *why;
+};
+
+static int apply_category_save(struct db *db, void *ctx)
+{
+    struct category_save *c = ctx;
+    const struct category_input *in = c->in;
+    int rc = lock_tree(db);
+    if (rc)
+        return rc;
+    int64_t old_parent = 0;
+    if (in->id && (rc = category_exists(db, in->id, &old_parent)))
+        return rc == ERR_NOTFOUND ? listing_refuse_code(c->why, rc, "", "No such category") : rc;
+    if (in->parent_id && (rc = category_exists(db, in->parent_id, NULL)))
+        return rc == ERR_NOTFOUND
+                   ? listing_refuse(c->why, "parent_id", "The parent category does not exist")
+                   : rc;
+    bool moves = !in->id || old_parent != in->parent_id;
+    if (in->id && moves && in->parent_id) {
+        bool cycle = false;
+        if ((rc = is_ancestor_or_self(db, in->id, in->parent_id, &cycle)))
+            return rc;
+        if (cycle)
+            return listing_refuse(c->why, "parent_id",
+                                  "A category cannot move into itself or one of its subcategories");
+    }
+    if (moves) {
+        int64_t above = 0, height = 1;
+        if ((rc = levels_above(db, in->parent_id, &above)) ||
+            (in->id && (rc = subtree_height(db, in->id, &height))))
+            return rc;
+        if (above + height > CATALOG_DEPTH_MAX)
+            return listing_refuse(c->why, "parent_id",
+                                  "The tree would be deeper than %d levels there",
+                                  CATALOG_DEPTH_MAX);
+    }
+    int64_t position = 0;
+    if (moves && (rc = next_position(db, in->parent_id, &position)))
+        return rc;
+    const char *description = in->description ? in->description : "";
+    if (!in->id) {
+        return db_query_int(db, &c->id,
+                            "INSERT INTO category (parent_id, name, description, position, "
+                            "is_active) VALUES (?, ?, ?, ?, ?) RETURNING id",
+                            DB_INT_OR_NULL(in->parent_id, in->parent_id != 0), DB_TEXT(in->name),
+                            DB_TEXT(description), DB_INT(position), DB_INT(in->is_active));
+    }
+    c->id = in->id;
+    return db_exec(db,
+                   "UPDATE category SET parent_id = ?, name = ?, description = ?, is_active = ?, "
+                   "position = CASE WHEN ? = 1 THEN ? ELSE position END, updated_at = ? "
+                   "WHERE id = ?",
+                   DB_INT_OR_NULL(in->parent_id, in->parent_id != 0), DB_TEXT(in->name),
+                   DB_TEXT(description), DB_INT(in->is_active), DB_INT(moves), DB_INT(position),
+                   DB_INT(clock_now()), DB_INT(in->id));
+}
+
+int catalog_category_save(struct db *db, const struct category_input *in, int64_t *out_id,
+                          struct listing_problem *why)
+{
+    int rc;
+    if ((rc = listing_check_text(why, "name", "Name", in->name, true, CATALOG_NAME_MAX)) ||
+        (rc = listing_check_text(why, "description", "Description", in->description, false,
+                                 CATALOG_CATEGORY_DESCRIPTION_MAX)))
+        return rc;
+    if (in->id < 0 || in->parent_id < 0)
+        return listing_refuse(why, "parent_id", "The parent category does not exist");
+    if (in->id && in->id == in->parent_id)
+        return listing_refuse(why, "parent_id",
+                              "A category cannot move into itself or one of its subcategories");
+    struct category_save c = {in, 0, why};
+    rc = db_transaction(db, apply_category_save, &c);
+    if (!rc && out_id)
+        *out_id = c.id;
+    return rc;
+}
+
+int catalog_category_set_active(struct db *db, int64_t id, bool active)
+{
+    int rc = db_exec(db, "UPDATE category SET is_active = ?, updated_at = ? WHERE id = ?",
+                     DB_INT(active), DB_INT(clock_now()), DB_INT(id));
+    return rc ? rc : db_changes(db) ? 0 : ERR_NOTFOUND;
+}
+
+int catalog_category_set_index(struct db *db, int64_t id, int64_t index)
+{
+    return listing_move(db, "category", "parent_id", id, index);
+}
+
+int catalog_category_shift(struct db *db, int64_t id, int delta)
+{
+    return listing_shift(db, "category", "parent_id", id, delta);
+}
+
+struct category_delete {
+    int64_t id;
+    const struct category_removal *how;
+    struct listing_problem *why;
+};
+
+static int apply_category_delete(struct db *db, void *ctx)
+{
+    struct category_delete *d = ctx;
+    const struct category_removal *how = d->how;
+    int rc = lock_tree(db);
+    if (rc)
+        return rc;
+    int64_t parent = 0, products = 0, children = 0;
+    if ((rc = category_exists(db, d->id, &parent)))
+        return rc == ERR_NOTFOUND ? listing_refuse_code(d->why, rc, "", "No such category") : rc;
+    if ((rc = db_query_int(db, &products, "SELECT count(*) FROM product WHERE category_id = ?",
+                           DB_INT(d->id))) ||
+        (rc = db_query_int(db, &children, "SELECT count(*) FROM category WHERE parent_id = ?",
+                           DB_INT(d->id))))
+        return rc;
+    if (children && how->children == CATEGORY_CHILDREN_REFUSE)
+        return listing_refuse_code(
+            d->why, ERR_CONFLICT, "children",
+            "The category has %" PRId64 " subcategories: choose what happens to them", children);
+    if (products && how->products == CATEGORY_PRODUCTS_REFUSE)
+        return listing_refuse_code(
+            d->why, ERR_CONFLICT, "products",
+            "The category has %" PRId64 " products: choose what happens to them", products);
+    int64_t now = clock_now();
+    if (products && (how->products == CATEGORY_PRODUCTS_MOVE ||
+                     how->products == CATEGORY_PRODUCTS_DEACTIVATE)) {
+        /* its subcategories survive (lifted), so only the category itself is no target */
+        if (how->target_id == d->id)
+            return listing_refuse(d->why, "target_id",
+                                  "Products cannot move into the category being deleted");
+        if (how->target_id <= 0 || (rc = category_exists(db, how->target_id, NULL)))
+            return rc && rc != ERR_NOTFOUND
+                       ? rc
+                       : listing_refuse(d->why, "target_id",
+                                        "Choose an existing category for the products");
+        rc = how->products == CATEGORY_PRODUCTS_MOVE
+                 ? db_exec(db,
+                           "UPDATE product SET category_id = ?, updated_at = ? "
+                           "WHERE category_id = ?",
+                           DB_INT(how->target_id), DB_INT(now), DB_INT(d->id))
+                 : db_exec(db,
+                           "UPDATE product SET category_id = ?, is_active = 0, updated_at = ? "
+                           "WHERE category_id = ?",
+                           DB_INT(how->target_id), DB_INT(now), DB_INT(d->id));
+    } else if (products) {
+        rc = db_exec(db, "DELETE FROM product WHERE category_id = ?", DB_INT(d->id));
+    }
+    if (rc)
+        return rc;
+    if (children) {
+        int64_t position;
+        if ((rc = next_position(db, parent, &position)))
+            return rc;
+        /* appended after the new siblings, keeping their own order */
+        if ((rc = db_exec(db,
+                          "UPDATE category SET parent_id = ?, position = position + ?, "
+                          "updated_at = ? WHERE parent_id = ?",
+                          DB_INT_OR_NULL(parent, parent != 0), DB_INT(position), DB_INT(now),
+                          DB_INT(d->id))))
+            return rc;
+    }
+    return db_exec(db, "DELETE FROM category WHERE id = ?", DB_INT(d->id));
+}
+
+int catalog_category_delete(struct db *db, int64_t id, const struct category_removal *how,
+                            struct listing_problem *why)
+{
+    struct category_delete d = {id, how, why};
+    return db_transaction(db, apply_category_delete, &d);
+}
+
+/* ---- products, staff side ---- */
+
+int catalog_product_get(struct db *db, struct arena *a, int64_t id, struct product *out)
+{
+    return read_product(db, a, id, false, out);
+}
+
+/* Adds the search: every word of query must occur in the name. */
+static void add_product_search(struct db *db, struct listing_query *q, bool *started,
+                               struct arena *a, const char *query, bool index_drives,
+                               const char **out_match)
+{
+    enum { WORDS = 8 };
+    struct buf match = BUF_INIT;
+    int words = 0;
+    const char *p = query;
+    while (*p && words < WORDS) {
+        p += strspn(p, " \t\r\n");
+        size_t len = strcspn(p, " \t\r\n");
+        if (!len)
+            break;
+        char *word = arena_strndup(a, p, len);
+        p += len;
+        words++;
+        char *pattern = catalog_like_pattern(a, word);
+        struct buf key = BUF_INIT;
+        utf8_search_key(&key, word, strlen(word));
+        /* the trigram index finds words of 3 characters and more; shorter ones are checked
+         * on the rows it found (or on all rows when no word is long enough) */
+        if (db_kind(db) == DB_SQLITE && utf8_count(key.data, key.len) >= 3) {
+            if (match.len)
+                buf_addc(&match, ' ');
+            buf_addc(&match, '"');
+            for (size_t i = 0; i < key.len; i++) {
+                if (key.data[i] == '"')
+                    buf_addc(&match, '"');
+                buf_addc(&match, key.data[i]);
+            }
+            buf_addc(&match, '"');
+        } else if (db_kind(db) == DB_SQLITE) {
+            listing_query_and(q, started, "search_text LIKE ? ESCAPE '\\'", DB_TEXT(pattern));
+        } else {
+            /* PostgreSQL: LIKE's escape character is the backslash already */
+            listing_query_and(q, started, "search_text LIKE ?", DB_TEXT(pattern));
+        }
+        buf_release(&key);
+    }
+    /* "+id" keeps SQLite from driving the query by the matches, so that a search matching
+     * thousands walks the sort order's index instead of sorting them all */
+    *out_match = match.len ? arena_memdup(a, match.data, match.len) : NULL;
+    if (match.len)
+        listing_query_and(q, started,
+                          index_drives
+                              ? "id IN (SELECT rowid FROM product_fts WHERE product_fts MATCH ?)"
+                              : "+id IN (SELECT rowid FROM product_fts WHERE product_fts MATCH ?)",
+                          DB_TEXT(*out_match));
+    buf_release(&match);
+}
+
+/* A search matching more products than this walks the sort order's index (SQLite). */
+enum { SEARCH_WIDE = 2000 };
+
+/* Builds the WHERE of f. *out_match_alone gets the FTS5 query when that is the whole
+ * condition (SQLite), so that the matches can be counted in the index alone. */
+static void product_where(struct db *db, struct arena *a, const struct product_filter *f,
+                          bool index_drives, struct listing_query *where,
+                          const char **out_match_alone)
+{
+    listing_query_init(where, "");
+    bool started = false;
+    const char *match = NULL;
+    if (f->query)
+        add_product_search(db, where, &started, a, f->query, index_drives, &match);
+    size_t search_params = where->count;
+    if (f->category_id)
+        listing_query_and(where, &started,
+                          "category_id IN (WITH RECURSIVE down(id) AS (SELECT CAST(? AS BIGINT)"
+                          " UNION SELECT c.id FROM category c JOIN down ON c.parent_id = down.id)"
+                          " SELECT id FROM down)",
+                          DB_INT(f->category_id));
+    if (f->active == LISTING_YES)
+        listing_query_and(where, &started, "is_active = 1");
+    else if (f->active == LISTING_NO)
+        listing_query_and(where, &started, "is_active = 0");
+    if (f->in_stock == LISTING_YES)
+        listing_query_and(where, &started, "stock > 0");
+    else if (f->in_stock == LISTING_NO)
+        listing_query_and(where, &started, "stock = 0");
+    if (f->stock_below > 0)
+        listing_query_and(where, &started, "stock < ?", DB_INT(f->stock_below));
+    *out_match_alone = match && where->count == 1 && search_params == 1 ? match : NULL;
+}
+
+int catalog_product_list(struct db *db, struct arena *a, const struct product_filter *f,
+                         int64_t offset, int limit, struct product **out, int *out_count,
+                         int64_t *out_total)
+{
+    *out = NULL;
+    *out_count = 0;
+    *out_total = 0;
+    if (!listing_page_valid(offset, limit))
+        return ERR_INVALID;
+    static const char *const order[][2] = {
+        [PRODUCT_SORT_CREATED] = {" ORDER BY created_at, id", " ORDER BY created_at DESC, id DESC"},
+        [PRODUCT_SORT_NAME] = {" ORDER BY name, id", " ORDER BY name DESC, id DESC"},
+        [PRODUCT_SORT_PRICE] = {" ORDER BY price, id", " ORDER BY price DESC, id DESC"},
+        [PRODUCT_SORT_STOCK] = {" ORDER BY stock, id", " ORDER BY stock DESC, id DESC"},
+    };
+    if ((unsigned)f->sort >= sizeof order / sizeof *order)
+        return ERR_INVALID;
+    struct listing_query where;
+    const char *match_alone;
+    product_where(db, a, f, true, &where, &match_alone);
+    int rc = match_alone ? db_query_int(db, out_total,
+                                        "SELECT count(*) FROM (SELECT 1 FROM product_fts WHERE "
+                                        "product_fts MATCH ? LIMIT ?) AS capped",
+                                        DB_TEXT(match_alone), DB_INT(LISTING_COUNT_MAX + 1))
+                         : listing_count(db, "product", &where, out_total);
+    if (!rc && f->query && db_kind(db) == DB_SQLITE && *out_total > SEARCH_WIDE) {
+        listing_query_release(&where);
+        product_where(db, a, f, false, &where, &match_alone);
+    }
+    if (rc)
+        goto done;
+    struct db_rows *rows;
+    rc = listing_page(db, "SELECT " PRODUCT_COLUMNS " FROM product", &where,
+                      order[f->sort][f->descending], offset, limit, &rows);
+    if (rc)
+        goto done;
+    void *list;
+    if (!(rc = listing_read(rows, a, limit, sizeof **out, fill_product, &list, out_count)))
+        *out = list;
+done:
+    listing_query_release(&where);
+    return rc;
+}
+
+int catalog_product_save(struct db *db, const struct product *p, int64_t *out_id,
+                         struct listing_problem *why)
+{
+    int rc;
+    if ((rc = listing_check_text(why, "name", "Name", p->name, true, CATALOG_NAME_MAX)) ||
+        (rc = listing_check_text(why, "description", "Description", p->description, false,
+                                 CATALOG_PRODUCT_DESCRIPTION_MAX)))
+        return rc;
+    if (p->price < 0 || p->price > CATALOG_PRICE_MAX)
+        return listing_refuse(why, "price", "The price must be between 0 and %" PRId64,
+                              CATALOG_PRICE_MAX);
+    if (p->stock < 0 || p->stock > CATALOG_STOCK_MAX)
+        return listing_refuse(why, "stock", "The stock must be between 0 and %" PRId64,
+                              CATALOG_STOCK_MAX);
+    if (!p->id && (rc = listing_check_file_path(why, "photo", p->photo_path)))
+        return rc;
+    if (p->category_id <= 0 || (rc = category_exists(db, p->category_id, NULL)))
+        return rc && rc != ERR_NOTFOUND
+                   ? rc
+                   : listing_refuse(why, "category_id", "Choose an existing category");
+    if (!p->id) {
+        int64_t id;
+        if ((rc = catalog_create_product(db, p, 0, &id)))
+            return rc;
+        if (!p->is_active && (rc = catalog_products_set_active(db, &id, 1, false, NULL)))
+            return rc;
+        if (out_id)
+            *out_id = id;
+        return 0;
+    }
+    if ((rc = catalog_update_product(db, p, p->is_active)))
+        return rc == ERR_NOTFOUND ? listing_refuse_code(why, rc, "", "No such product") : rc;
+    if (out_id)
+        *out_id = p->id;
+    return 0;
+}
+
+struct photo_change {
+    struct arena *a;
+    int64_t id;
+    const char *path;
+    char *old;
+};
+
+static int apply_photo_change(struct db *db, void *ctx)
+{
+    struct photo_change *c = ctx;
+    struct db_rows *rows;
+    int rc = db_query(db, &rows, "SELECT photo_path FROM product WHERE id = ?", DB_INT(c->id));
+    if (rc)
+        return rc;
+    if ((rc = db_next(rows)) > 0)
+        c->old = db_text_dup(rows, 0, c->a);
+    db_rows_free(rows);
+    if (rc <= 0)
+        return rc < 0 ? rc : ERR_NOTFOUND;
+    /* a new photo invalidates the cached Telegram file_id */
+    return db_exec(db,
+                   "UPDATE product SET photo_file_id = CASE WHEN photo_path IS NOT DISTINCT FROM ? "
+                   "THEN photo_file_id ELSE NULL END, photo_path = ?, updated_at = ? WHERE id = ?",
+                   DB_TEXT(c->path), DB_TEXT(c->path), DB_INT(clock_now()), DB_INT(c->id));
+}
+
+int catalog_product_set_photo(struct db *db, struct arena *a, int64_t id, const char *path,
+                              char **out_old, struct listing_problem *why)
+{
+    int rc = listing_check_file_path(why, "photo", path);
+    if (rc)
+        return rc;
+    struct photo_change c = {a, id, path, NULL};
+    if ((rc = db_transaction(db, apply_photo_change, &c)))
+        return rc == ERR_NOTFOUND ? listing_refuse_code(why, rc, "", "No such product") : rc;
+    if (out_old)
+        *out_old = c.old;
+    return 0;
+}
+
+struct bulk {
+    struct arena *a;
+    const int64_t *ids;
+    int count;
+    bool active, remove;
+    int64_t changed;
+    char **photos;
+    int photo_count;
+};
+
+static int apply_bulk(struct db *db, void *ctx)
+{
+    struct bulk *b = ctx;
+    b->changed = 0;
+    b->photo_count = 0;
+    int64_t now = clock_now();
+    for (int i = 0; i < b->count; i++) {
+        int rc;
+        if (!b->remove) {
+            if ((rc =
+                     db_exec(db,
+                             "UPDATE product SET is_active = ?, updated_at = ? "
+                             "WHERE id = ? AND is_active <> ?",
+                             DB_INT(b->active), DB_INT(now), DB_INT(b->ids[i]), DB_INT(b->active))))
+                return rc;
+            b->changed += db_changes(db);
+            continue;
+        }
+        struct db_rows *rows;
+        if ((rc = db_query(db, &rows, "DELETE FROM product WHERE id = ? RETURNING photo_path",
+                           DB_INT(b->ids[i]))))
+            return rc;
+        while ((rc = db_next(rows)) > 0) {
+            b->changed++;
+            if (b->photos && !db_is_null(rows, 0))
+                b->photos[b->photo_count++] = db_text_dup(rows, 0, b->a);
+        }
+        db_rows_free(rows);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+int catalog_products_set_active(struct db *db, const int64_t *ids, int count, bool active,
+                                int64_t *out_changed)
+{
+    if (count < 0 || count > LISTING_BULK_MAX)
+        return ERR_INVALID;
+    struct bulk b = {.ids = ids, .count = count, .active = active};
+    int rc = db_transaction(db, apply_bulk, &b);
+    if (!rc && out_changed)
+        *out_changed = b.changed;
+    return rc;
+}
+
+int catalog_products_delete(struct db *db, struct arena *a, const int64_t *ids, int count,
+                            int64_t *out_deleted, char ***out_photos, int *out_photo_count)
+{
+    if (count < 0 || count > LISTING_BULK_MAX)
+        return ERR_INVALID;
+    struct bulk b = {.a = a, .ids = ids, .count = count, .remove = true};
+    if (out_photos)
+        b.photos = arena_calloc(a, (size_t)count + 1, sizeof *b.photos);
+    int rc = db_transaction(db, apply_bulk, &b);
+    if (rc)
+        return rc;
+    if (out_deleted)
+        *out_deleted = b.changed;
+    if (out_photos) {
+        *out_photos = b.photos;
+        *out_photo_count = b.photo_count;
+    }
+    return 0;
 }

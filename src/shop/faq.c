@@ -10,23 +10,26 @@
 #include "shop/catalog.h"
 #include "core/banned.h"
 
+#define FAQ_COLUMNS "id, question, answer, position, is_active"
+
+static void fill(void *item, struct db_rows *rows, struct arena *a)
+{
+    struct faq *f = item;
+    f->id = db_int(rows, 0);
+    f->question = db_text_dup(rows, 1, a);
+    f->answer = db_text_dup(rows, 2, a);
+    f->position = db_int(rows, 3);
+    f->is_active = db_int(rows, 4) != 0;
+}
+
 static int read_faqs(struct db_rows *rows, struct arena *a, int limit, struct faq **out,
                      int *out_count)
 {
-    struct faq *list = arena_calloc(a, (size_t)limit, sizeof *list);
-    int n = 0, rc = 0;
-    while (n < limit && (rc = db_next(rows)) > 0) {
-        list[n].id = db_int(rows, 0);
-        list[n].question = db_text_dup(rows, 1, a);
-        list[n].answer = db_text_dup(rows, 2, a);
-        n++;
-    }
-    db_rows_free(rows);
-    if (rc < 0)
-        return rc;
-    *out = list;
-    *out_count = n;
-    return 0;
+    void *list;
+    int rc = listing_read(rows, a, limit, sizeof **out, fill, &list, out_count);
+    if (!rc)
+        *out = list;
+    return rc;
 }
 
 static bool valid_page(int64_t offset, int limit)
@@ -34,30 +37,31 @@ static bool valid_page(int64_t offset, int limit)
     return offset >= 0 && limit >= 1 && limit <= FAQ_PAGE_MAX;
 }
 
-int faq_list(struct db *db, struct arena *a, int64_t offset, int limit, struct faq **out,
-             int *out_count, int64_t *out_total)
+/* Entries with is_active >= min_active: 1 for customers, 0 for staff. */
+static int list_entries(struct db *db, struct arena *a, int min_active, int64_t offset, int limit,
+                        struct faq **out, int *out_count, int64_t *out_total)
 {
     *out = NULL;
     *out_count = 0;
     if (!valid_page(offset, limit))
         return ERR_INVALID;
-    int rc = db_query_int(db, out_total, "SELECT count(*) FROM faq WHERE is_active = 1");
+    int rc = db_query_int(db, out_total, "SELECT count(*) FROM faq WHERE is_active >= ?",
+                          DB_INT(min_active));
     if (rc)
         return rc;
     struct db_rows *rows;
     rc = db_query(db, &rows,
-                  "SELECT id, question, answer FROM faq WHERE is_active = 1 "
+                  "SELECT " FAQ_COLUMNS " FROM faq WHERE is_active >= ? "
                   "ORDER BY position, id LIMIT ? OFFSET ?",
-                  DB_INT(limit), DB_INT(offset));
+                  DB_INT(min_active), DB_INT(limit), DB_INT(offset));
     return rc ? rc : read_faqs(rows, a, limit, out, out_count);
 }
 
-int faq_get(struct db *db, struct arena *a, int64_t id, struct faq *out)
+static int get_entry(struct db *db, struct arena *a, int min_active, int64_t id, struct faq *out)
 {
     struct db_rows *rows;
-    int rc =
-        db_query(db, &rows, "SELECT id, question, answer FROM faq WHERE id = ? AND is_active = 1",
-                 DB_INT(id));
+    int rc = db_query(db, &rows, "SELECT " FAQ_COLUMNS " FROM faq WHERE id = ? AND is_active >= ?",
+                      DB_INT(id), DB_INT(min_active));
     if (rc)
         return rc;
     struct faq *list;
@@ -68,6 +72,17 @@ int faq_get(struct db *db, struct arena *a, int64_t id, struct faq *out)
         return ERR_NOTFOUND;
     *out = list[0];
     return 0;
+}
+
+int faq_list(struct db *db, struct arena *a, int64_t offset, int limit, struct faq **out,
+             int *out_count, int64_t *out_total)
+{
+    return list_entries(db, a, 1, offset, limit, out, out_count, out_total);
+}
+
+int faq_get(struct db *db, struct arena *a, int64_t id, struct faq *out)
+{
+    return get_entry(db, a, 1, id, out);
 }
 
 int faq_search(struct db *db, struct arena *a, const char *query, int64_t offset, int limit,
@@ -93,7 +108,7 @@ int faq_search(struct db *db, struct arena *a, const char *query, int64_t offset
         patterns[i] = "%";
     struct db_rows *rows;
     int rc = db_query(db, &rows,
-                      "SELECT id, question, answer FROM faq WHERE is_active = 1 "
+                      "SELECT " FAQ_COLUMNS " FROM faq WHERE is_active = 1 "
                       "AND search_text LIKE ? ESCAPE '\\' AND search_text LIKE ? ESCAPE '\\' "
                       "AND search_text LIKE ? ESCAPE '\\' AND search_text LIKE ? ESCAPE '\\' "
                       "AND search_text LIKE ? ESCAPE '\\' AND search_text LIKE ? ESCAPE '\\' "
@@ -138,4 +153,58 @@ int faq_update(struct db *db, int64_t id, const char *question, const char *answ
                      DB_INT(is_active), DB_INT(clock_now()), DB_INT(id));
     free(key);
     return rc ? rc : db_changes(db) ? 0 : ERR_NOTFOUND;
+}
+
+int faq_admin_list(struct db *db, struct arena *a, int64_t offset, int limit, struct faq **out,
+                   int *out_count, int64_t *out_total)
+{
+    return list_entries(db, a, 0, offset, limit, out, out_count, out_total);
+}
+
+int faq_admin_get(struct db *db, struct arena *a, int64_t id, struct faq *out)
+{
+    return get_entry(db, a, 0, id, out);
+}
+
+int faq_save(struct db *db, int64_t id, const char *question, const char *answer, bool is_active,
+             int64_t *out_id, struct listing_problem *why)
+{
+    int rc;
+    if ((rc = listing_check_text(why, "question", "Question", question, true, FAQ_QUESTION_MAX)) ||
+        (rc = listing_check_text(why, "answer", "Answer", answer, true, FAQ_ANSWER_MAX)))
+        return rc;
+    int64_t position = 0;
+    bool update = id != 0 || !is_active;
+    if (id) {
+        rc = db_query_int(db, &position, "SELECT position FROM faq WHERE id = ?", DB_INT(id));
+    } else {
+        rc = db_query_int(db, &position, "SELECT COALESCE(max(position), 0) + 1 FROM faq");
+        if (!rc)
+            rc = faq_create(db, question, answer, position, &id);
+    }
+    if (!rc && update)
+        rc = faq_update(db, id, question, answer, position, is_active);
+    if (rc == ERR_NOTFOUND)
+        return listing_refuse_code(why, rc, "", "No such question");
+    if (!rc && out_id)
+        *out_id = id;
+    return rc;
+}
+
+int faq_set_active(struct db *db, int64_t id, bool active)
+{
+    int rc = db_exec(db, "UPDATE faq SET is_active = ?, updated_at = ? WHERE id = ?",
+                     DB_INT(active), DB_INT(clock_now()), DB_INT(id));
+    return rc ? rc : db_changes(db) ? 0 : ERR_NOTFOUND;
+}
+
+int faq_delete(struct db *db, int64_t id)
+{
+    int rc = db_exec(db, "DELETE FROM faq WHERE id = ?", DB_INT(id));
+    return rc ? rc : db_changes(db) ? 0 : ERR_NOTFOUND;
+}
+
+int faq_shift(struct db *db, int64_t id, int delta)
+{
+    return listing_shift(db, "faq", NULL, id, delta);
 }

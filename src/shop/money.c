@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "core/err.h"
 #include "core/banned.h"
 
 int money_exponent(const char *currency)
@@ -31,4 +32,38 @@ void money_format(struct buf *out, int64_t amount, const char *currency)
     else
         buf_addf(out, "%s%llu.%02llu %s", minus, (unsigned long long)(abs / 100),
                  (unsigned long long)(abs % 100), sign);
+}
+
+int money_parse(const char *s, const char *currency, int64_t *out)
+{
+    enum { DIGITS_MAX = 13 };
+    int exponent = money_exponent(currency);
+    int64_t whole = 0, fraction = 0;
+    int digits = 0, decimals = 0;
+    const char *p = s;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (++digits > DIGITS_MAX)
+            return ERR_INVALID;
+        whole = whole * 10 + (*p - '0');
+    }
+    if (!digits)
+        return ERR_INVALID;
+    if ((*p == '.' || *p == ',') && exponent > 0) {
+        for (p++; *p >= '0' && *p <= '9'; p++) {
+            if (++decimals > exponent)
+                return ERR_INVALID;
+            fraction = fraction * 10 + (*p - '0');
+        }
+        if (!decimals)
+            return ERR_INVALID;
+    }
+    if (*p)
+        return ERR_INVALID;
+    int64_t scale = 1;
+    for (int i = 0; i < exponent; i++)
+        scale *= 10;
+    for (int i = decimals; i < exponent; i++)
+        fraction *= 10;
+    *out = whole * scale + fraction;
+    return 0;
 }

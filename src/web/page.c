@@ -270,7 +270,7 @@ void web_list_begin(struct web_page *p, struct web_list *l, const struct web_col
     }
     if (!l->sort) {
         for (size_t i = 0; i < column_count; i++)
-            if (!strcmp(columns[i].key, default_sort))
+            if (columns[i].sql && (!strcmp(columns[i].key, default_sort) || !l->sort))
                 l->sort = &columns[i];
         dir = NULL;
     }

@@ -104,7 +104,8 @@ struct web_list {
 
 enum { WEB_PAGE_SIZE = 100 };
 
-/* Reads ?page, ?sort, ?dir (unknown values fall back to default_sort, its own direction). */
+/* Reads ?page, ?sort, ?dir (unknown values fall back to default_sort, its own direction).
+ * At least one column must be sortable. */
 void web_list_begin(struct web_page *p, struct web_list *l, const struct web_column *columns,
                     size_t column_count, const char *default_sort, const char *tiebreak);
 /* " ORDER BY <sort> <dir>, <tiebreak> <dir> LIMIT <n> OFFSET <m>" for the query. */

@@ -4,6 +4,8 @@
  * WEB_LOGIN sends visitors without a session to the sign-in page, WEB_SUPERUSER answers
  * 403 to staff, and every POST checks the form's CSRF token (web_start refuses a POST
  * route that does not ask for WEB_CSRF, unless it is WEB_OWN_AUTH like the webhook).
+ * Plain HTTP handlers (`raw`: static files, the webhook) get none of these checks, so
+ * they may not ask for WEB_LOGIN or WEB_CSRF.
  *
  * To add a page:
  *   1. write src/web/pages/NAME.c with `void page_NAME(struct web_page *p)` handlers
@@ -49,6 +51,28 @@ web_page_fn page_dashboard;
 /* pages/staff.c */
 web_page_fn page_staff_list, page_staff_new_form, page_staff_create, page_staff_edit,
     page_staff_update, page_staff_reset_password;
+/* pages/customers.c */
+web_page_fn page_customers, page_customer, page_customer_ban, page_customer_unban;
+/* pages/categories.c */
+web_page_fn page_categories, page_category_new_form, page_category_create, page_category_edit,
+    page_category_update, page_category_move, page_category_active, page_category_delete_form,
+    page_category_delete;
+/* pages/products.c */
+web_page_fn page_products, page_products_bulk, page_product_new_form, page_product_create,
+    page_product_edit, page_product_update;
+/* pages/faq.c */
+web_page_fn page_faq, page_faq_new_form, page_faq_create, page_faq_edit, page_faq_update,
+    page_faq_move, page_faq_active, page_faq_delete;
+/* pages/channels.c */
+web_page_fn page_channels, page_channel_new_form, page_channel_create, page_channel_edit,
+    page_channel_update, page_channel_move, page_channel_active, page_channel_delete,
+    page_channel_check;
+/* pages/mailings.c */
+web_page_fn page_mailings, page_mailing_new_form, page_mailing_create, page_mailing,
+    page_mailing_edit, page_mailing_update, page_mailing_schedule, page_mailing_unschedule,
+    page_mailing_cancel, page_mailing_delete, page_mailing_test;
+/* pages/orders.c */
+web_page_fn page_orders_list, page_orders_export, page_order_detail, page_order_set_status;
 /* pages/audit.c */
 web_page_fn page_audit_log;
 /* pages/assets.c */

@@ -171,6 +171,11 @@ int web_start(struct web **out, const struct web_options *opt, struct buf *err)
             buf_addf(err, "route %s %s needs exactly one handler", r->method, r->pattern);
             return ERR_INVALID;
         }
+        if (r->raw && (r->needs & (WEB_LOGIN | WEB_CSRF))) {
+            buf_addf(err, "route %s %s: a plain handler gets no session, login or CSRF check",
+                     r->method, r->pattern);
+            return ERR_INVALID;
+        }
     }
     struct web *app = xcalloc(1, sizeof *app);
     app->opt = *opt;

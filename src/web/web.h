@@ -22,13 +22,17 @@ typedef int web_update_fn(void *ctx, const char *json, size_t len);
 
 struct web_options {
     const char *database_url;
-    const char *listen_host;    /* NULL = 127.0.0.1 */
-    int listen_port;            /* 0 = any free port */
-    const char *media_dir;      /* product photos, served under /media/ */
-    const char *currency;       /* for amounts on the dashboard */
-    const char *sandbox_url;    /* the sandbox's web chat, linked from every page; NULL = none */
-    const char *webhook_secret; /* POST /tg/webhook needs this X-Telegram-Bot-Api-Secret-Token;
-                                   NULL = the endpoint answers 404 */
+    const char *listen_host;      /* NULL = 127.0.0.1 */
+    int listen_port;              /* 0 = any free port */
+    const char *media_dir;        /* product photos, served under /media/ */
+    const char *currency;         /* for amounts on the dashboard */
+    const char *sandbox_url;      /* the sandbox's web chat, linked from every page; NULL = none */
+    const char *webhook_secret;   /* POST /tg/webhook needs this X-Telegram-Bot-Api-Secret-Token;
+                                     NULL = the endpoint answers 404 */
+    const char *telegram_api_url; /* the Bot API the bot talks to (the sandbox's, or NULL:
+                                     Telegram's) */
+    const char *bot_token;        /* for the channel check and a mailing's test message;
+                                     NULL = those buttons say Telegram is not configured */
     web_update_fn *on_update;
     void *update_ctx;
     int db_connections;              /* pool size; 0 = 8 */

@@ -90,15 +90,20 @@ contains "webhook mode explains" "$ERR" "WEBHOOK_SECRET"
 expect 2 "bot without a token" "$T" bot
 contains "bot explains" "$ERR" "BOT_TOKEN is not set"
 
+# wait_for_line FILE TEXT PID SECONDS: until FILE has TEXT, PID ended or the time is up
+wait_for_line() {
+    local deadline=$(($(date +%s) + $4))
+    until grep -q "$2" "$1" 2>/dev/null || [ "$(date +%s)" -ge $deadline ] ||
+        ! kill -0 "$3" 2>/dev/null; do
+        sleep 0.1
+    done
+}
+
 # run: the whole shop on a fresh database, with the sandbox, until SIGTERM
 "$T" run --sandbox-listen 127.0.0.1:0 --listen 127.0.0.1:0 --workers 2 >run.out 2>run.err </dev/null &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -rf "$WORK"' EXIT # never leave the shop running
-deadline=$(($(date +%s) + 60))
-until grep -q "The shop is running" run.out 2>/dev/null || [ "$(date +%s)" -ge $deadline ] ||
-    ! kill -0 $pid 2>/dev/null; do
-    sleep 0.1
-done
+wait_for_line run.out "The shop is running" $pid 60
 contains "run starts the shop" "$(cat run.out)" "sandbox chat  http://"
 contains "run seeds the demo" "$(cat run.out)" "Seeded the demo catalogue: 9 categories, 30 products"
 contains "run creates the first admin" "$(cat run.out)" "username: admin"
@@ -108,6 +113,19 @@ if [ -n "$admin" ] && curl -sf "$admin/login" | grep -q 'name="password"'; then
     ok "the admin panel answers at $admin"
 else
     not_ok "the admin panel does not answer at '$admin'"
+fi
+# the printed first password signs in
+password=$(sed -n 's/^  password: //p' run.out)
+csrf=$(curl -sf -c jar -b jar "$admin/login" | sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p')
+signin=$(curl -s -c jar -b jar -o signin.html -w '%{http_code}' --data-urlencode "csrf=$csrf" \
+    --data-urlencode "username=admin" --data-urlencode "password=$password" "$admin/login")
+dashboard=$(curl -s -c jar -b jar -o dashboard.html -w '%{http_code}' "$admin/")
+if [ "$signin" = 303 ] && grep -q '<h1>Dashboard</h1>' dashboard.html; then
+    ok "the printed admin password signs in"
+else
+    not_ok "cannot sign in as admin with '$password' (answers $signin, $dashboard)"
+    grep -o 'form-error[^<]*\|<p>[^<]*' signin.html dashboard.html
+    grep admin run.err
 fi
 if [ -n "$url" ] && curl -sf "$url/sandbox/api/stats" >/dev/null; then
     ok "the sandbox answers at $url"
@@ -122,5 +140,17 @@ wait $pid || status=$?
 stop_took=$(($(date +%s) - stop_started))
 # the bot's long poll (25 s) must not hold the shutdown
 [ $stop_took -le 5 ] && ok "run stopped in ${stop_took}s" || not_ok "run took ${stop_took}s to stop"
+
+# web: the admin panel alone, on a database without accounts
+env DATABASE_URL=sqlite:no-accounts.db "$T" web --listen 127.0.0.1:0 >web.out 2>web.err </dev/null &
+web_pid=$!
+trap 'kill $pid $web_pid 2>/dev/null || true; rm -rf "$WORK"' EXIT
+wait_for_line web.out "Stop with Ctrl-C" $web_pid 30
+contains "web says where it listens" "$(cat web.out)" "the admin panel is at http://127.0.0.1:"
+contains "web tells how to make the first account" "$(cat web.out)" "tgshop user create"
+kill -TERM $web_pid
+status=0
+wait $web_pid || status=$?
+[ $status -eq 0 ] && ok "web stops cleanly on SIGTERM" || { not_ok "web exited $status"; cat web.err; }
 
 finish

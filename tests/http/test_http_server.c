@@ -65,6 +65,11 @@ static void echo(struct http_request *req, struct http_response *res)
     }
 }
 
+static void whoami(struct http_request *req, struct http_response *res)
+{
+    buf_adds(&res->body, req->client_ip);
+}
+
 static void tail(struct http_request *req, struct http_response *res)
 {
     buf_addf(&res->body, "rest=%s", http_param(req, "*"));
@@ -166,13 +171,13 @@ static void error_page(struct http_request *req, struct http_response *res)
 }
 
 static const struct http_route routes[] = {
-    {"GET", "/hello", hello, 0, NULL},         {"GET", "/items/{id}", item, 0, NULL},
-    {"DELETE", "/items/{id}", item, 0, NULL},  {"POST", "/echo", echo, 0, NULL},
-    {"POST", "/bot*", tail, 0, NULL},          {"GET", "/cookie", cookies, 0, NULL},
-    {"GET", "/stream", stream, 0, NULL},       {"GET", "/forbidden", forbidden, 0, NULL},
-    {"GET", "/static/*", asset, 0, NULL},      {"GET", "/media/*", media, 0, NULL},
-    {"GET", "/poll", long_poll, 0, NULL},      {"POST", "/release", release, 0, NULL},
-    {"GET", "/fresh/*", fresh_asset, 0, NULL},
+    {"GET", "/hello", hello, 0, NULL},        {"GET", "/items/{id}", item, 0, NULL},
+    {"DELETE", "/items/{id}", item, 0, NULL}, {"POST", "/echo", echo, 0, NULL},
+    {"POST", "/bot*", tail, 0, NULL},         {"GET", "/cookie", cookies, 0, NULL},
+    {"GET", "/stream", stream, 0, NULL},      {"GET", "/forbidden", forbidden, 0, NULL},
+    {"GET", "/static/*", asset, 0, NULL},     {"GET", "/media/*", media, 0, NULL},
+    {"GET", "/poll", long_poll, 0, NULL},     {"POST", "/release", release, 0, NULL},
+    {"GET", "/ip", whoami, 0, NULL},          {"GET", "/fresh/*", fresh_asset, 0, NULL},
 };
 
 static int setup(void **state)
@@ -244,6 +249,21 @@ static void unknown_paths_and_methods(void **state)
     /* a handler's error status with no body gets the error page too */
     assert_int_equal(test_get(&client, &resp, "/forbidden"), 403);
     assert_string_equal(resp.body.data, "<h1>custom 403</h1>");
+}
+
+/* Behind a proxy on this machine, the client is the address the proxy reports. */
+static void client_address_behind_a_proxy(void **state)
+{
+    (void)state;
+    assert_int_equal(test_get(&client, &resp, "/ip"), 200);
+    assert_string_equal(resp.body.data, "127.0.0.1");
+    client.extra_header = "X-Forwarded-For: 198.51.100.7, 203.0.113.9";
+    test_get(&client, &resp, "/ip");
+    assert_string_equal(resp.body.data, "203.0.113.9");
+    client.extra_header = "X-Forwarded-For: not-an-address";
+    test_get(&client, &resp, "/ip");
+    assert_string_equal(resp.body.data, "127.0.0.1");
+    client.extra_header = NULL;
 }
 
 static void security_headers_everywhere(void **state)
@@ -482,6 +502,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(routes_and_queries),
         cmocka_unit_test(unknown_paths_and_methods),
+        cmocka_unit_test(client_address_behind_a_proxy),
         cmocka_unit_test(security_headers_everywhere),
         cmocka_unit_test(forms_and_json),
         cmocka_unit_test(multipart_uploads),

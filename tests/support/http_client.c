@@ -176,3 +176,19 @@ int test_header_count(const struct test_response *r, const char *name)
     nth_header(r, name, -1, &count);
     return count;
 }
+
+const char *test_form_csrf(const struct test_response *r)
+{
+    static char token[128];
+    static const char field[] = "name=\"csrf\" value=\"";
+    const char *at = strstr(r->body.data, field);
+    if (!at)
+        fail_msg("no csrf field in:\n%.2000s", r->body.data);
+    at += strlen(field);
+    size_t n = strcspn(at, "\"");
+    if (n >= sizeof token)
+        fail_msg("a csrf token of %zu bytes", n);
+    memcpy(token, at, n);
+    token[n] = '\0';
+    return token;
+}

@@ -47,5 +47,8 @@ const char *test_header(const struct test_response *r, const char *name);
 /* How many times name occurs among the response headers. */
 int test_header_count(const struct test_response *r, const char *name);
 void test_response_release(struct test_response *r);
+/* The value of the first form field named csrf in the body (the admin panel's token), in a
+ * static buffer; fails the test when there is none. */
+const char *test_form_csrf(const struct test_response *r);
 
 #endif

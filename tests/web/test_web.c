@@ -85,20 +85,6 @@ static int teardown(void **state)
     return 0;
 }
 
-/* The CSRF token of the form in the last page. */
-static const char *page_csrf(const struct test_response *r)
-{
-    static char token[64];
-    const char *at = strstr(r->body.data, "name=\"csrf\" value=\"");
-    assert_non_null(at);
-    at += strlen("name=\"csrf\" value=\"");
-    size_t n = strcspn(at, "\"");
-    assert_true(n < sizeof token);
-    memcpy(token, at, n);
-    token[n] = '\0';
-    return token;
-}
-
 static long sign_in(struct test_client *c, const char *user, const char *password)
 {
     struct test_response r = {0};
@@ -106,7 +92,7 @@ static long sign_in(struct test_client *c, const char *user, const char *passwor
     if (test_get(c, &r, "/login") == 303)
         assert_int_equal(test_get(c, &r, "/"), 200);
     struct buf form = BUF_INIT;
-    buf_addf(&form, "csrf=%s&username=", page_csrf(&r));
+    buf_addf(&form, "csrf=%s&username=", test_form_csrf(&r));
     buf_add_url_encoded(&form, user, strlen(user));
     buf_adds(&form, "&password=");
     buf_add_url_encoded(&form, password, strlen(password));
@@ -122,7 +108,7 @@ static long post_with_csrf(struct test_client *c, const char *from, const char *
 {
     assert_int_equal(test_get(c, &resp, from), 200);
     struct buf body = BUF_INIT;
-    buf_addf(&body, "csrf=%s%s%s", page_csrf(&resp), *form ? "&" : "", form);
+    buf_addf(&body, "csrf=%s%s%s", test_form_csrf(&resp), *form ? "&" : "", form);
     long status = test_post_form(c, &resp, path, body.data);
     buf_release(&body);
     return status;
@@ -248,7 +234,7 @@ static void every_post_needs_the_csrf_token(void **state)
     test_client_init(&other, web_url(web));
     assert_int_equal(test_get(&other, &resp, "/login"), 200);
     struct buf form = BUF_INIT;
-    buf_addf(&form, "csrf=%s&username=boss&password=%s", page_csrf(&resp), BOSS_PASSWORD);
+    buf_addf(&form, "csrf=%s&username=boss&password=%s", test_form_csrf(&resp), BOSS_PASSWORD);
     test_client_clear_cookies(&browser);
     assert_int_equal(test_post_form(&browser, &resp, "/login", form.data), 403);
     buf_release(&form);
@@ -364,7 +350,7 @@ static void superuser_pages_are_forbidden_to_staff(void **state)
     assert_int_equal(test_get(&browser, &resp, "/"), 200);
     lacks(&resp, "href=\"/staff\""); /* not even in the navigation */
     lacks(&resp, "href=\"/audit\"");
-    const char *csrf = page_csrf(&resp);
+    const char *csrf = test_form_csrf(&resp);
     char token[64];
     snprintf(token, sizeof token, "%s", csrf);
     int checked = 0;
@@ -654,8 +640,18 @@ static void dashboard_shows_sales(void **state)
     contains(&resp, "Awaiting shipment <span class=\"badge\">2</span>");
     contains(&resp, "Anna Karenina");
     contains(&resp, "Rare oolong</a> <span class=\"badge\">2 left</span>");
-    contains(&resp, "<svg viewBox=\"0 0 720 180\"");
+    contains(&resp, "<svg viewBox=\"-16 0 752 180\"");
     contains(&resp, "class=\"bar today\"");
+    /* an older order refunded: the past days are counted again */
+    assert_int_equal(db_exec(db,
+                             "UPDATE orders SET status = 'refunded', updated_at = ? "
+                             "WHERE status = 'delivered'",
+                             DB_INT(clock_now())),
+                     0);
+    assert_int_equal(test_get(&browser, &resp, "/"), 200);
+    contains(&resp, "1500.00 ₽"); /* 7 days, without the refund */
+    contains(&resp, "1750.00 ₽"); /* 30 days */
+    lacks(&resp, "2250.00 ₽");
 }
 
 static long webhook_post(const char *secret, const char *body)
@@ -685,6 +681,28 @@ static void webhook_checks_the_secret(void **state)
     assert_string_equal(last_update.data, update);
     assert_int_equal(webhook_post(WEBHOOK_SECRET, "[1,2]"), 400);
     assert_int_equal(updates_seen, 1);
+}
+
+static void first_admin_is_created_once(void **state)
+{
+    (void)state;
+    struct db *fresh = testdb_open(backend, true);
+    char password[21];
+    bool created = false;
+    struct buf err = BUF_INIT;
+    assert_int_equal(admin_user_create_first(fresh, password, &created, &err), 0);
+    assert_true(created);
+    assert_int_equal(strlen(password), 20);
+    struct admin_user u;
+    assert_int_equal(admin_user_verify(fresh, "admin", password, &u), 0);
+    assert_true(u.is_superuser);
+    assert_int_equal(admin_user_create_first(fresh, password, &created, &err), 0);
+    assert_false(created); /* never again */
+    /* a database that has accounts gets none */
+    assert_int_equal(admin_user_create_first(db, password, &created, &err), 0);
+    assert_false(created);
+    buf_release(&err);
+    db_close(fresh);
 }
 
 /* Last: it locks 127.0.0.1 out of signing in. */
@@ -726,6 +744,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(audit_log_pages_keep_filters),
         cmocka_unit_test(dashboard_shows_sales),
         cmocka_unit_test(webhook_checks_the_secret),
+        cmocka_unit_test(first_admin_is_created_once),
         cmocka_unit_test(brute_force_is_throttled_per_address),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,12 +1,20 @@
 /* The dashboard: sales today / 7 / 30 days, a chart per day, what waits for staff. A
- * handful of indexed queries: one grouped scan of 30 days of orders, and three short
- * lists. */
+ * handful of indexed queries, whatever the number of orders:
+ *  - the 29 days before today are kept in memory per database; each visit asks only
+ *    which of those days had an order created or changed (updated_at) since the last
+ *    visit, and counts those days again; today is always counted live;
+ *  - three short lists from their indexes. */
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "core/clock.h"
+#include "core/xalloc.h"
 #include "web/routes.h"
+#include "web/web.h"
 #include "core/banned.h"
 
 enum {
@@ -16,7 +24,8 @@ enum {
     CHART_W = 720,
     CHART_H = 180,
     CHART_TOP = 10,
-    CHART_BOTTOM = 20
+    CHART_BOTTOM = 20,
+    CHART_PAD = 16
 };
 
 #define PAID_STATUSES "('paid', 'shipped', 'delivered')"
@@ -25,26 +34,92 @@ struct day {
     int64_t orders, paid, revenue;
 };
 
-static int load_days(struct web_page *p, int64_t first_day, struct day days[DAYS])
+/* Counts the orders created in [from, to) into days[(created_at - first_day) / 86400]
+ * (orders_sales_idx covers the query). */
+static int count_days(struct db *db, int64_t first_day, int64_t from, int64_t to,
+                      struct day days[DAYS])
 {
+    for (int64_t t = from; t < to; t += 86400)
+        days[(t - first_day) / 86400] = (struct day){0, 0, 0};
     struct db_rows *rows;
-    int rc = db_query(p->db, &rows,
+    int rc = db_query(db, &rows,
                       "SELECT (created_at - ?) / 86400, "
                       "sum(CASE WHEN status <> 'cancelled' THEN 1 ELSE 0 END), "
                       "sum(CASE WHEN status IN " PAID_STATUSES " THEN 1 ELSE 0 END), "
                       "sum(CASE WHEN status IN " PAID_STATUSES " THEN total ELSE 0 END) "
-                      "FROM orders WHERE created_at >= ? GROUP BY 1",
-                      DB_INT(first_day), DB_INT(first_day));
+                      "FROM orders WHERE created_at >= ? AND created_at < ? GROUP BY 1",
+                      DB_INT(first_day), DB_INT(from), DB_INT(to));
     if (rc)
         return rc;
     while ((rc = db_next(rows)) > 0) {
         int64_t d = db_int(rows, 0);
-        if (d < 0 || d >= DAYS)
-            continue;
-        days[d] = (struct day){db_int(rows, 1), db_int(rows, 2), db_int(rows, 3)};
+        if (d >= 0 && d < DAYS)
+            days[d] = (struct day){db_int(rows, 1), db_int(rows, 2), db_int(rows, 3)};
     }
     db_rows_free(rows);
     return rc < 0 ? rc : 0;
+}
+
+/* The past days' figures, shared by the requests of this process (one database). */
+static struct {
+    pthread_mutex_t lock;
+    char *database_url;
+    int64_t first_day;  /* of the cached window; 0 = nothing cached */
+    int64_t checked_at; /* changes from this second on are not counted yet */
+    struct day days[DAYS];
+} past = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* Brings past.days[0 .. DAYS-2] up to date (under past.lock). A change is looked for
+ * from a minute before the last look: a transaction that stamped updated_at before then
+ * but committed after it is not missed. */
+static int refresh_past(struct db *db, const char *url, int64_t first_day, int64_t today)
+{
+    int64_t started = clock_now() - 60;
+    if (past.first_day != first_day || !past.database_url || strcmp(past.database_url, url)) {
+        past.first_day = 0;
+        int rc = count_days(db, first_day, first_day, today, past.days);
+        if (rc)
+            return rc;
+        free(past.database_url);
+        past.database_url = xstrdup(url);
+    } else {
+        /* by updated_at alone, so that its index is the one used */
+        struct db_rows *rows;
+        int rc = db_query(db, &rows,
+                          "SELECT DISTINCT (created_at - ?) / 86400 FROM orders "
+                          "WHERE updated_at >= ?",
+                          DB_INT(first_day), DB_INT(past.checked_at));
+        if (rc)
+            return rc;
+        bool stale[DAYS - 1] = {false};
+        while ((rc = db_next(rows)) > 0) {
+            int64_t d = db_int(rows, 0);
+            if (d >= 0 && d < DAYS - 1)
+                stale[d] = true;
+        }
+        db_rows_free(rows);
+        for (int d = 0; d < DAYS - 1 && rc >= 0; d++)
+            if (stale[d])
+                rc = count_days(db, first_day, first_day + d * 86400LL,
+                                first_day + (d + 1) * 86400LL, past.days);
+        if (rc < 0)
+            return rc;
+    }
+    past.first_day = first_day;
+    past.checked_at = started;
+    return 0;
+}
+
+static int load_days(struct web_page *p, int64_t first_day, int64_t today, struct day days[DAYS])
+{
+    pthread_mutex_lock(&past.lock);
+    int rc = refresh_past(p->db, p->opt->database_url, first_day, today);
+    if (rc)
+        past.first_day = 0;
+    else
+        memcpy(days, past.days, (DAYS - 1) * sizeof *days);
+    pthread_mutex_unlock(&past.lock);
+    return rc ? rc : count_days(p->db, first_day, today, today + 86400, days);
 }
 
 static json_t *period(struct web_page *p, const char *label, const struct day *days, int n)
@@ -89,7 +164,9 @@ static json_t *chart(struct web_page *p, const struct day *days, int64_t first_d
             json_array_append_new(ticks, json_pack("{s:i, s:i, s:s}", "x", i * slot + slot / 2, "y",
                                                    CHART_H - 5, "label", tick));
     }
-    return json_pack("{s:i, s:i, s:i, s:o, s:o, s:o}", "width", CHART_W, "height", CHART_H, "base",
+    /* room on both sides for the first and last day's labels */
+    return json_pack("{s:i, s:i, s:i, s:i, s:i, s:o, s:o, s:o}", "width", CHART_W, "view_x",
+                     -CHART_PAD, "view_width", CHART_W + 2 * CHART_PAD, "height", CHART_H, "base",
                      base, "bars", bars, "ticks", ticks, "max_amount", web_json_money(p, max));
 }
 
@@ -163,7 +240,7 @@ void page_dashboard(struct web_page *p)
     int64_t first_day = today - (DAYS - 1) * 86400LL;
     struct day days[DAYS];
     memset(days, 0, sizeof days);
-    if (load_days(p, first_day, days) || load_lists(p)) {
+    if (load_days(p, first_day, today, days) || load_lists(p)) {
         web_db_error(p, "loading the dashboard");
         return;
     }
