@@ -6,28 +6,6 @@ T=$TGSHOP_BIN
 TOKEN=123456789:startup-test-token-0123456789abcdef
 export DATABASE_URL=sqlite:startup.db
 
-pids=""
-trap 'for p in $pids; do kill $p 2>/dev/null || true; done; rm -rf "$WORK"' EXIT
-
-# wait_for SECONDS CMD...: polls CMD until it succeeds or the deadline passes
-wait_for() {
-    local deadline=$(($(date +%s) + $1))
-    shift
-    until "$@"; do
-        [ "$(date +%s)" -ge $deadline ] && return 1
-        sleep 0.1
-    done
-}
-
-# stop PID NAME: SIGTERM, then the exit status must be 0 within 10 s
-stop() {
-    kill -TERM "$1"
-    local status=0
-    wait_for 10 sh -c "! kill -0 $1 2>/dev/null" || not_ok "$2 did not stop in 10 s"
-    wait "$1" || status=$?
-    [ $status -eq 0 ] && ok "$2 stops cleanly (exit 0)" || not_ok "$2 exited $status"
-}
-
 api() { curl -sf -H 'Content-Type: application/json' "$@"; }
 
 "$T" sandbox --listen 127.0.0.1:0 --token "$TOKEN" \

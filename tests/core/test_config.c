@@ -247,11 +247,11 @@ static void invalid_values_name_the_key(void **state)
         const char *message;
     } cases[] = {
         {"SEND_RATE=fast",
-         "SEND_RATE must be a positive number of messages per second (at most 1000), got \"fast\""},
+         "SEND_RATE must be a positive number of messages per second (at most 100000), got \"fast\""},
         {"SEND_RATE=0",
-         "SEND_RATE must be a positive number of messages per second (at most 1000), got \"0\""},
+         "SEND_RATE must be a positive number of messages per second (at most 100000), got \"0\""},
         {"SEND_RATE=-3",
-         "SEND_RATE must be a positive number of messages per second (at most 1000), got \"-3\""},
+         "SEND_RATE must be a positive number of messages per second (at most 100000), got \"-3\""},
         {"DATABASE_URL=mysql://root:hunter2@x/db",
          "DATABASE_URL must be sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DB, got "
          "\"mysql://root:***@x/db\""},

@@ -4,7 +4,9 @@ set -euo pipefail
 
 : "${TGSHOP_BIN:?TGSHOP_BIN must point to the tgshop binary}"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tgshop-sh.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+# background processes: add their pids to $pids; those still running are killed on exit
+pids=""
+trap 'for p in $pids; do kill $p 2>/dev/null || true; done; rm -rf "$WORK"' EXIT
 cd "$WORK"
 # a clean configuration: nothing from the developer's environment leaks in
 unset DATABASE_URL POSTGRES_DB POSTGRES_USER POSTGRES_PASSWORD POSTGRES_HOST POSTGRES_PORT \
@@ -71,4 +73,23 @@ pg_new_database() {
     admin=$(pg_admin_url)
     psql -q "$admin" -c "DROP DATABASE IF EXISTS $name" -c "CREATE DATABASE $name" >/dev/null
     echo "${admin%/*}/$name"
+}
+
+# wait_for SECONDS CMD...: polls CMD until it succeeds or the deadline passes
+wait_for() {
+    local deadline=$(($(date +%s) + $1))
+    shift
+    until "$@"; do
+        [ "$(date +%s)" -ge $deadline ] && return 1
+        sleep 0.1
+    done
+}
+
+# stop PID NAME: SIGTERM, then the exit status must be 0 within 15 s
+stop() {
+    kill -TERM "$1"
+    local status=0
+    wait_for 15 sh -c "! kill -0 $1 2>/dev/null" || not_ok "$2 did not stop in 15 s"
+    wait "$1" || status=$?
+    [ $status -eq 0 ] && ok "$2 stops cleanly (exit 0)" || not_ok "$2 exited $status"
 }
