@@ -19,6 +19,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/parse.h"
+#include "jobs/queue.h"
 #include "probe.h"
 #include "core/banned.h"
 
@@ -92,6 +93,7 @@ int main(int argc, char **argv)
         buf_release(&err);
         return 2;
     }
+    struct queue_config queue = {.database_url = cfg.database_url, .redis_url = cfg.redis_url};
     /* the settings exactly as `tgshop bot` makes them (src/cmd/main.c, cmd_bot_settings) */
     struct bot_options opt = {
         .database_url = cfg.database_url,
@@ -110,6 +112,7 @@ int main(int argc, char **argv)
                 .page_size = cfg.page_size,
                 .reserve_seconds = cfg.reservation_minutes * 60LL,
                 .gate_cache_seconds = 60,
+                .queue = &queue,
             },
     };
     struct bot *b;

@@ -9,6 +9,7 @@
 #include "bot/gate.h"
 #include "bot/handlers.h"
 #include "bot/router.h"
+#include "bot/staff.h"
 #include "bot/texts.h"
 #include "bot/ui.h"
 #include "core/clock.h"
@@ -18,7 +19,6 @@
 #include "core/util.h"
 #include "core/xalloc.h"
 #include "shop/customer.h"
-#include "shop/order.h"
 #include "core/banned.h"
 
 enum {
@@ -49,6 +49,7 @@ struct worker {
     bool stop;
     struct db *db;
     struct tg_client *tg;
+    struct queue *jobs; /* staff notes (bot/staff.h) */
     struct gate *gate;
     struct ui_screens *screens;
     struct arena arena;
@@ -253,6 +254,7 @@ static bool context_for(struct worker *w, struct bot_ctx *c, const struct tg_upd
     memset(c, 0, sizeof *c);
     c->db = w->db;
     c->tg = w->tg;
+    c->queue = w->jobs;
     c->screens = w->screens;
     c->arena = &w->arena;
     c->settings = &w->bot->settings;
@@ -679,11 +681,6 @@ static void *sweeper_main(void *arg)
         return NULL;
     }
     while (!stopping(b)) {
-        int expired = 0;
-        if (order_expire_reservations(db, clock_now(), &expired))
-            log_warn("reservation sweep failed: %s", db_errmsg(db));
-        else if (expired)
-            log_info("%d unpaid order%s expired; stock returned", expired, expired == 1 ? "" : "s");
         if (db_exec(db, "DELETE FROM processed_update WHERE processed_at < ?",
                     DB_INT(clock_now() - 2 * 86400)))
             log_warn("old update ids not removed: %s", db_errmsg(db));
@@ -885,6 +882,8 @@ static int start_worker(struct bot *b, struct worker *w, struct buf *err)
     struct tg_client_options copt = {.api_url = b->api_url, .token = b->token, .flood = b->flood};
     if ((rc = tg_client_new(&w->tg, &copt, err)))
         return rc;
+    if ((rc = staff_queue_open(&w->jobs, &b->settings, err)))
+        return rc;
     w->gate = gate_new();
     w->screens = ui_screens_new();
     if (pthread_create(&w->thread, NULL, worker_main, w)) {
@@ -976,6 +975,7 @@ void bot_stop(struct bot *b)
     for (int i = 0; b->workers && i < b->opt.workers; i++) {
         struct worker *w = &b->workers[i];
         db_close(w->db);
+        staff_queue_close(w->jobs);
         tg_client_free(w->tg);
         gate_free(w->gate);
         ui_screens_free(w->screens);

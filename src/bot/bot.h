@@ -23,8 +23,8 @@
  * Replies wait for that and go once; answers to queries give up when they
  * would come too late to matter.
  *
- * A background thread cancels unpaid reservations when they expire (shop/order.h)
- * and forgets processed updates older than two days.
+ * A background thread forgets processed updates older than two days. (Unpaid
+ * reservations are expired by the scheduler of the default job worker: jobs/scheduler.h.)
  */
 #ifndef TGSHOP_BOT_BOT_H
 #define TGSHOP_BOT_BOT_H
@@ -49,7 +49,7 @@ struct bot_options {
     const char *webhook_url;      /* without long_polling: registered at start (setWebhook) */
     const char *webhook_secret;   /* its secret_token, which Telegram sends with every update */
     int poll_timeout_s;           /* getUpdates long-poll timeout; 0 = 25 */
-    int expiry_interval_s;        /* how often reservations are swept; 0 = 30 */
+    int expiry_interval_s;        /* how often old update ids are swept; 0 = 30 */
     double send_rate;             /* SEND_RATE: messages/s over all chats; 0 = 30 */
     struct tg_flood *flood;       /* flood control shared with other senders of the process
                                      (tg/flood.h); NULL = the bot's own, from send_rate */

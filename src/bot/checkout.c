@@ -6,6 +6,7 @@
 
 #include "bot/fsm.h"
 #include "bot/handlers.h"
+#include "bot/staff.h"
 #include "bot/router.h"
 #include "bot/texts.h"
 #include "bot/ui.h"
@@ -482,7 +483,8 @@ static void notify_admins(struct bot_ctx *c, int64_t order_id, const char *atten
     if (attention)
         text_render(&text, lang, "admin_attention", "what", attention, NULL);
     for (size_t i = 0; i < c->settings->admin_chat_count; i++)
-        (void)ui_send_to(c, c->settings->admin_chat_ids[i], text.data); /* logs a failure */
+        (void)staff_notify(c, c->settings->admin_chat_ids[i], text.data,
+                           arena_sprintf(c->arena, "order-paid:%lld", (long long)order_id));
     buf_release(&text);
     buf_release(&total);
 }
@@ -518,7 +520,8 @@ int payment_successful(struct bot_ctx *c, const struct tg_message *m)
             struct buf alert = BUF_INIT;
             text_render(&alert, c->settings->default_language, "admin_payment_problem", "id", id,
                         "what", why.data, NULL);
-            (void)ui_send_to(c, c->settings->admin_chat_ids[i], alert.data); /* logs a failure */
+            (void)staff_notify(c, c->settings->admin_chat_ids[i], alert.data,
+                               arena_sprintf(c->arena, "payment-problem:%s", p.charge_id));
             buf_release(&alert);
         }
     } else {

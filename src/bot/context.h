@@ -16,6 +16,9 @@
 #include "shop/customer.h"
 #include "tg/client.h"
 
+struct queue;
+struct queue_config;
+
 struct bot_settings {
     const char *currency;
     const char *provider_token; /* NULL: Telegram Stars */
@@ -25,12 +28,14 @@ struct bot_settings {
     int page_size;
     int64_t reserve_seconds;
     int gate_cache_seconds;
-    const char *bot_username; /* from getMe, for inline-mode hints */
+    const char *bot_username;         /* from getMe, for inline-mode hints */
+    const struct queue_config *queue; /* the job queue of staff notes (bot/staff.h) */
 };
 
 struct bot_ctx {
     struct db *db;
     struct tg_client *tg;
+    struct queue *queue; /* this thread's job queue handle (staff notes) */
     struct arena *arena;
     const struct bot_settings *settings;
     const struct tg_update *update;

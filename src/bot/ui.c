@@ -46,18 +46,6 @@ int ui_send(struct bot_ctx *c, const char *html, const struct tg_keyboard *kb)
     return ui_check(c, tg_send_message(c->tg, NULL, c->chat_id, html, &opt));
 }
 
-int ui_send_to(struct bot_ctx *c, int64_t chat_id, const char *html)
-{
-    struct tg_send_options opt = html_send(NULL);
-    tg_client_set_deadline(c->tg, clock_mono_us()); /* now or never: see ui.h */
-    int rc = tg_send_message(c->tg, NULL, chat_id, html, &opt);
-    tg_client_set_deadline(c->tg, 0);
-    if (rc)
-        log_warn("cannot notify chat %lld: %s", (long long)chat_id,
-                 tg_client_result(c->tg)->description);
-    return rc;
-}
-
 /* --- what each chat's screen shows --- */
 
 enum { SCREENS = 4096 }; /* chats remembered per worker; a collision only costs an edit */

@@ -44,11 +44,6 @@ int ui_show_photo(struct bot_ctx *c, const struct tg_photo *photo, const char *c
                   const struct tg_keyboard *kb, const char **out_file_id);
 /* Sends a new message (kb may be a reply keyboard). */
 int ui_send(struct bot_ctx *c, const char *html, const struct tg_keyboard *kb);
-/* Sends to another chat (admin notifications) without waiting: when that chat is over
- * Telegram's per-chat limit or held back by a 429 the message is not sent, and a warning says
- * so. A customer's reply never waits behind it (a shop's admin chat cannot take a message per
- * order at a busy time anyway). */
-int ui_send_to(struct bot_ctx *c, int64_t chat_id, const char *html);
 /* Answers the pressed button once (a toast, or an alert): later calls do nothing. An answer
  * held back by a 429 for more than a few seconds after the press is not sent. */
 void ui_answer(struct bot_ctx *c, const char *text, bool alert);

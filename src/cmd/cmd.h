@@ -18,6 +18,7 @@
 
 #include "core/config.h"
 #include "db/db.h"
+#include "jobs/notify.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
@@ -30,8 +31,9 @@ enum cmd_needs {
 struct cmd_env {
     const struct command *cmd;
     struct config cfg;
-    struct db *db;          /* set by cmd_database() */
-    int migrations_applied; /* how many cmd_database() applied just now */
+    struct db *db;             /* set by cmd_database() */
+    struct queue_config queue; /* the job queue from DATABASE_URL / REDIS_URL */
+    int migrations_applied;    /* how many cmd_database() applied just now */
 };
 
 typedef int cmd_fn(int argc, char **argv, struct cmd_env *env);
@@ -96,7 +98,29 @@ struct http_server;
  * or EXIT_FAIL after printing why. */
 int cmd_ops_start(const struct cmd_env *env, struct http_server **out);
 
+/* The job workers and the scheduler of `tgshop worker` and `tgshop run` (worker.c). */
+struct cmd_jobs_options {
+    const char *const *queues; /* one or two queue names */
+    size_t queue_count;
+    int concurrency;
+    const char *api_url;    /* the Bot API the senders use */
+    const char *token;      /* NULL: no sending (default queue only) */
+    struct tg_flood *flood; /* the process's flood state, shared with the bot (tg/flood.h) */
+};
+struct cmd_jobs {
+    struct worker *worker;
+    struct scheduler *scheduler; /* with the default queue */
+    struct notify_ctx notify;
+};
+/* Starts one worker over the queues (and the scheduler with the default queue). Returns
+ * EXIT_OK, or EXIT_FAIL after printing why (nothing left running). */
+int cmd_jobs_start(const struct cmd_env *env, struct cmd_jobs *out,
+                   const struct cmd_jobs_options *opt);
+/* Finishes the jobs in hand and stops everything cmd_jobs_start started. */
+void cmd_jobs_stop(struct cmd_jobs *jobs);
+
 cmd_fn cmd_run;
+cmd_fn cmd_worker;
 cmd_fn cmd_web;
 cmd_fn cmd_bot;
 cmd_fn cmd_migrate;

@@ -23,7 +23,8 @@ static const struct command commands[] = {
     {"run", cmd_run, NEED_MIGRATED, "run the whole shop in one process",
      "tgshop run [--no-demo] [--listen HOST:PORT] [--sandbox-listen HOST:PORT] [--workers N]\n\n"
      "Migrates the database, seeds a demo catalogue into an empty one, and runs the\n"
-     "bot and the admin panel (on LISTEN, default 127.0.0.1:8000) until Ctrl-C. On\n"
+     "bot, the admin panel (on LISTEN, default 127.0.0.1:8000), a worker for each job\n"
+     "queue and the scheduler until Ctrl-C. On\n"
      "the first run it creates the superuser admin and prints its password once. Without BOT_TOKEN "
      "it also starts the sandbox (a Telegram\n"
      "Bot API emulator with a web chat) and points the bot at it, so the shop can be\n"
@@ -40,6 +41,16 @@ static const struct command commands[] = {
      "GET /healthz and GET /metrics answer there too, and on OPS_LISTEN when set\n"
      "(docs/operations.md).\n\n"
      "  --listen HOST:PORT   where to listen instead of LISTEN (port 0 = any free port)\n"},
+    {"worker", cmd_worker, NEED_MIGRATED, "run job workers for one or both queues",
+     "tgshop worker --queue default|telegram_sending_queue[,...] [--concurrency N]\n\n"
+     "Runs jobs from the named queues until SIGTERM or Ctrl-C, then finishes (or hands\n"
+     "back) the jobs in hand. The queue is Redis when REDIS_URL is set, else the\n"
+     "database. default: background work and, in the same process, the scheduler\n"
+     "(scheduled mailings, expiry of unpaid orders; one scheduler works at a time however\n"
+     "many run). telegram_sending_queue: messages to customers and staff, at most\n"
+     "SEND_RATE a second across every sender (needs BOT_TOKEN). docs/jobs.md.\n\n"
+     "  --queue NAMES       default, telegram_sending_queue, or both comma-separated\n"
+     "  --concurrency N     threads taking jobs (1-64, default 4)\n"},
     {"bot", cmd_bot, NEED_MIGRATED,
      "run the Telegram bot (long polling, or the webhook's registration)",
      "tgshop bot [--workers N]\n\n"
@@ -235,6 +246,7 @@ void cmd_bot_settings(const struct cmd_env *env, struct bot_settings *out)
         .page_size = cfg->page_size,
         .reserve_seconds = cfg->reservation_minutes * 60LL,
         .gate_cache_seconds = 60,
+        .queue = &env->queue,
     };
 }
 
@@ -281,6 +293,8 @@ static int load_config(struct cmd_env *env, const char *env_file)
     }
     buf_release(&err);
     log_setup(env->cfg.log_level, env->cfg.log_format, NULL);
+    env->queue = (struct queue_config){.database_url = env->cfg.database_url,
+                                       .redis_url = env->cfg.redis_url};
     return EXIT_OK;
 }
 

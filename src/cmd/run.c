@@ -5,6 +5,8 @@
 
 #include "bot/bot.h"
 #include "cmd/cmd.h"
+#include "jobs/queue.h"
+#include "tg/flood.h"
 #include "core/parse.h"
 #include "http/server.h"
 #include "core/xalloc.h"
@@ -107,6 +109,9 @@ int cmd_run(int argc, char **argv, struct cmd_env *env)
     struct sandbox *sb = NULL;
     char *token = NULL;
     struct bot *b = NULL;
+    struct cmd_jobs default_jobs = {0}, sending_jobs = {0};
+    /* one flood state for every sender of the process: the bot's replies and the jobs' sends */
+    struct tg_flood *flood = tg_flood_new(&(struct tg_flood_options){.rate = env->cfg.send_rate});
     struct web *w = NULL;
     struct http_server *ops = NULL;
     const char *api_url = env->cfg.telegram_api_url;
@@ -134,6 +139,7 @@ int cmd_run(int argc, char **argv, struct cmd_env *env)
         .workers = (int)workers,
         .long_polling = true,
         .send_rate = env->cfg.send_rate,
+        .flood = flood,
     };
     cmd_bot_settings(env, &opt.settings);
     status = cmd_start_bot(env, &b, &opt);
@@ -151,6 +157,20 @@ int cmd_run(int argc, char **argv, struct cmd_env *env)
         status = cmd_fail(env, "cannot start the admin panel: %s", err.data);
         goto done;
     }
+    /* both queues in-process: the default one (with the scheduler) and the senders */
+    const char *default_queue[] = {QUEUE_DEFAULT}, *sending_queue[] = {QUEUE_SENDING};
+    struct cmd_jobs_options jopt = {.queues = default_queue,
+                                    .queue_count = 1,
+                                    .concurrency = 2,
+                                    .api_url = api_url,
+                                    .token = opt.token,
+                                    .flood = flood};
+    if ((status = cmd_jobs_start(env, &default_jobs, &jopt)) != EXIT_OK)
+        goto done;
+    jopt.queues = sending_queue;
+    jopt.concurrency = 4;
+    if ((status = cmd_jobs_start(env, &sending_jobs, &jopt)) != EXIT_OK)
+        goto done;
     print_configuration(env, sb ? "sandbox (no BOT_TOKEN set)" : env->cfg.telegram_api_url);
     printf("\nThe shop is running.\n");
     if (sb)
@@ -164,6 +184,9 @@ int cmd_run(int argc, char **argv, struct cmd_env *env)
 done:
     web_stop(w);
     bot_stop(b);
+    cmd_jobs_stop(&default_jobs);
+    cmd_jobs_stop(&sending_jobs);
+    tg_flood_free(flood);
     sandbox_stop(sb);
     http_server_stop(ops);
     free(token);

@@ -26,6 +26,7 @@ void cmd_web_options(const struct cmd_env *env, struct web_options *out)
         .currency = cfg->currency,
         .telegram_api_url = cfg->telegram_api_url,
         .bot_token = cfg->bot_token,
+        .trust_proxy = cfg->trust_proxy,
     };
 }
 

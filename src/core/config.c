@@ -299,6 +299,9 @@ static int load(struct config *cfg, const struct config_source *src, struct buf 
     if ((v = lookup(src, "OPS_LISTEN")) &&
         config_parse_host_port(v, true, &cfg->ops_listen_host, &cfg->ops_listen_port))
         return fail(err, "OPS_LISTEN", "HOST:PORT (for example 0.0.0.0:9100)", v);
+    if ((v = lookup(src, "TRUST_PROXY")) && parse_bool(v, &cfg->trust_proxy))
+        return fail(err, "TRUST_PROXY", "true or false", v);
+
     cfg->media_dir = xstrdup((v = lookup(src, "MEDIA_DIR")) ? v : "data/media");
 
     v = lookup(src, "DEFAULT_LANGUAGE");
@@ -308,8 +311,9 @@ static int load(struct config *cfg, const struct config_source *src, struct buf 
 
     cfg->send_rate = 30;
     if ((v = lookup(src, "SEND_RATE")) &&
-        (parse_double(v, &cfg->send_rate) || cfg->send_rate <= 0 || cfg->send_rate > 1000))
-        return fail(err, "SEND_RATE", "a positive number of messages per second (at most 1000)", v);
+        (parse_double(v, &cfg->send_rate) || cfg->send_rate <= 0 || cfg->send_rate > 100000))
+        return fail(err, "SEND_RATE", "a positive number of messages per second (at most 100000)",
+                    v);
 
     if ((rc = int_setting(src, "PAGE_SIZE", 1, 20, 6, &cfg->page_size, err)) ||
         (rc = int_setting(src, "RESERVATION_MINUTES", 1, 1440, 30, &cfg->reservation_minutes, err)))

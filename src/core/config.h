@@ -17,6 +17,9 @@
  *   ADMIN_CHAT_IDS      comma-separated chat ids
  *   LISTEN              host:port, default 127.0.0.1:8000
  *   OPS_LISTEN          host:port where every role also serves /healthz and /metrics; unset = not
+ *   TRUST_PROXY         true: the admin panel sits behind a proxy (nginx) on a loopback or
+ *                       private address and takes the client address from its
+ *                       X-Forwarded-For; default false
  *   MEDIA_DIR           default data/media
  *   DEFAULT_LANGUAGE    ru | en, default ru
  *   SEND_RATE           messages per second, default 30
@@ -55,6 +58,7 @@ struct config {
     int listen_port;
     char *ops_listen_host; /* NULL: no ops listener (OPS_LISTEN unset) */
     int ops_listen_port;
+    bool trust_proxy;
     char *media_dir;
     char *default_language;
     double send_rate;

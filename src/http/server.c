@@ -30,6 +30,9 @@ enum {
     DISCARD_EXTRA = 1 << 20,
     DISCARD_MAX = 64 << 20,
     STREAM_BLOCK = 64 * 1024,
+    /* what one form field or file costs beyond its name and value: its slot in the list
+     * (twice, as the list doubles) and the NULs */
+    ENTRY_COST = 2 * sizeof(struct http_field) + 2,
 };
 
 const char http_default_csp[] = "default-src 'self'; script-src 'self'; style-src 'self'; "
@@ -62,8 +65,12 @@ struct request_state {
     struct buf field_value;
     struct http_upload *upload; /* the file being received */
     int upload_fd;
-    size_t upload_cap;
+    size_t upload_cap; /* largest file; 0 = this route takes none */
+    size_t upload_slots;
     const char *upload_dir;
+    size_t entries;   /* form fields and files so far */
+    size_t form_cost; /* their bytes in memory, held to max_body */
+    size_t max_form;
 };
 
 /* ---- fields ---- */
@@ -346,11 +353,14 @@ static struct http_upload *add_upload(struct request_state *st, const char *key,
                                       const char *filename, const char *content_type)
 {
     struct http_request *req = &st->req;
-    struct http_upload *uploads = arena_calloc(&st->arena, req->upload_count + 1, sizeof *uploads);
-    if (req->upload_count)
-        memcpy(uploads, req->uploads, req->upload_count * sizeof *uploads);
-    req->uploads = uploads;
-    struct http_upload *u = &uploads[req->upload_count];
+    if (req->upload_count == st->upload_slots) {
+        st->upload_slots = st->upload_slots ? 2 * st->upload_slots : 4;
+        struct http_upload *uploads = arena_calloc(&st->arena, st->upload_slots, sizeof *uploads);
+        if (req->upload_count)
+            memcpy(uploads, req->uploads, req->upload_count * sizeof *uploads);
+        req->uploads = uploads;
+    }
+    struct http_upload *u = &req->uploads[req->upload_count];
     u->field = arena_strdup(&st->arena, key);
     u->filename = arena_strdup(&st->arena, filename);
     u->content_type = content_type ? arena_strdup(&st->arena, content_type) : NULL;
@@ -366,6 +376,33 @@ static struct http_upload *add_upload(struct request_state *st, const char *key,
     return u;
 }
 
+/* Refuses the request with 413 and a reason for people. */
+static void refuse(struct request_state *st, const char *why)
+{
+    st->error = 413;
+    st->req.refusal = why;
+}
+
+/* Counts bytes of form data held in memory; false (refused) past max_body. */
+static bool charge(struct request_state *st, size_t bytes)
+{
+    st->form_cost += bytes;
+    if (st->form_cost <= st->max_form)
+        return true;
+    refuse(st, "The form is too large.");
+    return false;
+}
+
+/* Counts a new field or file named key; false (refused) past HTTP_MAX_FIELDS. */
+static bool count_entry(struct request_state *st, const char *key)
+{
+    if (++st->entries > HTTP_MAX_FIELDS) {
+        refuse(st, "The form has too many fields.");
+        return false;
+    }
+    return charge(st, ENTRY_COST + strlen(key));
+}
+
 static enum MHD_Result post_iterator(void *cls, enum MHD_ValueKind kind, const char *key,
                                      const char *filename, const char *content_type,
                                      const char *transfer_encoding, const char *data, uint64_t off,
@@ -379,6 +416,12 @@ static enum MHD_Result post_iterator(void *cls, enum MHD_ValueKind kind, const c
             close_upload(st);
             if (!*filename)
                 return MHD_YES; /* a file input left empty */
+            if (!st->upload_cap) {
+                refuse(st, "This page does not take file uploads.");
+                return MHD_NO;
+            }
+            if (!count_entry(st, key) || !charge(st, strlen(filename)))
+                return MHD_NO;
             st->upload = add_upload(st, key, filename, content_type);
             if (!st->upload) {
                 st->error = 500;
@@ -411,11 +454,15 @@ static enum MHD_Result post_iterator(void *cls, enum MHD_ValueKind kind, const c
     if (off == 0 || !st->open || strcmp(st->open->name, key)) {
         close_upload(st);
         close_field(st);
+        if (!count_entry(st, key))
+            return MHD_NO;
         http_fields_add(&st->req.form, &st->arena, key, "", 0);
         st->open = &st->req.form.items[st->req.form.count - 1];
     }
+    if (!charge(st, size))
+        return MHD_NO;
     if (buf_add(&st->field_value, data, size)) {
-        st->error = 413;
+        refuse(st, "The form is too large.");
         return MHD_NO;
     }
     return MHD_YES;
@@ -463,9 +510,9 @@ static const char *forwarded_for(const char *header, struct arena *a)
     return arena_strdup(a, ip);
 }
 
-/* The client's address: the peer's, or behind a proxy on a loopback or private address,
- * the one the proxy reports in X-Forwarded-For. */
-static const char *client_ip(struct MHD_Connection *conn, struct arena *a)
+/* The client's address: the peer's, or with trust_proxy, behind a proxy on a loopback or
+ * private address, the one the proxy reports in X-Forwarded-For. */
+static const char *client_ip(struct MHD_Connection *conn, bool trust_proxy, struct arena *a)
 {
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -473,8 +520,10 @@ static const char *client_ip(struct MHD_Connection *conn, struct arena *a)
     if (!info || !info->client_addr)
         return "";
     const struct sockaddr *sa = info->client_addr;
-    const char *xff = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For");
-    const char *forwarded = xff && is_private_peer(sa) ? forwarded_for(xff, a) : NULL;
+    const char *xff = trust_proxy && is_private_peer(sa)
+                          ? MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For")
+                          : NULL;
+    const char *forwarded = xff ? forwarded_for(xff, a) : NULL;
     if (forwarded)
         return forwarded;
     socklen_t len =
@@ -498,7 +547,7 @@ static struct request_state *request_begin(struct http_server *srv, struct MHD_C
     req->conn = conn;
     req->method = arena_strdup(&st->arena, method);
     req->path = arena_strdup(&st->arena, path);
-    req->client_ip = client_ip(conn, &st->arena);
+    req->client_ip = client_ip(conn, srv->opt.trust_proxy, &st->arena);
     req->body = "";
     const char *proto = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-Proto");
     req->https = proto && !strcasecmp(proto, "https");
@@ -521,8 +570,10 @@ static struct request_state *request_begin(struct http_server *srv, struct MHD_C
     const char *type = req->content_type ? req->content_type : "";
     bool multipart = !strncasecmp(type, "multipart/form-data", 19);
     bool urlencoded = !strncasecmp(type, "application/x-www-form-urlencoded", 33);
-    st->cap = multipart ? srv->opt.max_upload : srv->opt.max_body;
-    st->upload_cap = srv->opt.max_upload;
+    st->upload_cap =
+        srv->opt.upload_limit ? srv->opt.upload_limit(req->route) : srv->opt.max_upload;
+    st->cap = multipart && st->upload_cap ? st->upload_cap : srv->opt.max_body;
+    st->max_form = srv->opt.max_body;
     st->upload_dir = srv->upload_dir;
     const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
     int64_t declared = 0;
@@ -619,6 +670,8 @@ static void fill_error(struct http_server *srv, struct http_request *req, struct
     if (!res->body.len && !res->stream) {
         struct buf text = BUF_INIT;
         buf_addf(&text, "%d %s\n", status, http_status_text(status));
+        if (req->refusal)
+            buf_addf(&text, "%s\n", req->refusal);
         http_response_text(res, status, text.data);
         buf_release(&text);
     }

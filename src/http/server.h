@@ -19,9 +19,14 @@
  *  - Every request has its own arena (req->arena), freed when the response is sent:
  *    everything in the request and everything a handler allocates from it dies then.
  *  - Bodies are capped: max_body for JSON/raw bodies and urlencoded forms, max_upload for
- *    multipart ones. A bigger body gets 413: up to about twice the cap it is read and
- *    dropped first (browsers read the answer only after sending), beyond that the answer
- *    comes at once and the connection closes.
+ *    multipart ones on routes that take uploads (options.upload_limit says which; on the
+ *    others a multipart body is held to max_body and a file part gets 413, never written).
+ *    A bigger body gets 413: up to about twice the cap it is read and dropped first
+ *    (browsers read the answer only after sending), beyond that the answer comes at once
+ *    and the connection closes.
+ *  - A form has at most HTTP_MAX_FIELDS fields and files, and what they take in memory
+ *    (names, values, the list's slots) counts against max_body: past either, 413 with
+ *    req->refusal saying which, before any handler runs.
  *  - urlencoded and multipart bodies are parsed (MHD_PostProcessor) into req->form; file
  *    parts stream into temporary files (req->uploads), removed after the response. A file
  *    part bigger than max_upload is marked too_big and its bytes are dropped. A form cut
@@ -62,12 +67,19 @@ struct http_route {
 struct http_options {
     const char *listen_host; /* NULL = "127.0.0.1" */
     int listen_port;         /* 0 = any free port (http_server_port tells which) */
+    /* true: a peer on a loopback or private address is a proxy (nginx) and the client is
+     * the last address of its X-Forwarded-For; false: the header is ignored and the client
+     * is always the peer (anyone could send the header) */
+    bool trust_proxy;
     const struct http_route *routes;
     size_t route_count;
-    void *ctx;                 /* handed to handlers as req->ctx */
-    http_handler *on_error;    /* answers 400/404/405/413 found by the server; NULL = text */
-    size_t max_body;           /* 0 = 1 MiB */
-    size_t max_upload;         /* largest multipart body and file; 0 = 10 MiB */
+    void *ctx;              /* handed to handlers as req->ctx */
+    http_handler *on_error; /* answers 400/404/405/413 found by the server; NULL = text */
+    size_t max_body;        /* 0 = 1 MiB */
+    size_t max_upload;      /* largest multipart body and file; 0 = 10 MiB */
+    /* The largest upload route takes (0 = none: its file parts get 413); NULL = max_upload
+     * for every route. */
+    size_t (*upload_limit)(const struct http_route *route);
     const char *upload_dir;    /* temporary files of uploads; NULL = $TMPDIR or /tmp */
     const char *csp;           /* Content-Security-Policy; NULL = the strict default below */
     unsigned connection_limit; /* 0 = 256 */
@@ -79,6 +91,8 @@ struct http_options {
 /* The default CSP: only this origin's scripts, styles and images (plus data: images), no
  * inline code, no framing, forms post only here. */
 extern const char http_default_csp[];
+
+enum { HTTP_MAX_FIELDS = 1000 }; /* form fields and files of one request */
 
 struct http_field {
     const char *name;
@@ -113,7 +127,7 @@ struct http_request {
     const struct http_route *route;
     const char *method;        /* "HEAD" requests run GET routes with this set to "HEAD" */
     const char *path;          /* decoded, without the query string */
-    const char *client_ip;     /* "127.0.0.1", "::1" */
+    const char *client_ip;     /* "127.0.0.1", "::1"; see options.trust_proxy */
     bool https;                /* X-Forwarded-Proto: https (a proxy in front terminates TLS) */
     struct http_fields params; /* from the pattern: {name} segments and "*" */
     struct http_fields query;
@@ -123,6 +137,7 @@ struct http_request {
     const char *content_type; /* may be NULL */
     const char *body;         /* raw body of other content types ("" when none) */
     size_t body_len;
+    const char *refusal;         /* with a 413 found by the server: why, for people, or NULL */
     struct MHD_Connection *conn; /* private */
 };
 

@@ -384,8 +384,27 @@ static int find_node(const struct tree_index *index, int count, int64_t id)
     return hit ? hit->at : -1;
 }
 
-int catalog_category_tree(struct db *db, struct arena *a, struct category_node **out,
-                          int *out_count)
+/* Each category's own products into read[].product_count. */
+static int count_products(struct db *db, struct category_node *read, const struct tree_index *index,
+                          int n)
+{
+    struct db_rows *rows;
+    int rc = db_query(db, &rows, "SELECT category_id, count(*) FROM product GROUP BY category_id");
+    if (rc)
+        return rc;
+    while ((rc = db_next(rows)) > 0) {
+        int at = find_node(index, n, db_int(rows, 0));
+        if (at >= 0)
+            read[at].product_count = db_int(rows, 1);
+    }
+    db_rows_free(rows);
+    return rc < 0 ? rc : 0;
+}
+
+/* The tree; with_counts also counts each category's products (a scan of the product index,
+ * which the pages that only name the categories skip). */
+static int read_tree(struct db *db, struct arena *a, bool with_counts, struct category_node **out,
+                     int *out_count)
 {
     *out = NULL;
     *out_count = 0;
@@ -413,16 +432,7 @@ int catalog_category_tree(struct db *db, struct arena *a, struct category_node *
         index[i] = (struct tree_index){read[i].id, i};
     qsort(index, (size_t)n, sizeof *index, compare_index);
 
-    if ((rc =
-             db_query(db, &rows, "SELECT category_id, count(*) FROM product GROUP BY category_id")))
-        return rc;
-    while ((rc = db_next(rows)) > 0) {
-        int at = find_node(index, n, db_int(rows, 0));
-        if (at >= 0)
-            read[at].product_count = db_int(rows, 1);
-    }
-    db_rows_free(rows);
-    if (rc < 0)
+    if (with_counts && (rc = count_products(db, read, index, n)))
         return rc;
 
     /* children lists (first child, next sibling) in display order */
@@ -491,6 +501,18 @@ int catalog_category_tree(struct db *db, struct arena *a, struct category_node *
     *out = list;
     *out_count = count;
     return 0;
+}
+
+int catalog_category_tree(struct db *db, struct arena *a, struct category_node **out,
+                          int *out_count)
+{
+    return read_tree(db, a, true, out, out_count);
+}
+
+int catalog_category_outline(struct db *db, struct arena *a, struct category_node **out,
+                             int *out_count)
+{
+    return read_tree(db, a, false, out, out_count);
 }
 
 /* Levels from the root down to category id, itself included (0 for id 0, the root). */

@@ -129,6 +129,10 @@ struct category_node {
  * position), with depths and product counts. */
 int catalog_category_tree(struct db *db, struct arena *a, struct category_node **out,
                           int *out_count);
+/* The same tree without the product counts (they stay 0): cheap enough for every page that
+ * offers the categories in a <select>. */
+int catalog_category_outline(struct db *db, struct arena *a, struct category_node **out,
+                             int *out_count);
 /* One category, active or not (depth and counts are left 0). */
 int catalog_category_get(struct db *db, struct arena *a, int64_t id, struct category_node *out);
 

@@ -5,7 +5,7 @@
  * 403 to staff, and every POST checks the form's CSRF token (web_start refuses a POST
  * route that does not ask for WEB_CSRF, unless it is WEB_OWN_AUTH like the webhook).
  * Plain HTTP handlers (`raw`: static files, the webhook) get none of these checks, so
- * they may not ask for WEB_LOGIN or WEB_CSRF.
+ * they may not ask for WEB_LOGIN or WEB_CSRF. Only routes with WEB_UPLOAD take files.
  *
  * To add a page:
  *   1. write src/web/pages/NAME.c with `void page_NAME(struct web_page *p)` handlers
@@ -30,7 +30,11 @@ enum web_needs {
     WEB_SUPERUSER = (1 << 1) | WEB_LOGIN, /* a superuser */
     WEB_CSRF = 1 << 2,                    /* POST: the form's csrf field must match */
     WEB_OWN_AUTH = 1 << 3,                /* the handler authenticates the request itself */
+    WEB_UPLOAD = 1 << 4, /* takes multipart file uploads (up to WEB_MAX_UPLOAD); without it a
+                            file part is refused with 413 before it is written anywhere */
 };
+
+enum { WEB_MAX_UPLOAD = 10 << 20 };
 
 struct web_route {
     const char *method;

@@ -5,7 +5,10 @@
 
 #include "core/clock.h"
 #include "core/err.h"
+#include "core/utf8.h"
 #include "core/banned.h"
+
+enum { USER_AGENT_MAX = 300 }; /* bytes of the User-Agent kept with a session */
 
 void session_random_token(char out[SESSION_TOKEN_LEN + 1])
 {
@@ -39,15 +42,19 @@ int session_create(struct db *db, int64_t user_id, const char *ip, const char *u
     session_random_token(csrf);
     cookie_hash(cookie, hash);
     int64_t now = clock_now();
+    /* kept for the superuser's eyes only: cut on a character boundary, and dropped when it
+     * is not text at all (the database takes only UTF-8) */
+    if (!user_agent)
+        user_agent = "";
+    size_t agent_len = utf8_prefix_bytes(user_agent, strlen(user_agent), USER_AGENT_MAX);
+    if (!utf8_valid(user_agent, agent_len))
+        agent_len = 0;
     return db_exec(db,
                    "INSERT INTO admin_session (id, user_id, csrf_secret, created_at, expires_at, "
                    "last_seen_at, ip, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                    DB_TEXT(hash), DB_INT(user_id), DB_TEXT(csrf), DB_INT(now),
                    DB_INT(now + SESSION_TTL_S), DB_INT(now), DB_TEXT(ip),
-                   DB_TEXTN(user_agent ? user_agent : "", user_agent && strlen(user_agent) > 300
-                                                              ? 300
-                                                          : user_agent ? strlen(user_agent)
-                                                                       : 0));
+                   DB_TEXTN(user_agent, agent_len));
 }
 
 int session_load(struct db *db, const char *cookie, struct arena *a, struct web_session *out)

@@ -35,7 +35,8 @@ void session_random_token(char out[SESSION_TOKEN_LEN + 1]);
 /* Constant-time comparison of a received token with the expected one. */
 bool session_token_equal(const char *expected, const char *given);
 
-/* Creates a session for user_id; the cookie value goes to cookie. */
+/* Creates a session for user_id; the cookie value goes to cookie. user_agent (may be NULL)
+ * is kept cut to 300 bytes on a character boundary, or left empty when it is not UTF-8. */
 int session_create(struct db *db, int64_t user_id, const char *ip, const char *user_agent,
                    char cookie[SESSION_TOKEN_LEN + 1]);
 /* Loads the live session of cookie with its (active) account. ERR_NOTFOUND when the

@@ -1,5 +1,7 @@
 #include "web/throttle.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -14,7 +16,7 @@
 enum { SLOTS = 4096, KEY_MAX = 160 };
 
 struct slot {
-    char key[KEY_MAX]; /* "u:name" (lower case) or "ip:addr"; "" = free */
+    char key[KEY_MAX]; /* "u:name" (lower case), "ip:addr" or "ip:prefix/64"; "" = free */
     int failures;
     int64_t window_start;
 };
@@ -55,37 +57,79 @@ static void make_key(char out[KEY_MAX], const char *prefix, const char *value)
             *c = (char)(*c - 'A' + 'a');
 }
 
-/* The slot of key among its 16 probe positions, or NULL; with create, a free, expired or
- * else the oldest slot is taken over for it. Under the lock. */
-static struct slot *find(struct throttle *t, const char *key, bool create, int64_t now)
+/* The key of an address: IPv4 as it is, IPv6 by its /64 (one customer's network gets a
+ * whole /64, so one address each would give an attacker 2^64 keys), an IPv4-mapped IPv6
+ * address as the IPv4 address it is. */
+static void make_ip_key(char out[KEY_MAX], const char *ip)
+{
+    struct in6_addr a6;
+    char text[INET6_ADDRSTRLEN];
+    if (!ip || inet_pton(AF_INET6, ip, &a6) != 1) {
+        make_key(out, "ip:", ip);
+        return;
+    }
+    if (IN6_IS_ADDR_V4MAPPED(&a6)) {
+        if (!inet_ntop(AF_INET, a6.s6_addr + 12, text, sizeof text))
+            text[0] = '\0';
+        make_key(out, "ip:", text);
+        return;
+    }
+    memset(a6.s6_addr + 8, 0, 8);
+    if (!inet_ntop(AF_INET6, &a6, text, sizeof text))
+        text[0] = '\0';
+    snprintf(out, KEY_MAX, "ip:%s/64", text);
+}
+
+static bool live(const struct throttle *t, const struct slot *s, int64_t now)
+{
+    return s->key[0] && now - s->window_start < t->limits.window_s;
+}
+
+/* A live key past its limit: sign-in is refused for it. */
+static bool locked(const struct throttle *t, const struct slot *s, int64_t now)
+{
+    int limit = !strncmp(s->key, "u:", 2) ? t->limits.per_user : t->limits.per_ip;
+    return live(t, s, now) && s->failures >= limit;
+}
+
+/* The slot of key among its 16 probe positions, or NULL. Then *out_victim is the slot a
+ * new key would take (a free or expired one, else the oldest that is not locked), or NULL
+ * when all 16 hold locked keys: those are never forgotten early, so the new key is refused
+ * until one of them expires, in *out_wait_s seconds. Under the lock. */
+static struct slot *find(struct throttle *t, const char *key, int64_t now, struct slot **out_victim,
+                         int64_t *out_wait_s)
 {
     size_t h = 5381;
     for (const char *c = key; *c; c++)
         h = h * 33 + (unsigned char)*c;
     struct slot *victim = NULL;
+    int64_t wait_s = t->limits.window_s;
     for (size_t probe = 0; probe < 16; probe++) {
         struct slot *s = &t->slots[(h + probe) % SLOTS];
         if (!strcmp(s->key, key))
             return s;
-        bool reusable = !s->key[0] || now - s->window_start >= t->limits.window_s;
-        bool victim_reusable =
-            victim && (!victim->key[0] || now - victim->window_start >= t->limits.window_s);
-        if (!victim || (reusable && !victim_reusable) ||
-            (!victim_reusable && s->window_start < victim->window_start))
+        if (locked(t, s, now)) {
+            if (s->window_start + t->limits.window_s - now < wait_s)
+                wait_s = s->window_start + t->limits.window_s - now;
+            continue;
+        }
+        if (!victim ||
+            (live(t, victim, now) && (!live(t, s, now) || s->window_start < victim->window_start)))
             victim = s;
     }
-    if (!create)
-        return NULL;
-    memset(victim, 0, sizeof *victim);
-    memcpy(victim->key, key, strlen(key) + 1);
-    victim->window_start = now;
-    return victim;
+    *out_victim = victim;
+    *out_wait_s = victim ? 0 : wait_s;
+    return NULL;
 }
 
 static int64_t wait_for(struct throttle *t, const char *key, int limit, int64_t now)
 {
-    struct slot *s = find(t, key, false, now);
-    if (!s || now - s->window_start >= t->limits.window_s || s->failures < limit)
+    struct slot *victim;
+    int64_t full_wait_s;
+    struct slot *s = find(t, key, now, &victim, &full_wait_s);
+    if (!s)
+        return full_wait_s;
+    if (!live(t, s, now) || s->failures < limit)
         return 0;
     return s->window_start + t->limits.window_s - now;
 }
@@ -95,7 +139,7 @@ static int64_t make_keys(char ukey[KEY_MAX], char ikey[KEY_MAX], const char *use
                          const char *ip)
 {
     make_key(ukey, "u:", username);
-    make_key(ikey, "ip:", ip);
+    make_ip_key(ikey, ip);
     return clock_now();
 }
 
@@ -112,7 +156,17 @@ int64_t throttle_check(struct throttle *t, const char *username, const char *ip)
 
 static void count(struct throttle *t, const char *key, int64_t now)
 {
-    struct slot *s = find(t, key, true, now);
+    struct slot *victim;
+    int64_t full_wait_s;
+    struct slot *s = find(t, key, now, &victim, &full_wait_s);
+    if (!s && !victim)
+        return; /* no room next to locked keys: this one is refused anyway */
+    if (!s) {
+        s = victim;
+        memset(s, 0, sizeof *s);
+        memcpy(s->key, key, strlen(key) + 1);
+        s->window_start = now;
+    }
     if (now - s->window_start >= t->limits.window_s) {
         s->window_start = now;
         s->failures = 0;
@@ -135,7 +189,9 @@ void throttle_success(struct throttle *t, const char *username)
     char ukey[KEY_MAX];
     make_key(ukey, "u:", username);
     pthread_mutex_lock(&t->lock);
-    struct slot *s = find(t, ukey, false, clock_now());
+    struct slot *victim;
+    int64_t full_wait_s;
+    struct slot *s = find(t, ukey, clock_now(), &victim, &full_wait_s);
     if (s)
         s->key[0] = '\0';
     pthread_mutex_unlock(&t->lock);

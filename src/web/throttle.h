@@ -2,8 +2,9 @@
  * Sign-in throttling against password guessing: failures are counted per username and
  * per client address over a window; past the limit, sign-in attempts for that key are
  * refused (without checking the password) until the window has passed. A success clears
- * the username's count. In memory, bounded (the oldest keys are forgotten first),
- * thread-safe.
+ * the username's count. An IPv6 address counts by its /64. In memory, bounded: the oldest
+ * keys are forgotten first, but never a locked one; when a new key finds no room among
+ * locked ones it is refused until one of them expires. Thread-safe.
  */
 #ifndef TGSHOP_WEB_THROTTLE_H
 #define TGSHOP_WEB_THROTTLE_H

@@ -6,6 +6,7 @@
 
 #include "core/err.h"
 #include "core/log.h"
+#include "core/utf8.h"
 #include "core/xalloc.h"
 #include "web/routes.h"
 #include "core/banned.h"
@@ -87,6 +88,17 @@ static struct web_page page_for(struct web *app, struct http_request *req,
     };
 }
 
+/* True when every name and value of f is UTF-8: the database takes nothing else, and a
+ * page should not have to check. */
+static bool fields_are_text(const struct http_fields *f)
+{
+    for (size_t i = 0; i < f->count; i++)
+        if (!utf8_valid(f->items[i].name, strlen(f->items[i].name)) ||
+            !utf8_valid(f->items[i].value, f->items[i].len))
+            return false;
+    return true;
+}
+
 static void dispatch(struct http_request *req, struct http_response *res)
 {
     struct web *app = req->ctx;
@@ -98,6 +110,14 @@ static void dispatch(struct http_request *req, struct http_response *res)
     struct web_page page = page_for(app, req, res);
     struct web_page *p = &page;
     p->route = route;
+    if (!fields_are_text(&req->params) || !fields_are_text(&req->query) ||
+        !fields_are_text(&req->form)) {
+        web_error(p, 400,
+                  "The request holds text that is not valid UTF-8. Retype it in the form and "
+                  "send it again.");
+        json_decref(p->data);
+        return;
+    }
     struct buf err = BUF_INIT;
     p->db = pool_take(&app->pool, &err);
     if (!p->db) {
@@ -146,12 +166,20 @@ done:
     json_decref(p->data);
 }
 
+/* Only routes that say WEB_UPLOAD (the product photo) take files; elsewhere a file part is
+ * refused before anything is written. */
+static size_t upload_limit(const struct http_route *route)
+{
+    return route->flags & WEB_UPLOAD ? WEB_MAX_UPLOAD : 0;
+}
+
 static void error_page(struct http_request *req, struct http_response *res)
 {
     struct web *app = req->ctx;
     struct web_page page = page_for(app, req, res);
     const char *message = res->status == 404   ? "There is no such page."
                           : res->status == 405 ? "This page does not accept that request."
+                          : req->refusal       ? req->refusal
                           : res->status == 413 ? "The request is too large."
                                                : "The request could not be handled.";
     web_error(&page, res->status, message);
@@ -197,12 +225,14 @@ int web_start(struct web **out, const struct web_options *opt, struct buf *err)
     struct http_options hopt = {
         .listen_host = opt->listen_host,
         .listen_port = opt->listen_port,
+        .trust_proxy = opt->trust_proxy,
         .routes = app->http_routes,
         .route_count = web_route_count,
         .ctx = app,
         .on_error = error_page,
         .max_body = 1 << 20,
-        .max_upload = 10 << 20,
+        .max_upload = WEB_MAX_UPLOAD,
+        .upload_limit = upload_limit,
         .name = "admin",
     };
     rc = http_server_start(&app->http, &hopt, err);

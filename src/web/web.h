@@ -9,6 +9,7 @@
 #ifndef TGSHOP_WEB_WEB_H
 #define TGSHOP_WEB_WEB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/buf.h"
@@ -24,6 +25,7 @@ struct web_options {
     const char *database_url;
     const char *listen_host;      /* NULL = 127.0.0.1 */
     int listen_port;              /* 0 = any free port */
+    bool trust_proxy;             /* http_options.trust_proxy: behind nginx (TRUST_PROXY) */
     const char *media_dir;        /* product photos, served under /media/ */
     const char *currency;         /* for amounts on the dashboard */
     const char *sandbox_url;      /* the sandbox's web chat, linked from every page; NULL = none */

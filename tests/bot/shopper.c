@@ -14,6 +14,7 @@
 #include "core/clock.h"
 #include "core/err.h"
 #include "db/migrate.h"
+#include "tg/flood.h"
 #include "sandbox_client.h"
 #include "shop/customer.h"
 #include "testdb.h"
@@ -139,19 +140,55 @@ void shop_open(const char *backend)
                 .page_size = SHOP_PAGE_SIZE,
                 .reserve_seconds = 1800,
                 .gate_cache_seconds = 60,
+                .queue = &shop.queue,
             },
         .workers = 2,
         .long_polling = true,
         .poll_timeout_s = 1, /* bot_stop waits for the running long poll */
         .expiry_interval_s = 3600,
     };
+    shop.queue = (struct queue_config){.database_url = shop.db_url};
+    shop.notify = (struct notify_ctx){.send_rate = 30};
+    /* one flood state for the bot and the sender, as tgshop run has */
+    shop.flood = tg_flood_new(&(struct tg_flood_options){.rate = 30});
+    shop.opt.flood = shop.flood;
+    struct worker_options wopt = {.queue = shop.queue,
+                                  .flood = shop.flood,
+                                  .database_url = shop.db_url,
+                                  .api_url = sandbox_url(test_sb),
+                                  .token = TEST_TOKEN,
+                                  .queues = {QUEUE_SENDING},
+                                  .queue_count = 1,
+                                  .poll_ms = 20};
+    shop.sender = worker_new(&wopt);
+    worker_register(shop.sender, NOTIFY_KIND, notify_message_job, &shop.notify);
+    struct buf err2 = BUF_INIT;
+    if (worker_start(shop.sender, &err2))
+        fail_msg("worker_start: %s", err2.data);
+    buf_release(&err2);
     shop_start_bot();
+}
+
+void shop_settle_notes(void)
+{
+    int64_t deadline = clock_mono_ms() + SETTLE_DEADLINE_MS;
+    while (db_int_or(-1,
+                     "SELECT count(*) FROM job WHERE status IN ('queued', 'running') AND id > ?",
+                     0) != 0) {
+        if (clock_mono_ms() > deadline)
+            fail_msg("staff notes still queued after %d ms", SETTLE_DEADLINE_MS);
+        clock_sleep_ms(5);
+    }
 }
 
 void shop_close(void)
 {
     bot_stop(shop.bot);
     shop.bot = NULL;
+    worker_free(shop.sender);
+    shop.sender = NULL;
+    tg_flood_free(shop.flood);
+    shop.flood = NULL;
     test_stop();
     db_close(shop.db);
     arena_release(&shop.arena);

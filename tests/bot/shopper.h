@@ -31,6 +31,8 @@
 #include "bot/bot.h"
 #include "core/arena.h"
 #include "db/db.h"
+#include "jobs/notify.h"
+#include "jobs/worker.h"
 
 struct shop {
     const char *backend;
@@ -40,6 +42,10 @@ struct shop {
     struct bot *bot;
     struct bot_options opt;
     int64_t admin_ids[1];
+    struct queue_config queue; /* the database queue of the staff notes */
+    struct notify_ctx notify;
+    struct worker *sender;  /* a telegram_sending_queue worker, as in tgshop run */
+    struct tg_flood *flood; /* shared by the bot and the sender */
 };
 extern struct shop shop;
 
@@ -56,6 +62,8 @@ void shop_restart_bot(void);
 void shop_start_bot(void);
 /* Waits (with a deadline) until the bot has handled every update the sandbox holds. */
 void shop_settle(void);
+/* Waits (with a deadline) until the sender worker has sent every queued staff note. */
+void shop_settle_notes(void);
 
 /* Calls the sandbox's user API over HTTP; fails the test unless the status is
  * expect_status. Returns the answer's "result" (a new reference; the whole answer for

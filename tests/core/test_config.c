@@ -153,6 +153,7 @@ static void defaults(void **state)
     assert_int_equal(cfg.log_level, LOG_INFO);
     assert_int_equal(cfg.log_format, LOG_TEXT);
     assert_false(cfg.debug);
+    assert_false(cfg.trust_proxy); /* X-Forwarded-For is ignored unless told */
     config_release(&cfg);
     buf_release(&err);
 }
@@ -166,6 +167,7 @@ static void seed_keys_build_the_postgres_url(void **state)
                    "POSTGRES_HOST=db",
                    "DJANGO_KEY=0123456789abcdefXYZ",
                    "DJANGO_DEBUG=True",
+                   "TRUST_PROXY=yes",
                    NULL};
     struct config cfg;
     struct buf err = BUF_INIT;
@@ -173,6 +175,7 @@ static void seed_keys_build_the_postgres_url(void **state)
     assert_string_equal(cfg.database_url, "postgres://store_user:p%40ss%3Aw%2Frd@db:5432/store_db");
     assert_string_equal(cfg.secret_key, "0123456789abcdefXYZ");
     assert_true(cfg.debug);
+    assert_true(cfg.trust_proxy);
     char *masked = config_mask_url(cfg.database_url);
     assert_string_equal(masked, "postgres://store_user:***@db:5432/store_db");
     free(masked);
@@ -244,11 +247,11 @@ static void invalid_values_name_the_key(void **state)
         const char *message;
     } cases[] = {
         {"SEND_RATE=fast",
-         "SEND_RATE must be a positive number of messages per second (at most 1000), got \"fast\""},
+         "SEND_RATE must be a positive number of messages per second (at most 100000), got \"fast\""},
         {"SEND_RATE=0",
-         "SEND_RATE must be a positive number of messages per second (at most 1000), got \"0\""},
+         "SEND_RATE must be a positive number of messages per second (at most 100000), got \"0\""},
         {"SEND_RATE=-3",
-         "SEND_RATE must be a positive number of messages per second (at most 1000), got \"-3\""},
+         "SEND_RATE must be a positive number of messages per second (at most 100000), got \"-3\""},
         {"DATABASE_URL=mysql://root:hunter2@x/db",
          "DATABASE_URL must be sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DB, got "
          "\"mysql://root:***@x/db\""},
@@ -280,6 +283,7 @@ static void invalid_values_name_the_key(void **state)
         {"TELEGRAM_API_URL=api.telegram.org", "TELEGRAM_API_URL must be an http:// or https:// "
                                               "URL, got \"api.telegram.org\""},
         {"DJANGO_DEBUG=sure", "DEBUG must be true or false, got \"sure\""},
+        {"TRUST_PROXY=nginx", "TRUST_PROXY must be true or false, got \"nginx\""},
         {"PAGE_SIZE=0", "PAGE_SIZE must be a whole number from 1 to 20, got \"0\""},
         {"PAGE_SIZE=many", "PAGE_SIZE must be a whole number from 1 to 20, got \"many\""},
         {"RESERVATION_MINUTES=1441",

@@ -88,6 +88,17 @@ mv ops.db.away ops.db
 contains "and 200 again when it is back" "$(curl -s -w ' %{http_code}' "$WEB/healthz")" ' 200'
 stop $web "web"
 
+# with REDIS_URL the broker is checked too: here nothing listens there
+REDIS_URL=redis://127.0.0.1:$(free_port)/0 "$T" web --listen 127.0.0.1:0 >web2.out 2>web2.err </dev/null &
+web=$!
+pids="$pids $web"
+wait_for 30 grep -q "admin panel is at" web2.out || not_ok "web with REDIS_URL did not start"
+WEB=$(sed -n 's|.*admin panel is at \(http://[0-9.:]*\)/.*|\1|p' web2.out)
+body=$(curl -s -w ' %{http_code}' "$WEB/healthz")
+contains "web /healthz: 503 when the broker is unreachable" "$body" ' 503'
+contains "naming the broker's problem" "$body" '"database":"ok","broker":"Redis 127.0.0.1:'
+stop $web "web with an unreachable broker"
+
 expect 2 "a bad OPS_LISTEN is refused" env OPS_LISTEN=nowhere "$T" web
 contains "naming the key" "$ERR" 'OPS_LISTEN must be HOST:PORT'
 stop $sandbox "sandbox"

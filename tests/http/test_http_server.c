@@ -180,6 +180,17 @@ static const struct http_route routes[] = {
     {"GET", "/ip", whoami, 0, NULL},          {"GET", "/fresh/*", fresh_asset, 0, NULL},
 };
 
+/* Starts a server with opt and a client for it. */
+static void start_server(struct http_server **out, struct test_client *c,
+                         const struct http_options *opt)
+{
+    struct buf err = BUF_INIT;
+    if (http_server_start(out, opt, &err))
+        fail_msg("http_server_start: %s", err.data);
+    buf_release(&err);
+    test_client_init(c, http_server_url(*out));
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -202,11 +213,7 @@ static int setup(void **state)
         .idle_timeout_s = 1,
         .name = "test",
     };
-    struct buf err = BUF_INIT;
-    if (http_server_start(&srv, &opt, &err))
-        fail_msg("http_server_start: %s", err.data);
-    buf_release(&err);
-    test_client_init(&client, http_server_url(srv));
+    start_server(&srv, &client, &opt);
     return 0;
 }
 
@@ -251,7 +258,8 @@ static void unknown_paths_and_methods(void **state)
     assert_string_equal(resp.body.data, "<h1>custom 403</h1>");
 }
 
-/* Behind a proxy on this machine, the client is the address the proxy reports. */
+/* Only a server told it sits behind a proxy believes X-Forwarded-For (from a proxy on this
+ * machine or a private network); any other takes the peer's address, whatever it is told. */
 static void client_address_behind_a_proxy(void **state)
 {
     (void)state;
@@ -259,11 +267,24 @@ static void client_address_behind_a_proxy(void **state)
     assert_string_equal(resp.body.data, "127.0.0.1");
     client.extra_header = "X-Forwarded-For: 198.51.100.7, 203.0.113.9";
     test_get(&client, &resp, "/ip");
-    assert_string_equal(resp.body.data, "203.0.113.9");
-    client.extra_header = "X-Forwarded-For: not-an-address";
-    test_get(&client, &resp, "/ip");
     assert_string_equal(resp.body.data, "127.0.0.1");
     client.extra_header = NULL;
+
+    static const struct http_route ip_route[] = {{"GET", "/ip", whoami, 0, NULL}};
+    struct http_options opt = {.routes = ip_route, .route_count = 1, .trust_proxy = true};
+    struct http_server *proxied;
+    struct test_client c;
+    start_server(&proxied, &c, &opt);
+    assert_int_equal(test_get(&c, &resp, "/ip"), 200);
+    assert_string_equal(resp.body.data, "127.0.0.1");
+    c.extra_header = "X-Forwarded-For: 198.51.100.7, 203.0.113.9";
+    test_get(&c, &resp, "/ip");
+    assert_string_equal(resp.body.data, "203.0.113.9");
+    c.extra_header = "X-Forwarded-For: not-an-address";
+    test_get(&c, &resp, "/ip");
+    assert_string_equal(resp.body.data, "127.0.0.1");
+    test_client_release(&c);
+    http_server_stop(proxied);
 }
 
 static void security_headers_everywhere(void **state)
@@ -362,6 +383,78 @@ static void body_caps(void **state)
     buf_release(&body);
     /* the server still serves after refusing */
     assert_int_equal(test_get(&client, &resp, "/hello"), 200);
+}
+
+static size_t only_upload_route(const struct http_route *route)
+{
+    return !strcmp(route->pattern, "/upload") ? 64 * 1024 : 0;
+}
+
+/* A form of many tiny fields costs more memory than its bytes: the count of fields is capped
+ * and their bookkeeping counts against max_body; only routes that say so take files. */
+static void forms_are_bounded(void **state)
+{
+    (void)state;
+    static const struct http_route bounded[] = {
+        {"POST", "/echo", echo, 0, NULL},
+        {"POST", "/upload", echo, 0, NULL},
+    };
+    char dir[] = "/tmp/tgshop-uploads-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    struct http_options opt = {
+        .routes = bounded,
+        .route_count = 2,
+        .max_body = 64 * 1024,
+        .max_upload = 64 * 1024,
+        .upload_limit = only_upload_route,
+        .upload_dir = dir,
+        .name = "bounded",
+    };
+    struct http_server *own;
+    struct test_client c;
+    start_server(&own, &c, &opt);
+
+    struct buf form = BUF_INIT;
+    for (int i = 0; i < HTTP_MAX_FIELDS; i++)
+        buf_adds(&form, i ? "&a=" : "a=");
+    assert_int_equal(test_post_form(&c, &resp, "/echo", form.data), 200);
+    buf_adds(&form, "&a=");
+    assert_int_equal(test_post_form(&c, &resp, "/echo", form.data), 413);
+    assert_non_null(strstr(resp.body.data, "too many fields"));
+    /* 500 fields of 120 bytes fit the 64 KiB body, not with what each field costs besides */
+    buf_reset(&form);
+    char value[121];
+    memset(value, 'v', sizeof value - 1);
+    value[sizeof value - 1] = '\0';
+    for (int i = 0; i < 500; i++)
+        buf_addf(&form, "%sf=%s", i ? "&" : "", value);
+    assert_true(form.len < opt.max_body);
+    assert_int_equal(test_post_form(&c, &resp, "/echo", form.data), 413);
+    assert_non_null(strstr(resp.body.data, "The form is too large."));
+    buf_release(&form);
+
+    /* a file part where none is taken is refused and never written */
+    struct buf body = BUF_INIT;
+    build_multipart(&body, "PNGDATA", 7);
+    assert_int_equal(test_request(&c, &resp, "POST", "/echo", "multipart/form-data; boundary=XyZ",
+                                  body.data, body.len),
+                     413);
+    assert_non_null(strstr(resp.body.data, "does not take file uploads"));
+    assert_int_equal(test_request(&c, &resp, "POST", "/upload", "multipart/form-data; boundary=XyZ",
+                                  body.data, body.len),
+                     200);
+    assert_string_equal(resp.body.data, "title=Tea;file photo a.png 7 ok PNGDATA;");
+    /* a multipart form without files is fine anywhere */
+    const char plain[] = "--XyZ\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nTea\r\n"
+                         "--XyZ--\r\n";
+    assert_int_equal(test_request(&c, &resp, "POST", "/echo", "multipart/form-data; boundary=XyZ",
+                                  plain, strlen(plain)),
+                     200);
+    assert_string_equal(resp.body.data, "title=Tea;");
+    buf_release(&body);
+    test_client_release(&c);
+    http_server_stop(own);
+    assert_int_equal(rmdir(dir), 0); /* empty: every upload file was removed */
 }
 
 static void cookies_round_trip(void **state)
@@ -507,6 +600,7 @@ int main(void)
         cmocka_unit_test(forms_and_json),
         cmocka_unit_test(multipart_uploads),
         cmocka_unit_test(body_caps),
+        cmocka_unit_test(forms_are_bounded),
         cmocka_unit_test(cookies_round_trip),
         cmocka_unit_test(streamed_body),
         cmocka_unit_test(static_assets),

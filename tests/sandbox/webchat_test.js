@@ -5,32 +5,11 @@
 'use strict';
 
 const path = require('node:path');
-const { chromium } = require('playwright-core');
+const { launchBrowser, ok, check, passedCount, runTest } = require('../support/browser.js');
 const { startEchoBot } = require('./webchat_echo_bot.js');
 
 const [url, token, shotsDir, profileDir] = process.argv.slice(2);
 const TIMEOUT = 10000;
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-let passed = 0;
-function ok(what) {
-  passed++;
-  console.log(`ok - ${what}`);
-}
-
-function check(condition, what) {
-  if (!condition) throw new Error(`failed: ${what}`);
-  ok(what);
-}
 
 // The chat's messages: the bot's on the left, the user's own on the right.
 const botBubble = (page, text) => page.locator('.msg:not(.own) .bubble', { hasText: text });
@@ -139,11 +118,7 @@ async function desktop(context, problems) {
 
 async function main() {
   const bot = startEchoBot(url, token);
-  const context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: CHROMIUM_ARGS,
-  });
+  const context = await launchBrowser(profileDir);
   context.setDefaultTimeout(TIMEOUT);
   const problems = [];
   try {
@@ -151,7 +126,7 @@ async function main() {
     await desktop(context, problems);
   } catch (err) {
     for (const page of context.pages()) {
-      await page.screenshot({ path: path.join(shotsDir, `webchat-failure-${passed}.png`) });
+      await page.screenshot({ path: path.join(shotsDir, `webchat-failure-${passedCount()}.png`) });
     }
     bot.errors.forEach((e) => console.error(`bot: ${e.message}`));
     problems.forEach((p) => console.error(p));
@@ -164,11 +139,4 @@ async function main() {
   check(problems.length === 0, `no errors in the page or the bot${problems.length ? `: ${problems.join('; ')}` : ''}`);
 }
 
-main().then(
-  () => console.log(`${passed} passed, 0 failed`),
-  (err) => {
-    console.error(err.stack || String(err));
-    console.log(`${passed} passed, 1 failed`);
-    process.exitCode = 1;
-  },
-);
+runTest(main);

@@ -117,6 +117,17 @@ static void tree_in_display_order_with_counts(void **state)
     assert_int_equal(nodes[2].product_count, 2);
     assert_int_equal(nodes[3].product_count, 1);
     assert_int_equal(nodes[4].subtree_product_count, 1);
+    /* the outline: the same categories, order and depths, without counting products */
+    struct category_node *outline;
+    int outline_n;
+    assert_int_equal(catalog_category_outline(f->db, &f->a, &outline, &outline_n), 0);
+    assert_int_equal(outline_n, n);
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(outline[i].id, nodes[i].id);
+        assert_int_equal(outline[i].depth, nodes[i].depth);
+        assert_int_equal(outline[i].child_count, nodes[i].child_count);
+        assert_int_equal(outline[i].subtree_product_count, 0);
+    }
     /* positions: Misc up before Напитки, Coffee before Чай */
     assert_int_equal(catalog_category_shift(f->db, f->misc, -1), 0);
     assert_int_equal(catalog_category_set_index(f->db, f->coffee, 0), 0);

@@ -1,4 +1,4 @@
-/* The staff side of FAQ, channels, mailings and the dashboard
+/* The staff side of FAQ, channels and mailings
  * (src/shop/faq.h, channel.h, mailing.h, stats.h), on both backends. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,7 +16,6 @@
 #include "shop/customer.h"
 #include "shop/faq.h"
 #include "shop/mailing.h"
-#include "shop/stats.h"
 #include "testdb.h"
 
 static const char *backend;
@@ -382,53 +381,6 @@ static void mailing_audiences(void **state)
     assert_int_equal(mailing_add_recipients(f->db, id, 0, 0, &last, &added), ERR_INVALID);
 }
 
-static void dashboard_figures(void **state)
-{
-    struct fixture *f = *state;
-    enum { DAY = 86400 };
-    int64_t now = 1796000000 + 12 * 3600; /* midday */
-    int64_t today = now - now % DAY;
-    int64_t c = customer(f, 10, "ru");
-    order_for(f, c, "paid", today + 100, today + 200, 1000);            /* today */
-    order_for(f, c, "shipped", today - 2 * DAY, today - 2 * DAY, 2000); /* this week */
-    order_for(f, c, "delivered", today - 20 * DAY, today - 20 * DAY, 4000);
-    order_for(f, c, "refunded", today - DAY, today - DAY, 8000);             /* not a sale */
-    order_for(f, c, "delivered", today - 40 * DAY, today - 40 * DAY, 16000); /* too old */
-    order_for(f, c, "awaiting_payment", today, 0, 500);
-    order_for(f, c, "paid", today - 3 * DAY, today - 3 * DAY, 100); /* oldest to ship */
-    int64_t cat;
-    struct listing_problem why;
-    struct category_input ci = {.name = "Tea", .is_active = true};
-    assert_int_equal(catalog_category_save(f->db, &ci, &cat, &why), 0);
-    const int64_t stocks[] = {0, 3, 10, 1};
-    for (int i = 0; i < 4; i++) {
-        struct product p = {
-            .category_id = cat, .name = "P", .price = 1, .stock = stocks[i], .is_active = i != 3};
-        assert_int_equal(catalog_product_save(f->db, &p, NULL, &why), 0);
-    }
-    struct stats_dashboard d;
-    assert_int_equal(stats_dashboard(f->db, &f->a, now, 5, &d), 0);
-    assert_int_equal(d.today.orders, 1);
-    assert_int_equal(d.today.revenue, 1000);
-    assert_int_equal(d.week.orders, 3);
-    assert_int_equal(d.week.revenue, 3100);
-    assert_int_equal(d.month.orders, 4);
-    assert_int_equal(d.month.revenue, 7100);
-    assert_int_equal(d.days[STATS_DAYS - 1].day, today);
-    assert_int_equal(d.days[STATS_DAYS - 1].sales.revenue, 1000);
-    assert_int_equal(d.days[STATS_DAYS - 3].sales.revenue, 2000);
-    assert_int_equal(d.days[STATS_DAYS - 2].sales.orders, 0);
-    assert_int_equal(d.days[STATS_DAYS - 21].sales.revenue, 4000);
-    assert_int_equal(d.to_ship, 2);
-    assert_int_equal(d.awaiting_payment, 1);
-    assert_int_equal(d.oldest_to_ship_count, 2);
-    assert_int_equal(d.oldest_to_ship[0].total, 100);
-    assert_int_equal(d.latest_customer_count, 1);
-    assert_int_equal(d.low_stock_count, 2); /* 0 and 3; the inactive one is left out */
-    assert_int_equal(d.low_stock[0].stock, 0);
-    assert_int_equal(d.low_stock[1].stock, 3);
-}
-
 int main(int argc, char **argv)
 {
     backend = testdb_backend(argc, argv);
@@ -437,7 +389,6 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(channels_crud_and_validation, setup, teardown),
         cmocka_unit_test_setup_teardown(mailing_drafts_validation_and_states, setup, teardown),
         cmocka_unit_test_setup_teardown(mailing_audiences, setup, teardown),
-        cmocka_unit_test_setup_teardown(dashboard_figures, setup, teardown),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     testdb_cleanup();

@@ -7,8 +7,9 @@
 # and after a PostgreSQL restart, and others say /start in rounds around the PostgreSQL and
 # then a Redis restart. Every order must be paid once with the stock down by what was sold,
 # every update handled exactly once and answered, Redis's data must survive from its AOF,
-# and every role must stop cleanly. (The job workers and the mailing split between two
-# senders join this test when those commands are on main: docs/operations.md.)
+# and every role must stop cleanly. A worker and two senders run beside them, healthy
+# (database and broker) across both restarts; the mailing split between the two senders
+# joins once mailings are on main (docs/operations.md).
 . "$TGSHOP_SOURCE_DIR/tests/support/lib.sh"
 . "$TGSHOP_SOURCE_DIR/tests/support/nginx.sh"
 T=$TGSHOP_BIN
@@ -71,6 +72,7 @@ chmod -R a+rX "$WORK/media"
 printf 'stack-Pass-2026\n' >pw
 expect 0 "the first admin" sh -c "'$T' user create --username boss --superuser --password-stdin <pw"
 
+export REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0
 "$T" web --listen "127.0.0.1:$WEB_PORT" >web.out 2>web.err </dev/null &
 web=$!
 pids="$pids $web"
@@ -82,6 +84,25 @@ pids="$pids $bot"
 wait_for 30 grep -q "is registered" bot.out && ok "bot registers the webhook" ||
     { not_ok "bot did not start"; cat bot.out bot.err; finish; }
 BOT_OPS=$(sed -n 's|^tgshop bot: /healthz and /metrics at \(http://[0-9.:]*\)$|\1|p' bot.out)
+# the job workers: one for the default queue, two senders (docker-compose.yml's worker and
+# sender --scale 2)
+workers=""
+for role in default telegram_sending_queue telegram_sending_queue; do
+    n=$(($(echo $workers | wc -w) + 1))
+    OPS_LISTEN=127.0.0.1:0 "$T" worker --queue $role >"worker$n.out" 2>"worker$n.err" </dev/null &
+    workers="$workers $!"
+done
+pids="$pids $workers"
+workers_up() { [ "$(grep -l "/healthz and /metrics at" worker*.out 2>/dev/null | wc -l)" = 3 ]; }
+wait_for 30 workers_up && ok "a worker and two senders run" ||
+    { not_ok "the workers did not start"; cat worker*.err; }
+worker_ops() { sed -n 's|^tgshop worker: /healthz and /metrics at \(http://[0-9.:]*\)$|\1|p' worker*.out; }
+workers_healthy() {
+    for u in $(worker_ops); do
+        [ "$(curl -s "$u/healthz")" = '{"status":"ok","checks":{"database":"ok","broker":"ok"}}' ] || return 1
+    done
+}
+workers_healthy && ok "every worker's /healthz: database and broker ok" || not_ok "a worker is unhealthy"
 contains "the webhook points at nginx" "$(curl -s "$BOTAPI/getWebhookInfo")" "\"url\":\"$WEBHOOK_URL\""
 contains "web /healthz" "$(curl -s "http://127.0.0.1:$WEB_PORT/healthz")" '"status":"ok"'
 contains "bot /healthz" "$(curl -s "$BOT_OPS/healthz")" '"status":"ok"'
@@ -188,6 +209,8 @@ redis-cli -p "$REDIS_PORT" rpush tgshop:stack-test queued-1 queued-2 >/dev/null
 redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
 wait_for 10 sh -c "! (exec 3<>/dev/tcp/127.0.0.1/$REDIS_PORT) 2>/dev/null"
 start_redis && ok "Redis restarts" || not_ok "Redis did not restart"
+wait_for 30 workers_healthy && ok "the workers see the broker again after its restart" ||
+    not_ok "a worker stays unhealthy after the Redis restart"
 [ "$(redis-cli -p "$REDIS_PORT" lrange tgshop:stack-test 0 -1 | tr '\n' ' ')" = "queued-1 queued-2 " ] &&
     ok "what was queued in Redis survived its restart (AOF, no snapshot)" || not_ok "Redis lost its data"
 round
@@ -215,6 +238,7 @@ handled=$(psql -Atq "$PG_URL" -c "SELECT count(*) FROM processed_update")
     not_ok "$(sum_of failed) updates failed: $(printf '%s\n' "$metrics" | grep 'result="failed"')"
 lacks "no delivery error at Telegram's side" "$(curl -s "$BOTAPI/getWebhookInfo")" "last_error_message"
 
+for w in $workers; do stop $w "worker $w"; done
 stop $bot "bot"
 stop $web "web"
 echo "stack test: $BUYERS purchases, $CUSTOMERS customers x 3 rounds, two restarts, $(($(date +%s) - started)) s"

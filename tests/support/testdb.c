@@ -27,28 +27,50 @@ const char *testdb_backend(int argc, char **argv)
     return argv[1];
 }
 
-static void read_pg_url(char *out, size_t size)
+/* KEY=VALUE from a fixture's env file in the state directory; exits when missing. */
+static void read_fixture_value(const char *file, const char *key, char *out, size_t size)
 {
     char path[512];
-    snprintf(path, sizeof path, "%s/pg.env", testdb_state_dir());
+    snprintf(path, sizeof path, "%s/%s", testdb_state_dir(), file);
     FILE *f = fopen(path, "r");
     if (!f) {
-        fprintf(stderr, "testdb: %s missing: is the PostgreSQL fixture running?\n", path);
+        fprintf(stderr, "testdb: %s missing: is the fixture running?\n", path);
         exit(1);
     }
     char line[512];
+    size_t key_len = strlen(key);
     out[0] = '\0';
     while (fgets(line, sizeof line, f)) {
-        if (!strncmp(line, "PG_URL=", 7)) {
+        if (!strncmp(line, key, key_len) && line[key_len] == '=') {
             line[strcspn(line, "\n")] = '\0';
-            snprintf(out, size, "%s", line + 7);
+            snprintf(out, size, "%s", line + key_len + 1);
         }
     }
     fclose(f);
     if (!out[0]) {
-        fprintf(stderr, "testdb: no PG_URL in %s\n", path);
+        fprintf(stderr, "testdb: no %s in %s\n", key, path);
         exit(1);
     }
+}
+
+static void read_pg_url(char *out, size_t size)
+{
+    read_fixture_value("pg.env", "PG_URL", out, size);
+}
+
+const char *testdb_redis_url(void)
+{
+    static char redis_url[256];
+    read_fixture_value("redis.env", "REDIS_URL", redis_url, sizeof redis_url);
+    return redis_url;
+}
+
+int testdb_redis_script(const char *action)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "'%s' %s '%s' >/dev/null", TGSHOP_REDIS_SCRIPT, action,
+             testdb_state_dir());
+    return system(cmd);
 }
 
 const char *testdb_new_url(const char *backend)
@@ -92,6 +114,23 @@ const char *testdb_new_url(const char *backend)
     *slash = '\0';
     snprintf(url, sizeof url, "%s/%s", admin_url, name);
     return url;
+}
+
+const char *testdb_new_migrated_url(const char *backend)
+{
+    struct db *db = testdb_open(backend, true);
+    db_close(db);
+    return url;
+}
+
+const char *testdb_queue_backend(int argc, char **argv)
+{
+    if (argc < 2 ||
+        (strcmp(argv[1], "sqlite") && strcmp(argv[1], "postgres") && strcmp(argv[1], "redis"))) {
+        fprintf(stderr, "usage: %s sqlite|postgres|redis\n", argv[0]);
+        exit(2);
+    }
+    return argv[1];
 }
 
 struct db *testdb_open(const char *backend, bool migrated)

@@ -20,6 +20,11 @@
 const char *testdb_backend(int argc, char **argv);
 /* The URL of a new, empty database of that backend (a static buffer, valid until the next call). */
 const char *testdb_new_url(const char *backend);
+/* The same, migrated; aborts the test on failure. */
+const char *testdb_new_migrated_url(const char *backend);
+/* For the job queue tests (tgshop_add_queue_test): "sqlite", "postgres" or "redis" from
+ * argv[1]; exits 2 when it is missing or unknown. */
+const char *testdb_queue_backend(int argc, char **argv);
 /* Opens a new empty database, migrated when `migrated`; aborts the test on failure. */
 struct db *testdb_open(const char *backend, bool migrated);
 /* The state directory of this test run (pg.env lives there). */
@@ -27,6 +32,10 @@ const char *testdb_state_dir(void);
 /* Runs tests/support/pg.sh ACTION STATE_DIR (start, stop, restart): tests that restart a
  * server use a private cluster in their own state directory. Returns 0 on success. */
 int testdb_pg_script(const char *action, const char *state_dir);
+/* The URL of the Redis the "redis" fixture started (tests/support/redis.sh; AOF on). */
+const char *testdb_redis_url(void);
+/* Runs tests/support/redis.sh ACTION on that Redis (restart: same port, data kept). */
+int testdb_redis_script(const char *action);
 /* Removes the SQLite files made by this process. */
 void testdb_cleanup(void);
 

@@ -199,6 +199,74 @@ static void wrong_logins_get_one_generic_answer(void **state)
     assert_null(test_client_cookie(&browser, "tgshop_session"));
 }
 
+/* next= leads only to a path on this site: whatever a browser would read as another host
+ * ("//host" once it drops a tab or newline, or reads "\\" as "/") sends to "/". */
+static void sign_in_redirects_only_on_this_site(void **state)
+{
+    (void)state;
+    signed_in_as(&browser, "boss", BOSS_PASSWORD);
+    const char *hostile[] = {"//evil.example",    "/%5Cevil.example",  "/%09/evil.example",
+                             "/%0A/evil.example", "/%0D/evil.example", "/%20/evil.example",
+                             "/x%5C..%5Cevil",    "/%7F/evil.example", "http://evil.example"};
+    for (size_t i = 0; i < sizeof hostile / sizeof *hostile; i++) {
+        struct buf path = BUF_INIT;
+        buf_addf(&path, "/login?next=%s", hostile[i]);
+        assert_int_equal(test_get(&browser, &resp, path.data), 303);
+        if (strcmp(test_header(&resp, "Location"), "/"))
+            fail_msg("next=%s led to %s", hostile[i], test_header(&resp, "Location"));
+        buf_release(&path);
+    }
+    assert_int_equal(test_get(&browser, &resp, "/login?next=%2Fproducts%3Fpage%3D2"), 303);
+    assert_string_equal(test_header(&resp, "Location"), "/products?page=2");
+    /* the sign-in form's own next field goes through the same check */
+    test_client_clear_cookies(&browser);
+    assert_int_equal(test_get(&browser, &resp, "/login"), 200);
+    struct buf form = BUF_INIT;
+    buf_addf(&form, "csrf=%s&username=boss&password=%s&next=/%%09/evil.example",
+             test_form_csrf(&resp), BOSS_PASSWORD);
+    assert_int_equal(test_post_form(&browser, &resp, "/login", form.data), 303);
+    assert_string_equal(test_header(&resp, "Location"), "/");
+    buf_release(&form);
+}
+
+/* Bytes that are not UTF-8 in a form, a query or the path get a clear 400, never a
+ * database error; a long User-Agent is cut on a character boundary. */
+static void text_that_is_not_utf8_is_refused(void **state)
+{
+    (void)state;
+    test_client_clear_cookies(&browser);
+    assert_int_equal(test_get(&browser, &resp, "/login"), 200);
+    struct buf form = BUF_INIT;
+    buf_addf(&form, "csrf=%s&username=boss%%ff&password=x", test_form_csrf(&resp));
+    assert_int_equal(test_post_form(&browser, &resp, "/login", form.data), 400);
+    contains(&resp, "not valid UTF-8");
+    buf_release(&form);
+    assert_null(test_client_cookie(&browser, "tgshop_session"));
+
+    /* 299 bytes of "a" and a two-byte "é": 300 bytes would cut the "é" in two */
+    struct buf agent = BUF_INIT;
+    buf_adds(&agent, "User-Agent: ");
+    for (int i = 0; i < 299; i++)
+        buf_adds(&agent, "a");
+    buf_adds(&agent, "\xc3\xa9");
+    struct test_client ua;
+    test_client_init(&ua, web_url(web));
+    ua.extra_header = agent.data;
+    assert_int_equal(sign_in(&ua, "boss", BOSS_PASSWORD), 303);
+    assert_int_equal(test_get(&ua, &resp, "/audit?user=%ff"), 400);
+    contains(&resp, "not valid UTF-8");
+    assert_int_equal(test_get(&ua, &resp, "/audit?user=b%C3%B6ss"), 200);
+    assert_int_equal(test_get(&ua, &resp, "/customers/%ff"), 400);
+    /* a User-Agent that is not text at all is not kept, the sign-in still works */
+    buf_reset(&agent);
+    buf_adds(&agent, "User-Agent: \xff\xfe");
+    ua.extra_header = agent.data;
+    test_client_clear_cookies(&ua);
+    assert_int_equal(sign_in(&ua, "boss", BOSS_PASSWORD), 303);
+    test_client_release(&ua);
+    buf_release(&agent);
+}
+
 static void every_post_needs_the_csrf_token(void **state)
 {
     (void)state;
@@ -481,6 +549,39 @@ static void oversized_bodies_are_refused(void **state)
     assert_int_equal(test_get(&browser, &resp, "/static/admin.css"), 200);
 }
 
+/* Without signing in, a form cannot make the server hold many times its size, and no page
+ * but the product form takes a file. */
+static void forms_without_uploads_are_bounded(void **state)
+{
+    (void)state;
+    test_client_clear_cookies(&browser);
+    struct buf form = BUF_INIT;
+    for (int i = 0; i < 300000; i++)
+        buf_adds(&form, "a=&");
+    assert_int_equal(test_post_form(&browser, &resp, "/login", form.data), 413);
+    contains(&resp, "The form has too many fields.");
+    buf_release(&form);
+    const char body[] =
+        "--XyZ\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\nboss\r\n"
+        "--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.bin\"\r\n"
+        "Content-Type: application/octet-stream\r\n\r\nBYTES\r\n--XyZ--\r\n";
+    assert_int_equal(test_request(&browser, &resp, "POST", "/login",
+                                  "multipart/form-data; boundary=XyZ", body, strlen(body)),
+                     413);
+    contains(&resp, "This page does not take file uploads.");
+    /* a multipart body where no file is taken is held to the form cap, not the upload one */
+    size_t n = 2u << 20;
+    char *big = malloc(n + 1);
+    memset(big, 'a', n);
+    big[n] = '\0';
+    browser.extra_header = "Expect: 100-continue";
+    assert_int_equal(test_request(&browser, &resp, "POST", "/login",
+                                  "multipart/form-data; boundary=XyZ", big, n),
+                     413);
+    browser.extra_header = NULL;
+    free(big);
+}
+
 static void static_files_refuse_traversal(void **state)
 {
     (void)state;
@@ -705,6 +806,49 @@ static void first_admin_is_created_once(void **state)
     db_close(fresh);
 }
 
+/* A flood of failed sign-ins under other names cannot push a locked account out of the
+ * throttle's table: when there is no room, a new name is refused instead. */
+static void locked_accounts_stay_locked_under_a_flood(void **state)
+{
+    (void)state;
+    struct throttle_limits limits = {.per_user = 2, .per_ip = 1000000, .window_s = 600};
+    struct throttle *t = throttle_new(&limits);
+    throttle_failure(t, "victim", "203.0.113.9");
+    throttle_failure(t, "victim", "203.0.113.9");
+    assert_true(throttle_check(t, "victim", "203.0.113.10") > 0);
+    char name[32];
+    for (int i = 0; i < 20000; i++) {
+        snprintf(name, sizeof name, "flood%d", i);
+        throttle_failure(t, name, "198.51.100.1");
+        throttle_failure(t, name, "198.51.100.1");
+    }
+    assert_true(throttle_check(t, "victim", "203.0.113.10") > 0);
+    /* the table is full of locked names: one never seen waits too, it does not evict */
+    assert_true(throttle_check(t, "never-seen", "203.0.113.10") > 0);
+    throttle_free(t);
+}
+
+/* IPv6 addresses count by their /64: a client owns all of it. */
+static void ipv6_addresses_are_throttled_by_network(void **state)
+{
+    (void)state;
+    struct throttle_limits limits = {.per_user = 100, .per_ip = 3, .window_s = 600};
+    struct throttle *t = throttle_new(&limits);
+    throttle_failure(t, "a", "2001:db8:1:2::1");
+    throttle_failure(t, "b", "2001:db8:1:2:ffff::2");
+    throttle_failure(t, "c", "2001:DB8:1:2:abcd:ef01:2345:6789");
+    assert_true(throttle_check(t, "d", "2001:db8:1:2::99") > 0);
+    assert_int_equal(throttle_check(t, "d", "2001:db8:1:3::1"), 0);
+    /* an IPv4 address is the same key however it is written */
+    throttle_failure(t, "a", "192.0.2.7");
+    throttle_failure(t, "b", "::ffff:192.0.2.7");
+    throttle_failure(t, "c", "192.0.2.7");
+    assert_true(throttle_check(t, "d", "::ffff:192.0.2.7") > 0);
+    assert_true(throttle_check(t, "d", "192.0.2.7") > 0);
+    assert_int_equal(throttle_check(t, "d", "192.0.2.8"), 0);
+    throttle_free(t);
+}
+
 /* Last: it locks 127.0.0.1 out of signing in. */
 static void brute_force_is_throttled_per_address(void **state)
 {
@@ -729,6 +873,8 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(sign_in_sets_strict_cookies),
         cmocka_unit_test(wrong_logins_get_one_generic_answer),
+        cmocka_unit_test(sign_in_redirects_only_on_this_site),
+        cmocka_unit_test(text_that_is_not_utf8_is_refused),
         cmocka_unit_test(every_post_needs_the_csrf_token),
         cmocka_unit_test(session_id_rotates_at_sign_in),
         cmocka_unit_test(sign_out_ends_the_session_on_the_server),
@@ -739,12 +885,15 @@ int main(int argc, char **argv)
         cmocka_unit_test(hostile_input_is_escaped),
         cmocka_unit_test(security_headers_on_every_answer),
         cmocka_unit_test(oversized_bodies_are_refused),
+        cmocka_unit_test(forms_without_uploads_are_bounded),
         cmocka_unit_test(static_files_refuse_traversal),
         cmocka_unit_test(superusers_manage_staff),
         cmocka_unit_test(audit_log_pages_keep_filters),
         cmocka_unit_test(dashboard_shows_sales),
         cmocka_unit_test(webhook_checks_the_secret),
         cmocka_unit_test(first_admin_is_created_once),
+        cmocka_unit_test(locked_accounts_stay_locked_under_a_flood),
+        cmocka_unit_test(ipv6_addresses_are_throttled_by_network),
         cmocka_unit_test(brute_force_is_throttled_per_address),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -9,12 +9,16 @@
 
 static const char WRONG_LOGIN[] = "Wrong username or password.";
 
-/* next= must be a path on this site: "/x", never "//host" or "/\host". */
+/* next= must be a path on this site: it starts with one "/", and nowhere holds a backslash,
+ * a control character, a space or DEL: browsers drop tabs and newlines from a Location and
+ * read a backslash as "/", so "/<TAB>/host" or "/\host" would lead to //host. */
 static const char *safe_next(const char *next)
 {
-    if (!next || next[0] != '/' || next[1] == '/' || next[1] == '\\' || strchr(next, '\r') ||
-        strchr(next, '\n'))
+    if (!next || next[0] != '/' || next[1] == '/')
         return "/";
+    for (const unsigned char *c = (const unsigned char *)next; *c; c++)
+        if (*c < 0x21 || *c == 0x7f || *c == '\\')
+            return "/";
     return next;
 }
 

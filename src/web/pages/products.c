@@ -71,7 +71,7 @@ static const char *price_text(struct web_page *p, int64_t amount)
 static int category_names(struct web_page *p, struct category_node **out, int *out_count,
                           int64_t selected)
 {
-    int rc = catalog_category_tree(p->db, p->arena, out, out_count);
+    int rc = catalog_category_outline(p->db, p->arena, out, out_count);
     if (rc)
         return rc;
     json_t *options = json_array();
