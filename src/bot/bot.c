@@ -577,8 +577,8 @@ static int64_t handled_below(struct bot *b, int64_t next_new)
  * the inbox holds until it is handled: Telegram sends every update once, and a stop in the
  * middle loses nothing that had not started (an update a crash interrupts is claimed in
  * processed_update and not handled again: at most once, but a payment, which skips the claim,
- * is handled again; docs/bot.md). A batch the inbox cannot store is not handed on and not confirmed, so
- * Telegram sends it again after the backoff. */
+ * is handled again; docs/bot.md). A batch the inbox cannot store is not handed on and not
+ * confirmed, so Telegram sends it again after the backoff. */
 static void *poller_main(void *arg)
 {
     struct bot *b = arg;
