@@ -18,8 +18,8 @@
  *    (EXIF with its GPS position, comments, ICC profiles) and anything hidden
  *    around the picture (a polyglot's script or archive) are gone. A JPEG's EXIF
  *    orientation is applied first, so a phone photo taken sideways is stored
- *    upright. Transparency is flattened onto white. A picture larger than MEDIA_STORED_SIDE on a side
- *    is scaled down to fit; the thumbnail fits in MEDIA_THUMB_SIDE.
+ *    upright. Transparency is flattened onto white. A picture larger than MEDIA_STORED_SIDE on a
+ * side is scaled down to fit; the thumbnail fits in MEDIA_THUMB_SIDE.
  *  - Files go to MEDIA_DIR/<folder>/<32 random hex digits>.jpg and
  *    ...-thumb.jpg: nothing the user sent is part of a path. folder is a name
  *    chosen by the code ("products"), letters, digits, '-' and '_' only.

@@ -246,8 +246,8 @@ static void invalid_values_name_the_key(void **state)
         const char *setting;
         const char *message;
     } cases[] = {
-        {"SEND_RATE=fast",
-         "SEND_RATE must be a positive number of messages per second (at most 100000), got \"fast\""},
+        {"SEND_RATE=fast", "SEND_RATE must be a positive number of messages per second (at most "
+                           "100000), got \"fast\""},
         {"SEND_RATE=0",
          "SEND_RATE must be a positive number of messages per second (at most 100000), got \"0\""},
         {"SEND_RATE=-3",
