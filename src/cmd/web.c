@@ -56,8 +56,7 @@ static int count_account(const struct admin_user *user, void *count)
 
 int cmd_web(int argc, char **argv, struct cmd_env *env)
 {
-    static const struct option options[] = {
-        {"listen", required_argument, NULL, 'l'}, {"workers", required_argument, NULL, 'w'}, {0}};
+    static const struct option options[] = {{"listen", required_argument, NULL, 'l'}, {0}};
     char *host = NULL;
     int port = env->cfg.listen_port;
     int c, status = EXIT_OK;
@@ -96,12 +95,12 @@ int cmd_web(int argc, char **argv, struct cmd_env *env)
             .api_url = env->cfg.telegram_api_url,
             .token = env->cfg.bot_token,
             .long_polling = false,
+            .send_rate = env->cfg.send_rate,
         };
         cmd_bot_settings(env, &bopt.settings);
-        if (bot_start(&b, &bopt, &err)) {
-            status = cmd_fail(env, "cannot start the bot: %s", err.data);
+        /* start-up retries end on Ctrl-C/SIGTERM; stopped then, the panel is not started */
+        if ((status = cmd_start_bot(env, &b, &bopt)) != EXIT_OK || !b)
             goto done;
-        }
     }
     struct web_options wopt;
     cmd_web_options(env, &wopt);

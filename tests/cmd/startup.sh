@@ -67,5 +67,14 @@ pids="$pids $bot"
 wait_for 30 grep -q "getMe failed (Internal Server Error)" bot.err && ok "getMe 500 is retried" ||
     not_ok "no getMe retry logged"
 stop $bot "bot in its start-up retries"
+
+# the same for the admin panel running the bot in webhook mode
+WEBHOOK_URL=https://shop.example/tg/webhook WEBHOOK_SECRET=webhook-secret-0123 BOT_TOKEN=$TOKEN \
+    LISTEN=127.0.0.1:$(free_port) "$T" web >web.out 2>web.err </dev/null &
+web=$!
+pids="$pids $web"
+wait_for 30 grep -q "getMe failed (Internal Server Error)" web.err && ok "web: getMe 500 is retried" ||
+    not_ok "web: no getMe retry logged"
+stop $web "web in its bot's start-up retries"
 stop $sandbox "sandbox"
 finish
