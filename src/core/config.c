@@ -311,9 +311,8 @@ static int load(struct config *cfg, const struct config_source *src, struct buf 
 
     cfg->send_rate = 30;
     if ((v = lookup(src, "SEND_RATE")) &&
-        (parse_double(v, &cfg->send_rate) || cfg->send_rate <= 0 || cfg->send_rate > 100000))
-        return fail(err, "SEND_RATE", "a positive number of messages per second (at most 100000)",
-                    v);
+        (parse_double(v, &cfg->send_rate) || cfg->send_rate < 0.1 || cfg->send_rate > 100000))
+        return fail(err, "SEND_RATE", "a number of messages per second from 0.1 to 100000", v);
 
     if ((rc = int_setting(src, "PAGE_SIZE", 1, 20, 6, &cfg->page_size, err)) ||
         (rc = int_setting(src, "RESERVATION_MINUTES", 1, 1440, 30, &cfg->reservation_minutes, err)))

@@ -33,7 +33,7 @@ expect 2 "bad DATABASE_URL" env DATABASE_URL='mysql://root:hunter2@db/x' "$T" mi
 contains "bad DATABASE_URL named" "$ERR" "DATABASE_URL must be sqlite:PATH or postgres://"
 lacks "password masked" "$ERR" "hunter2"
 expect 2 "bad SEND_RATE" env SEND_RATE=fast "$T" migrate
-contains "bad SEND_RATE" "$ERR" 'SEND_RATE must be a positive number of messages per second (at most 100000), got "fast"'
+contains "bad SEND_RATE" "$ERR" 'SEND_RATE must be a number of messages per second from 0.1 to 100000, got "fast"'
 [ "$(printf '%s\n' "$ERR" | wc -l)" = 1 ] && ok "one line" || not_ok "one line: $ERR"
 expect 2 "bad BOT_TOKEN" env BOT_TOKEN=nope "$T" run
 lacks "token not echoed" "$ERR" "nope"

@@ -246,12 +246,14 @@ static void invalid_values_name_the_key(void **state)
         const char *setting;
         const char *message;
     } cases[] = {
-        {"SEND_RATE=fast", "SEND_RATE must be a positive number of messages per second (at most "
-                           "100000), got \"fast\""},
+        {"SEND_RATE=fast",
+         "SEND_RATE must be a number of messages per second from 0.1 to 100000, got \"fast\""},
+        {"SEND_RATE=1e-300", /* a rate whose interval overflows the pacer's integers */
+         "SEND_RATE must be a number of messages per second from 0.1 to 100000, got \"1e-300\""},
         {"SEND_RATE=0",
-         "SEND_RATE must be a positive number of messages per second (at most 100000), got \"0\""},
+         "SEND_RATE must be a number of messages per second from 0.1 to 100000, got \"0\""},
         {"SEND_RATE=-3",
-         "SEND_RATE must be a positive number of messages per second (at most 100000), got \"-3\""},
+         "SEND_RATE must be a number of messages per second from 0.1 to 100000, got \"-3\""},
         {"DATABASE_URL=mysql://root:hunter2@x/db",
          "DATABASE_URL must be sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DB, got "
          "\"mysql://root:***@x/db\""},
