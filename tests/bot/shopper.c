@@ -333,6 +333,9 @@ const char *shopper_pay(struct shopper *s, int64_t message_id, char *error_messa
     json_decref(r);
     shop_settle();
     json_t *q = sandbox_api(200, "GET", path, NULL);
+    /* the sandbox queues successful_payment when it takes the bot's answer, which may be
+     * after the settle above saw nothing pending: wait for that update too */
+    shop_settle();
     static char status[32];
     snprintf(status, sizeof status, "%s", json_string_value(json_object_get(q, "status")));
     if (error_message) {
