@@ -14,12 +14,15 @@
 #include "core/banned.h"
 
 enum {
-    CHECK_MS = 1000,         /* state, heartbeat, counters and claims at least this often */
-    IDLE_MS = 100,           /* nothing to claim (yet): look again after this */
-    NAP_MS = 50,             /* longest sleep between looks at the stop flag */
-    SEND_DEADLINE_MS = 2000, /* longest wait for the process's flood control per message */
-    OUTAGE_MS = 30000,       /* a database or Redis outage this long ends the job (retried) */
-    RETRY_MAX_MS = 60000,    /* the longest backoff of a delivery */
+    CHECK_MS = 1000, /* state, heartbeat, counters and claims at least this often */
+    IDLE_MS = 100,   /* nothing to claim (yet): look again after this */
+    NAP_MS = 50,     /* longest sleep between looks at the stop flag */
+    /* longest wait for the process's flood control (tg/flood.h) per message: shorter than
+     * any retry_after (a second at least), so a 429 is never waited out inside one call to
+     * its chat only but comes back here to hold every sender */
+    SEND_DEADLINE_MS = 900,
+    OUTAGE_MS = 30000,    /* a database or Redis outage this long ends the job (retried) */
+    RETRY_MAX_MS = 60000, /* the longest backoff of a delivery */
     JOB_ATTEMPTS = 10,
     REPORT_ERRORS = 3,
 };
@@ -37,7 +40,7 @@ static struct settings settings_of(const struct mailing_jobs *mj)
         .chunk = mj->chunk > 0 && mj->chunk <= 1000 ? mj->chunk : 50,
         .max_attempts = mj->max_attempts > 0 ? mj->max_attempts : 5,
         .retry_base_ms = mj->retry_base_ms > 0 ? mj->retry_base_ms : 1000,
-        .claim_ms = mj->claim_ms > 0 ? mj->claim_ms : 15000,
+        .claim_ms = mj->claim_ms > 0 ? mj->claim_ms : 45000,
         .slice_ms = mj->slice_ms > 0 ? mj->slice_ms : 10000,
     };
     if (s.claim_ms < 3 * CHECK_MS)
@@ -229,11 +232,11 @@ struct sender {
     struct mailing_recipient *chunk;
 };
 
-/* Reports the counts, reads the state and renews the claims when CHECK_MS has passed (or when
- * forced). */
+/* Ends the job's turn when the worker stops or the slice is over; reports the counts, reads
+ * the state and renews the claims when CHECK_MS has passed (or when forced). */
 static enum verdict checkpoint(struct sender *sn, bool force)
 {
-    if (job_run_stopping(sn->run))
+    if (job_run_stopping(sn->run) || clock_mono_ms() - sn->started_ms >= sn->s.slice_ms)
         return END_HAND_BACK;
     if (!force && clock_mono_ms() - sn->checked_ms < CHECK_MS)
         return GO_ON;
@@ -431,8 +434,6 @@ static enum verdict idle(struct sender *sn)
 /* Claims a chunk and sends it. */
 static enum verdict send_chunk(struct sender *sn)
 {
-    if (clock_mono_ms() - sn->started_ms >= sn->s.slice_ms)
-        return END_HAND_BACK;
     enum verdict v = checkpoint(sn, false);
     if (v != GO_ON)
         return v;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/metrics.h"
 #include "jobs/mailing.h"
 #include "jobs/notify.h"
 #include "jobs/scheduler.h"
@@ -342,6 +343,15 @@ static void test_everyone_once_with_faults_and_blocked_users(void **state)
     assert_int_equal(n, 1);
     assert_int_equal(errors[0].count, 12);
     assert_non_null(strstr(errors[0].error, "blocked"));
+    /* the metrics saw it: jobs by queue and state, messages, the mailing's progress */
+    struct buf metrics = BUF_INIT;
+    metrics_render(&metrics);
+    assert_non_null(
+        strstr(metrics.data, "tgshop_jobs_total{queue=\"telegram_sending_queue\",state=\"done\"}"));
+    assert_non_null(strstr(metrics.data, "tgshop_jobs_total{queue=\"default\",state=\"done\"}"));
+    assert_non_null(strstr(metrics.data, "tgshop_messages_total{result=\"blocked\"} 12"));
+    assert_non_null(strstr(metrics.data, "tgshop_mailing_recipients{state=\"sent\"}"));
+    buf_release(&metrics);
     rig_close();
 }
 
