@@ -482,6 +482,7 @@ enum job_result mailing_send_job(void *ctx, struct job_run *run, const struct jo
         log_warn("mailing %lld: sender %lld: %s (its claims run out by themselves)",
                  (long long)sn.id, (long long)k, db_errmsg(run->db));
     tg_keyboard_free(sn.kb);
+    tg_client_set_deadline(run->tg, 0); /* the thread's next jobs get the client's default */
     switch (v) {
     case END_DONE:
         return JOB_DONE;

@@ -273,6 +273,17 @@ static void assert_exactly_once(int64_t first, int n, const int64_t *skip, size_
     json_decref(st);
 }
 
+/* A series' value in the metrics' text, 0 when it is not there. */
+static uint64_t metric_value(const char *series)
+{
+    struct buf text = BUF_INIT;
+    metrics_render(&text);
+    const char *at = strstr(text.data, series);
+    uint64_t v = at ? strtoull(at + strlen(series), NULL, 10) : 0;
+    buf_release(&text);
+    return v;
+}
+
 /* The staff's report arrived (notify.message through the senders). */
 static void assert_report(int64_t id)
 {
@@ -409,6 +420,24 @@ static void test_photo_caption_and_button(void **state)
     /* uploaded once or so, then sent by Telegram's file_id */
     struct mailing m = get(id);
     assert_non_null(m.photo_file_id);
+    /* the sender threads serve notifications as before (the client's default deadline is
+     * back): three to one chat are paced a second apart, not retried */
+    uint64_t retried = metric_value("tgshop_jobs_total{queue=\"telegram_sending_queue\","
+                                    "state=\"retried\"}");
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(notify_enqueue(rig.q, FIRST, "Your order is on its way", NULL), 1);
+    int64_t deadline = clock_mono_ms() + 15000;
+    json_t *st = stats();
+    while (delivered(st, FIRST) < 4 && clock_mono_ms() < deadline) {
+        json_decref(st);
+        clock_sleep_ms(50);
+        st = stats();
+    }
+    assert_int_equal(delivered(st, FIRST), 4);
+    json_decref(st);
+    assert_int_equal(metric_value("tgshop_jobs_total{queue=\"telegram_sending_queue\","
+                                  "state=\"retried\"}"),
+                     retried);
     rig_close();
     unlink(path);
 }
