@@ -24,7 +24,7 @@ static const struct command commands[] = {
      "tgshop run [--no-demo] [--listen HOST:PORT] [--sandbox-listen HOST:PORT] [--workers N]\n\n"
      "Migrates the database, seeds a demo catalogue into an empty one, and runs the\n"
      "bot, the admin panel (on LISTEN, default 127.0.0.1:8000), a worker for each job\n"
-     "queue and the scheduler until Ctrl-C. On\n"
+     "queue (mailings, notifications) and the scheduler until Ctrl-C. On\n"
      "the first run it creates the superuser admin and prints its password once. Without BOT_TOKEN "
      "it also starts the sandbox (a Telegram\n"
      "Bot API emulator with a web chat) and points the bot at it, so the shop can be\n"
