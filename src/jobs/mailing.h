@@ -44,6 +44,7 @@
 
 #include "jobs/queue.h"
 #include "jobs/worker.h"
+#include "tg/flood.h"
 
 #define MAILING_FANOUT_KIND "mailing.fanout"
 #define MAILING_SEND_KIND   "mailing.send"
@@ -51,6 +52,8 @@
 /* What both handlers share (one per process); zero fields take the defaults. */
 struct mailing_jobs {
     double send_rate;           /* SEND_RATE, messages per second over every sender */
+    struct tg_flood *flood;     /* the senders' clients' flood state (tg/flood.h): tells a
+                                   429 from a wait for the pacer; NULL = every wait is a 429 */
     const int64_t *admin_chats; /* ADMIN_CHAT_IDS, for the end report; none = no report */
     size_t admin_chat_count;
     int senders;           /* mailing.send jobs per mailing; 0 = 8 */
