@@ -79,6 +79,8 @@ web_page_fn page_mailings, page_mailing_new_form, page_mailing_create, page_mail
 web_page_fn page_orders_list, page_orders_export, page_order_detail, page_order_set_status;
 /* pages/audit.c */
 web_page_fn page_audit_log;
+/* pages/jobs.c */
+web_page_fn page_jobs, page_job_retry, page_job_discard;
 /* pages/assets.c */
 http_handler raw_static, raw_media, raw_webhook;
 
