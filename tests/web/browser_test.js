@@ -1,9 +1,10 @@
 // The admin panel in headless Chromium, against a real `tgshop run` with its
 // sandbox: sign in with the first password, build a category tree, create a
 // product with a photo (a PNG made here) and find it by search, let a sandbox
-// customer order it through the bot and pay, move the order on, filter the
-// orders and download them as CSV and XLSX (and read the files), write a
-// mailing and send it; the list pages at desktop and phone widths.
+// customer order it through the bot and pay, move the order on (the customer is
+// told in the chat), filter the orders and download them as CSV and XLSX (and
+// read the files), write a mailing and send it; the list pages at desktop and
+// phone widths.
 // Usage: node browser_test.js PANEL_URL SANDBOX_URL PASSWORD SHOTS_DIR WORK_DIR
 'use strict';
 
@@ -334,6 +335,9 @@ class Panel {
     await page.getByRole('button', { name: 'Change' }).click();
     await badge.filter({ hasText: 'shipped' }).waitFor();
     check((await badge.textContent()) === 'shipped', 'the status badge changes from paid to shipped');
+    await this.flash('The customer is notified in Telegram.');
+    await botSays(`Order #${number}: the status is now shipped.`);
+    ok('the customer is told the new status in the chat, in English, through the job queue');
     await page.locator('.plain li', { hasText: 'shipped' }).first().waitFor();
     ok('the timeline shows the move');
     await this.shot('07-order-shipped');
