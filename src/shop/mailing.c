@@ -1,5 +1,6 @@
 #include "shop/mailing.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "core/clock.h"
@@ -66,7 +67,7 @@ bool mailing_transition_allowed(enum mailing_status from, enum mailing_status to
     "id, text, photo_path, photo_file_id, button_text, button_url, audience, language, "           \
     "COALESCE(ordered_from, 0), COALESCE(ordered_to, 0), status, COALESCE(scheduled_at, 0), "      \
     "COALESCE(started_at, 0), COALESCE(finished_at, 0), total_count, sent_count, failed_count, "   \
-    "blocked_count, COALESCE(created_by, 0), created_at, updated_at"
+    "blocked_count, COALESCE(created_by, 0), created_at, updated_at, COALESCE(paused_at, 0)"
 
 static void fill(void *item, struct db_rows *rows, struct arena *a)
 {
@@ -94,6 +95,10 @@ static void fill(void *item, struct db_rows *rows, struct arena *a)
     m->created_by = db_int(rows, 18);
     m->created_at = db_int(rows, 19);
     m->updated_at = db_int(rows, 20);
+    m->paused_at = db_int(rows, 21);
+    m->pending = m->total - m->sent - m->failed - m->blocked;
+    if (m->pending < 0)
+        m->pending = 0;
 }
 
 int mailing_get(struct db *db, struct arena *a, int64_t id, struct mailing *out)
@@ -404,5 +409,347 @@ int mailing_add_recipients(struct db *db, int64_t id, int64_t after, int batch, 
         *out_added = db_changes(db);
 done:
     arena_release(&a);
+    return rc;
+}
+
+/* Moves a sending mailing in or out of pause; refuses with a message otherwise. A resumed
+ * mailing is dispatched again (dispatched_at NULL: jobs/scheduler.c). */
+static int set_paused(struct db *db, int64_t id, int64_t now, bool pause,
+                      struct listing_problem *why)
+{
+    int rc = pause ? db_exec(db,
+                             "UPDATE mailing SET paused_at = ?, updated_at = ? WHERE id = ? AND "
+                             "status = 'sending' AND paused_at IS NULL",
+                             DB_INT(now), DB_INT(now), DB_INT(id))
+                   : db_exec(db,
+                             "UPDATE mailing SET paused_at = NULL, dispatched_at = NULL, "
+                             "updated_at = ? WHERE id = ? AND status = 'sending' AND "
+                             "paused_at IS NOT NULL",
+                             DB_INT(now), DB_INT(id));
+    if (rc || db_changes(db))
+        return rc;
+    struct arena a;
+    arena_init(&a, 1024);
+    struct mailing m;
+    rc = mailing_get(db, &a, id, &m);
+    if (rc == ERR_NOTFOUND)
+        rc = listing_refuse_code(why, rc, "", "No such mailing");
+    else if (!rc && m.status == MAILING_SENDING)
+        rc = listing_refuse_code(why, ERR_CONFLICT, "",
+                                 pause ? "The mailing is paused already"
+                                       : "The mailing is not paused");
+    else if (!rc)
+        rc = listing_refuse_code(why, ERR_CONFLICT, "", "A %s mailing cannot be %s",
+                                 mailing_status_name(m.status), pause ? "paused" : "resumed");
+    arena_release(&a);
+    return rc;
+}
+
+int mailing_pause(struct db *db, int64_t id, int64_t now, struct listing_problem *why)
+{
+    return set_paused(db, id, now, true, why);
+}
+
+int mailing_resume(struct db *db, int64_t id, int64_t now, struct listing_problem *why)
+{
+    return set_paused(db, id, now, false, why);
+}
+
+int mailing_errors(struct db *db, struct arena *a, int64_t id, int limit,
+                   struct mailing_error_count **out, int *out_count)
+{
+    *out = NULL;
+    *out_count = 0;
+    if (limit < 1 || limit > LISTING_PAGE_MAX)
+        return ERR_INVALID;
+    struct db_rows *rows;
+    int rc = db_query(db, &rows,
+                      "SELECT COALESCE(last_error, ''), count(*) FROM mailing_delivery WHERE "
+                      "mailing_id = ? AND status IN ('failed', 'blocked') GROUP BY "
+                      "COALESCE(last_error, '') ORDER BY count(*) DESC, 1 LIMIT ?",
+                      DB_INT(id), DB_INT(limit));
+    if (rc)
+        return rc;
+    struct mailing_error_count *list = arena_calloc(a, (size_t)limit, sizeof *list);
+    while ((rc = db_next(rows)) > 0) {
+        list[*out_count].error = db_text_dup(rows, 0, a);
+        list[*out_count].count = db_int(rows, 1);
+        (*out_count)++;
+    }
+    db_rows_free(rows);
+    if (rc < 0)
+        return rc;
+    *out = list;
+    return 0;
+}
+
+struct fanout_step {
+    int64_t id, now, added;
+    int batch;
+    bool complete;
+};
+
+static int apply_fanout_step(struct db *db, void *ctx)
+{
+    struct fanout_step *f = ctx;
+    f->added = 0;
+    struct db_rows *rows;
+    int rc = db_query(db, &rows,
+                      "SELECT fanout_cursor, fanout_done_at IS NOT NULL FROM mailing WHERE id = ?",
+                      DB_INT(f->id));
+    if (rc)
+        return rc;
+    int64_t cursor = 0;
+    if ((rc = db_next(rows)) > 0) {
+        cursor = db_int(rows, 0);
+        f->complete = db_int(rows, 1) != 0;
+    }
+    db_rows_free(rows);
+    if (rc <= 0)
+        return rc ? rc : ERR_NOTFOUND;
+    if (f->complete)
+        return 0;
+    int64_t last = 0;
+    if ((rc = mailing_add_recipients(db, f->id, cursor, f->batch, &last, &f->added)))
+        return rc;
+    if (last)
+        return db_exec(db, "UPDATE mailing SET fanout_cursor = ?, heartbeat_at = ? WHERE id = ?",
+                       DB_INT(last), DB_INT(f->now), DB_INT(f->id));
+    f->complete = true;
+    return db_exec(db,
+                   "UPDATE mailing SET fanout_done_at = ?, heartbeat_at = ?, total_count = "
+                   "(SELECT count(*) FROM mailing_delivery WHERE mailing_id = ?) WHERE id = ?",
+                   DB_INT(f->now), DB_INT(f->now), DB_INT(f->id), DB_INT(f->id));
+}
+
+int mailing_fanout_step(struct db *db, int64_t id, int batch, int64_t now, int64_t *out_added,
+                        bool *out_complete)
+{
+    struct fanout_step f = {.id = id, .now = now, .batch = batch};
+    int rc = db_transaction(db, apply_fanout_step, &f);
+    *out_added = rc ? 0 : f.added;
+    *out_complete = !rc && f.complete;
+    return rc;
+}
+
+/* The ids an UPDATE ... RETURNING id gave, into *out (in a). */
+static int returned_ids(struct db *db, struct arena *a, int limit, int64_t **out, int *out_count,
+                        const char *sql, const struct db_param *params, size_t nparams)
+{
+    *out = arena_calloc(a, (size_t)(limit > 0 ? limit : 1), sizeof **out);
+    *out_count = 0;
+    struct db_rows *rows;
+    int rc = db_queryv(db, &rows, sql, params, nparams);
+    if (rc)
+        return rc;
+    while ((rc = db_next(rows)) > 0)
+        if (*out_count < limit)
+            (*out)[(*out_count)++] = db_int(rows, 0);
+    db_rows_free(rows);
+    return rc < 0 ? rc : 0;
+}
+
+int mailing_start_due(struct db *db, struct arena *a, int64_t now, int limit, int64_t **out,
+                      int *out_count)
+{
+    return returned_ids(db, a, limit, out, out_count,
+                        "UPDATE mailing SET status = 'sending', started_at = ?, dispatched_at = ?, "
+                        "updated_at = ? WHERE id IN (SELECT id FROM mailing WHERE status = "
+                        "'scheduled' AND scheduled_at <= ? ORDER BY scheduled_at, id LIMIT ?) AND "
+                        "status = 'scheduled' RETURNING id",
+                        DB_ARGS(DB_INT(now), DB_INT(now), DB_INT(now), DB_INT(now), DB_INT(limit)));
+}
+
+int mailing_redispatch_due(struct db *db, struct arena *a, int64_t now, int64_t stale, int limit,
+                           int64_t **out, int *out_count)
+{
+    return returned_ids(
+        db, a, limit, out, out_count,
+        "UPDATE mailing SET dispatched_at = ? WHERE id IN (SELECT id FROM mailing "
+        "WHERE status = 'sending' AND paused_at IS NULL AND (dispatched_at IS "
+        "NULL OR (dispatched_at < ? AND COALESCE(heartbeat_at, 0) < ?)) ORDER BY "
+        "id LIMIT ?) RETURNING id",
+        DB_ARGS(DB_INT(now), DB_INT(now - stale), DB_INT(now - stale), DB_INT(limit)));
+}
+
+int mailing_report_progress(struct db *db, struct arena *a, int64_t id, int64_t now,
+                            const struct mailing_progress *delta, struct mailing_state *out)
+{
+    memset(out, 0, sizeof *out);
+    struct db_rows *rows;
+    int rc = db_query(db, &rows,
+                      "UPDATE mailing SET heartbeat_at = ?, "
+                      "sent_count = sent_count + CASE WHEN status = 'done' THEN 0 ELSE ? END, "
+                      "failed_count = failed_count + CASE WHEN status = 'done' THEN 0 ELSE ? END, "
+                      "blocked_count = blocked_count + CASE WHEN status = 'done' THEN 0 ELSE ? END "
+                      "WHERE id = ? RETURNING status, paused_at IS NOT NULL, "
+                      "fanout_done_at IS NOT NULL, photo_file_id",
+                      DB_INT(now), DB_INT(delta->sent), DB_INT(delta->failed),
+                      DB_INT(delta->blocked), DB_INT(id));
+    if (rc)
+        return rc;
+    if ((rc = db_next(rows)) > 0) {
+        if (mailing_status_parse(db_text(rows, 0), &out->status))
+            out->status = MAILING_CANCELLED;
+        out->paused = db_int(rows, 1) != 0;
+        out->fanout_complete = db_int(rows, 2) != 0;
+        out->photo_file_id = db_text_dup(rows, 3, a);
+    }
+    db_rows_free(rows);
+    return rc < 0 ? rc : rc ? 0 : ERR_NOTFOUND;
+}
+
+int mailing_set_photo_file_id(struct db *db, int64_t id, const char *old_file_id,
+                              const char *new_file_id)
+{
+    return db_exec(db,
+                   "UPDATE mailing SET photo_file_id = ? WHERE id = ? AND "
+                   "photo_file_id IS NOT DISTINCT FROM ?",
+                   DB_TEXT(new_file_id), DB_INT(id), DB_TEXT(old_file_id));
+}
+
+enum { CLAIM_MAX = 1000 };
+
+int mailing_claim(struct db *db, int64_t id, const char *token, int64_t now_ms, int64_t until_ms,
+                  int limit, struct mailing_recipient *out, int *out_count)
+{
+    *out_count = 0;
+    if (limit < 1 || limit > CLAIM_MAX || !token || !*token)
+        return ERR_INVALID;
+    /* PostgreSQL: senders claiming at once skip each other's rows; SQLite runs the statement
+     * under its write lock */
+    static const char claim_sql[] =
+        "UPDATE mailing_delivery SET claimed_by = ?, claimed_until = ? WHERE id IN (SELECT id "
+        "FROM mailing_delivery WHERE mailing_id = ? AND status = 'pending' AND retry_at <= ? AND "
+        "(claimed_until IS NULL OR claimed_until < ?) ORDER BY customer_id LIMIT ?%s) RETURNING "
+        "id, (SELECT tg_id FROM customer WHERE customer.id = mailing_delivery.customer_id), "
+        "attempts";
+    char sql[sizeof claim_sql + 32];
+    snprintf(sql, sizeof sql, claim_sql,
+             db_kind(db) == DB_POSTGRES ? " FOR UPDATE SKIP LOCKED" : "");
+    struct db_rows *rows;
+    int rc = db_query(db, &rows, sql, DB_TEXT(token), DB_INT(until_ms), DB_INT(id), DB_INT(now_ms),
+                      DB_INT(now_ms), DB_INT(limit));
+    if (rc)
+        return rc;
+    while ((rc = db_next(rows)) > 0 && *out_count < limit) {
+        struct mailing_recipient *r = &out[(*out_count)++];
+        r->delivery_id = db_int(rows, 0);
+        r->chat_id = db_int(rows, 1);
+        r->attempts = db_int(rows, 2);
+    }
+    db_rows_free(rows);
+    return rc < 0 ? rc : 0;
+}
+
+int mailing_claim_renew(struct db *db, const char *token, int64_t until_ms)
+{
+    return db_exec(db,
+                   "UPDATE mailing_delivery SET claimed_until = ? WHERE claimed_by = ? AND "
+                   "status = 'pending'",
+                   DB_INT(until_ms), DB_TEXT(token));
+}
+
+int mailing_claim_release(struct db *db, const char *token)
+{
+    return db_exec(db,
+                   "UPDATE mailing_delivery SET claimed_by = NULL, claimed_until = NULL WHERE "
+                   "claimed_by = ?",
+                   DB_TEXT(token));
+}
+
+int mailing_unheld(struct db *db, int64_t id, int64_t held_until_ms, int64_t *out)
+{
+    return db_query_int(db, out,
+                        "SELECT count(*) FROM mailing_delivery WHERE mailing_id = ? AND status = "
+                        "'pending' AND (claimed_until IS NULL OR claimed_until < ?)",
+                        DB_INT(id), DB_INT(held_until_ms));
+}
+
+static const char *const delivery_status_names[] = {"pending", "sent", "failed", "blocked"};
+
+struct record {
+    int64_t delivery_id, now;
+    const char *token;
+    const struct mailing_outcome *o;
+    enum mailing_delivery_status recorded;
+};
+
+/* A final state, and for a block the customer's flag too. */
+static int apply_final(struct db *db, void *ctx)
+{
+    struct record *r = ctx;
+    const struct mailing_outcome *o = r->o;
+    bool sent = o->status == MAILING_DELIVERY_SENT;
+    r->recorded = MAILING_DELIVERY_PENDING;
+    int rc = db_exec(db,
+                     "UPDATE mailing_delivery SET status = ?, message_id = ?, sent_at = ?, "
+                     "attempts = attempts + 1, last_error = ?, claimed_by = NULL, "
+                     "claimed_until = NULL, updated_at = ? WHERE id = ? AND status = 'pending'",
+                     DB_TEXT(delivery_status_names[o->status]), DB_INT_OR_NULL(o->message_id, sent),
+                     DB_INT_OR_NULL(r->now, sent), DB_TEXT(sent ? NULL : o->error), DB_INT(r->now),
+                     DB_INT(r->delivery_id));
+    if (rc || !db_changes(db))
+        return rc;
+    r->recorded = o->status;
+    if (o->status != MAILING_DELIVERY_BLOCKED)
+        return 0;
+    return db_exec(db,
+                   "UPDATE customer SET is_blocked = 1 WHERE id = (SELECT customer_id FROM "
+                   "mailing_delivery WHERE id = ?)",
+                   DB_INT(r->delivery_id));
+}
+
+int mailing_record(struct db *db, int64_t delivery_id, const char *token, int64_t now,
+                   const struct mailing_outcome *o, enum mailing_delivery_status *out)
+{
+    *out = MAILING_DELIVERY_PENDING;
+    if ((unsigned)o->status >= COUNT_OF(delivery_status_names))
+        return ERR_INVALID;
+    struct record r = {.delivery_id = delivery_id, .now = now, .token = token, .o = o};
+    if (o->status == MAILING_DELIVERY_BLOCKED) {
+        int rc = db_transaction(db, apply_final, &r);
+        *out = rc ? MAILING_DELIVERY_PENDING : r.recorded;
+        return rc;
+    }
+    if (o->status != MAILING_DELIVERY_PENDING) {
+        int rc = apply_final(db, &r);
+        *out = r.recorded;
+        return rc;
+    }
+    struct db_rows *rows;
+    int rc = db_query(db, &rows,
+                      "UPDATE mailing_delivery SET attempts = attempts + 1, last_error = ?, "
+                      "retry_at = ?, claimed_by = NULL, claimed_until = NULL, updated_at = ?, "
+                      "status = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE 'pending' END "
+                      "WHERE id = ? AND status = 'pending' AND claimed_by = ? RETURNING status",
+                      DB_TEXT(o->error), DB_INT(o->retry_at_ms), DB_INT(now),
+                      DB_INT(o->max_attempts), DB_INT(delivery_id), DB_TEXT(token));
+    if (rc)
+        return rc;
+    if ((rc = db_next(rows)) > 0 && !strcmp(db_text(rows, 0), "failed"))
+        *out = MAILING_DELIVERY_FAILED;
+    db_rows_free(rows);
+    return rc < 0 ? rc : 0;
+}
+
+int mailing_finish_if_settled(struct db *db, int64_t id, int64_t now, bool *out_finished)
+{
+    *out_finished = false;
+    int rc = db_exec(
+        db,
+        "UPDATE mailing SET status = 'done', finished_at = ?, updated_at = ?, paused_at = NULL, "
+        "sent_count = (SELECT count(*) FROM mailing_delivery WHERE mailing_id = mailing.id AND "
+        "status = 'sent'), "
+        "failed_count = (SELECT count(*) FROM mailing_delivery WHERE mailing_id = mailing.id AND "
+        "status = 'failed'), "
+        "blocked_count = (SELECT count(*) FROM mailing_delivery WHERE mailing_id = mailing.id AND "
+        "status = 'blocked'), "
+        "total_count = (SELECT count(*) FROM mailing_delivery WHERE mailing_id = mailing.id) "
+        "WHERE id = ? AND status = 'sending' AND fanout_done_at IS NOT NULL AND NOT EXISTS "
+        "(SELECT 1 FROM mailing_delivery WHERE mailing_id = ? AND status = 'pending')",
+        DB_INT(now), DB_INT(now), DB_INT(id), DB_INT(id));
+    if (!rc)
+        *out_finished = db_changes(db) == 1;
     return rc;
 }
