@@ -17,7 +17,7 @@
 
 #include "core/clock.h"
 #include "db/migrate.h"
-#include "http_client.h"
+#include "panel_client.h"
 #include "jobs/notify.h"
 #include "sandbox/sandbox.h"
 #include "shop/admin_user.h"
@@ -39,8 +39,7 @@ struct fixture {
     struct queue *q;
     struct web *web;
     struct sandbox *sb;
-    struct test_client browser;
-    struct test_response resp;
+    struct panel_client panel;
     struct arena a;
     int64_t ann_order, bob_order;
 };
@@ -87,7 +86,7 @@ static int setup(void **state)
     if (web_start(&f->web, &opt, &err))
         fail_msg("web_start: %s", err.data);
     buf_release(&err);
-    test_client_init(&f->browser, web_url(f->web));
+    panel_client_init(&f->panel, web_url(f->web));
     *state = f;
     return 0;
 }
@@ -95,8 +94,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    test_response_release(&f->resp);
-    test_client_release(&f->browser);
+    panel_client_release(&f->panel);
     web_stop(f->web);
     sandbox_stop(f->sb);
     queue_close(f->q);
@@ -107,45 +105,12 @@ static int teardown(void **state)
     return 0;
 }
 
-static void sign_in(struct fixture *f, const char *who)
-{
-    test_client_clear_cookies(&f->browser);
-    assert_int_equal(test_get(&f->browser, &f->resp, "/login"), 200);
-    struct buf form = BUF_INIT;
-    buf_addf(&form, "csrf=%s&username=%s&password=%s", test_form_csrf(&f->resp), who, PASSWORD);
-    assert_int_equal(test_post_form(&f->browser, &f->resp, "/login", form.data), 303);
-    buf_release(&form);
-}
-
-static void page_has(const struct fixture *f, const char *text)
-{
-    if (!strstr(f->resp.body.data, text))
-        fail_msg("the page lacks \"%s\":\n%.4000s", text, f->resp.body.data);
-}
-
-static void page_lacks(const struct fixture *f, const char *text)
-{
-    if (strstr(f->resp.body.data, text))
-        fail_msg("the page has \"%s\"", text);
-}
-
-/* GETs `page` for its form token, then POSTs fields to path; the status. */
-static long post_from(struct fixture *f, const char *page, const char *path, const char *fields)
-{
-    assert_int_equal(test_get(&f->browser, &f->resp, page), 200);
-    struct buf form = BUF_INIT;
-    buf_addf(&form, "csrf=%s%s%s", test_form_csrf(&f->resp), *fields ? "&" : "", fields);
-    long status = test_post_form(&f->browser, &f->resp, path, form.data);
-    buf_release(&form);
-    return status;
-}
-
 static long set_status(struct fixture *f, int64_t order, const char *fields)
 {
     char page[64], path[64];
     snprintf(page, sizeof page, "/orders/%lld", (long long)order);
     snprintf(path, sizeof path, "/orders/%lld/status", (long long)order);
-    return post_from(f, page, path, fields);
+    return panel_post(&f->panel, page, path, fields);
 }
 
 /* Claims the next job of queue (within a few seconds); fails when none comes. */
@@ -210,11 +175,11 @@ static char *last_message(struct fixture *f, int64_t chat, int64_t ms)
 static void status_change_notifies_the_customer_through_the_queue(void **state)
 {
     struct fixture *f = *state;
-    sign_in(f, "clerk");
+    panel_sign_in(&f->panel, "clerk", PASSWORD);
     /* Ann speaks Russian: the bot's Russian words for "shipped" */
     assert_int_equal(set_status(f, f->ann_order, "status=shipped"), 303);
-    assert_int_equal(test_get(&f->browser, &f->resp, test_header(&f->resp, "Location")), 200);
-    page_has(f, "is shipped now. The customer is notified in Telegram.");
+    panel_follow(&f->panel);
+    panel_has(&f->panel, "is shipped now. The customer is notified in Telegram.");
     struct job job = claim(f, QUEUE_SENDING);
     assert_string_equal(job.kind, NOTIFY_KIND);
     char text[160];
@@ -261,8 +226,8 @@ static void status_change_notifies_the_customer_through_the_queue(void **state)
     /* a customer who blocked the bot is not sent anything */
     assert_int_equal(customer_set_blocked(f->db, 601, true), 0);
     assert_int_equal(set_status(f, f->ann_order, "status=delivered"), 303);
-    assert_int_equal(test_get(&f->browser, &f->resp, test_header(&f->resp, "Location")), 200);
-    page_has(f, "is delivered now. The customer blocked the bot, so is not notified.");
+    panel_follow(&f->panel);
+    panel_has(&f->panel, "is delivered now. The customer blocked the bot, so is not notified.");
     no_job(f, QUEUE_SENDING);
 }
 
@@ -297,51 +262,51 @@ static void dead_jobs_are_listed_retried_and_discarded(void **state)
     int64_t note = dead_job(f, QUEUE_SENDING, NOTIFY_KIND, "403: <b>blocked</b> by the user");
     char path[64];
     /* staff: no link, 403 */
-    sign_in(f, "clerk");
-    assert_int_equal(test_get(&f->browser, &f->resp, "/"), 200);
-    page_lacks(f, "href=\"/jobs\"");
-    assert_int_equal(test_get(&f->browser, &f->resp, "/jobs"), 403);
+    panel_sign_in(&f->panel, "clerk", PASSWORD);
+    assert_int_equal(panel_get(&f->panel, "/"), 200);
+    panel_lacks(&f->panel, "href=\"/jobs\"");
+    assert_int_equal(panel_get(&f->panel, "/jobs"), 403);
     snprintf(path, sizeof path, "/jobs/%lld/retry", (long long)note);
-    assert_int_equal(post_from(f, "/", path, ""), 403);
+    assert_int_equal(panel_post(&f->panel, "/", path, ""), 403);
     /* a superuser sees both with their errors (escaped) and the counts */
-    sign_in(f, "boss");
-    assert_int_equal(test_get(&f->browser, &f->resp, "/jobs"), 200);
-    page_has(f, "href=\"/jobs\"");
-    page_has(f, "<strong>2</strong> dead job(s) · default: 1 · telegram_sending_queue: 1");
-    page_has(f, "<span class=\"badge\">mailing.fanout</span>");
-    page_has(f, "no handler for job kind");
-    page_has(f, "403: &lt;b&gt;blocked&lt;/b&gt; by the user");
-    page_has(f, "1 of 1");
-    page_has(f, "{&quot;chat_id&quot;:42}");
-    page_has(f, strcmp(backend, "redis") ? "job queue: database" : "job queue: redis");
+    panel_sign_in(&f->panel, "boss", PASSWORD);
+    assert_int_equal(panel_get(&f->panel, "/jobs"), 200);
+    panel_has(&f->panel, "href=\"/jobs\"");
+    panel_has(&f->panel, "<strong>2</strong> dead job(s) · default: 1 · telegram_sending_queue: 1");
+    panel_has(&f->panel, "<span class=\"badge\">mailing.fanout</span>");
+    panel_has(&f->panel, "no handler for job kind");
+    panel_has(&f->panel, "403: &lt;b&gt;blocked&lt;/b&gt; by the user");
+    panel_has(&f->panel, "1 of 1");
+    panel_has(&f->panel, "{&quot;chat_id&quot;:42}");
+    panel_has(&f->panel, strcmp(backend, "redis") ? "job queue: database" : "job queue: redis");
     /* retry: not without the token; then due again with fresh attempts */
-    assert_int_equal(test_post_form(&f->browser, &f->resp, path, "csrf=wrong"), 403);
-    assert_int_equal(post_from(f, "/jobs", path, ""), 303);
-    assert_int_equal(test_get(&f->browser, &f->resp, "/jobs"), 200);
-    page_has(f, "is due again with fresh attempts.");
-    page_has(f, "<strong>1</strong> dead job(s) · default: 1 · telegram_sending_queue: 0");
+    assert_int_equal(test_post_form(&f->panel.browser, &f->panel.resp, path, "csrf=wrong"), 403);
+    assert_int_equal(panel_post(&f->panel, "/jobs", path, ""), 303);
+    assert_int_equal(panel_get(&f->panel, "/jobs"), 200);
+    panel_has(&f->panel, "is due again with fresh attempts.");
+    panel_has(&f->panel, "<strong>1</strong> dead job(s) · default: 1 · telegram_sending_queue: 0");
     struct job job = claim(f, QUEUE_SENDING);
     assert_int_equal(job.id, note);
     assert_int_equal(job.attempts, 1);
     assert_int_equal(queue_ack(f->q, &job), 0);
     assert_int_equal(audited(f, "retry", note), 1);
     /* a job that is not dead: nothing happens, and it says so */
-    assert_int_equal(post_from(f, "/jobs", path, ""), 303);
-    assert_int_equal(test_get(&f->browser, &f->resp, "/jobs"), 200);
-    page_has(f, "is not dead (any more): nothing was done.");
+    assert_int_equal(panel_post(&f->panel, "/jobs", path, ""), 303);
+    assert_int_equal(panel_get(&f->panel, "/jobs"), 200);
+    panel_has(&f->panel, "is not dead (any more): nothing was done.");
     /* discard asks first */
     snprintf(path, sizeof path, "/jobs/%lld/discard", (long long)fanout);
-    assert_int_equal(post_from(f, "/jobs", path, ""), 200);
-    page_has(f, "Its work will never be done.");
-    assert_int_equal(post_from(f, "/jobs", path, "confirm=yes"), 303);
-    assert_int_equal(test_get(&f->browser, &f->resp, "/jobs"), 200);
-    page_has(f, "is discarded.");
-    page_has(f, "<strong>0</strong> dead job(s)");
-    page_has(f, "No dead jobs");
+    assert_int_equal(panel_post(&f->panel, "/jobs", path, ""), 200);
+    panel_has(&f->panel, "Its work will never be done.");
+    assert_int_equal(panel_post(&f->panel, "/jobs", path, "confirm=yes"), 303);
+    assert_int_equal(panel_get(&f->panel, "/jobs"), 200);
+    panel_has(&f->panel, "is discarded.");
+    panel_has(&f->panel, "<strong>0</strong> dead job(s)");
+    panel_has(&f->panel, "No dead jobs");
     assert_int_equal(audited(f, "discard", fanout), 1);
     no_job(f, QUEUE_DEFAULT);
-    assert_int_equal(test_get(&f->browser, &f->resp, "/jobs/x/retry"), 405);
-    assert_int_equal(post_from(f, "/jobs", "/jobs/x/retry", ""), 404);
+    assert_int_equal(panel_get(&f->panel, "/jobs/x/retry"), 405);
+    assert_int_equal(panel_post(&f->panel, "/jobs", "/jobs/x/retry", ""), 404);
 }
 
 int main(int argc, char **argv)

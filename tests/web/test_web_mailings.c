@@ -15,7 +15,7 @@
 
 #include "core/clock.h"
 #include "db/migrate.h"
-#include "http_client.h"
+#include "panel_client.h"
 #include "shop/admin_user.h"
 #include "shop/customer.h"
 #include "testdb.h"
@@ -29,8 +29,7 @@ struct fixture {
     char *url;
     struct db *db;
     struct web *web;
-    struct test_client browser;
-    struct test_response resp;
+    struct panel_client panel;
     struct arena a;
     int64_t mailing, started;
     char page[64];
@@ -74,12 +73,8 @@ static int setup(void **state)
     if (web_start(&f->web, &opt, &err))
         fail_msg("web_start: %s", err.data);
     buf_release(&err);
-    test_client_init(&f->browser, web_url(f->web));
-    assert_int_equal(test_get(&f->browser, &f->resp, "/login"), 200);
-    struct buf form = BUF_INIT;
-    buf_addf(&form, "csrf=%s&username=clerk&password=%s", test_form_csrf(&f->resp), PASSWORD);
-    assert_int_equal(test_post_form(&f->browser, &f->resp, "/login", form.data), 303);
-    buf_release(&form);
+    panel_client_init(&f->panel, web_url(f->web));
+    panel_sign_in(&f->panel, "clerk", PASSWORD);
     *state = f;
     return 0;
 }
@@ -87,8 +82,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    test_response_release(&f->resp);
-    test_client_release(&f->browser);
+    panel_client_release(&f->panel);
     web_stop(f->web);
     db_close(f->db);
     arena_release(&f->a);
@@ -97,37 +91,12 @@ static int teardown(void **state)
     return 0;
 }
 
-static void page_has(const struct fixture *f, const char *text)
-{
-    if (!strstr(f->resp.body.data, text))
-        fail_msg("the page lacks \"%s\":\n%.6000s", text, f->resp.body.data);
-}
-
-static void page_lacks(const struct fixture *f, const char *text)
-{
-    if (strstr(f->resp.body.data, text))
-        fail_msg("the page has \"%s\"", text);
-}
-
 /* POSTs fields (with the mailing page's form token) to the mailing's action; the status. */
 static long act(struct fixture *f, const char *action, const char *fields)
 {
-    assert_int_equal(test_get(&f->browser, &f->resp, f->page), 200);
     char path[96];
     snprintf(path, sizeof path, "%s/%s", f->page, action);
-    struct buf form = BUF_INIT;
-    buf_addf(&form, "csrf=%s%s%s", test_form_csrf(&f->resp), *fields ? "&" : "", fields);
-    long status = test_post_form(&f->browser, &f->resp, path, form.data);
-    buf_release(&form);
-    return status;
-}
-
-/* The page after the last redirect. */
-static void follow(struct fixture *f)
-{
-    char location[256];
-    snprintf(location, sizeof location, "%s", test_header(&f->resp, "Location"));
-    assert_int_equal(test_get(&f->browser, &f->resp, location), 200);
+    return panel_post(&f->panel, f->page, path, fields);
 }
 
 /* GET /mailings/ID/progress as JSON (the caller frees it). */
@@ -135,10 +104,10 @@ static json_t *progress(struct fixture *f)
 {
     char path[96];
     snprintf(path, sizeof path, "%s/progress", f->page);
-    assert_int_equal(test_get(&f->browser, &f->resp, path), 200);
-    assert_string_equal(test_header(&f->resp, "Content-Type"), "application/json");
-    assert_string_equal(test_header(&f->resp, "Cache-Control"), "no-store");
-    json_t *j = json_loads(f->resp.body.data, 0, NULL);
+    assert_int_equal(panel_get(&f->panel, path), 200);
+    assert_string_equal(test_header(&f->panel.resp, "Content-Type"), "application/json");
+    assert_string_equal(test_header(&f->panel.resp, "Cache-Control"), "no-store");
+    json_t *j = json_loads(f->panel.resp.body.data, 0, NULL);
     assert_non_null(j);
     return j;
 }
@@ -163,32 +132,34 @@ static int64_t audited(struct fixture *f, const char *action)
 static void sending_mailing_is_live_and_controlled(void **state)
 {
     struct fixture *f = *state;
-    assert_int_equal(test_get(&f->browser, &f->resp, f->page), 200);
-    page_has(f, "<span class=\"badge\">sending</span>");
+    assert_int_equal(panel_get(&f->panel, f->page), 200);
+    panel_has(&f->panel, "<span class=\"badge\">sending</span>");
     /* the bar: sent 400 of 1000 units, failed 200 after them, blocked 100 after those */
-    page_has(f, "data-bar=\"sent\" width=\"400\"");
-    page_has(f, "data-bar=\"failed\" x=\"400\" width=\"200\"");
-    page_has(f, "data-bar=\"blocked\" x=\"600\" width=\"100\"");
-    page_has(f, "<span data-count=\"sent\">4</span> sent · <span data-count=\"failed\">2</span> "
-                "failed · <span data-count=\"blocked\">1</span> blocked · <span "
-                "data-count=\"pending\">3</span> pending of <span data-count=\"total\">10</span> "
-                "(<span data-count=\"percent\">70</span>%)");
+    panel_has(&f->panel, "data-bar=\"sent\" width=\"400\"");
+    panel_has(&f->panel, "data-bar=\"failed\" x=\"400\" width=\"200\"");
+    panel_has(&f->panel, "data-bar=\"blocked\" x=\"600\" width=\"100\"");
+    panel_has(&f->panel,
+              "<span data-count=\"sent\">4</span> sent · <span data-count=\"failed\">2</span> "
+              "failed · <span data-count=\"blocked\">1</span> blocked · <span "
+              "data-count=\"pending\">3</span> pending of <span data-count=\"total\">10</span> "
+              "(<span data-count=\"percent\">70</span>%)");
     char live[128];
     snprintf(live, sizeof live, "data-progress=\"%s/progress\" data-status=\"sending\"", f->page);
-    page_has(f, live);
-    page_has(f, "<script src=\"/static/mailing.js\" defer></script>");
-    page_lacks(f, "http-equiv=\"refresh\"");
-    page_has(f, ">Pause</button>");
-    page_lacks(f, ">Resume</button>");
-    page_has(f, ">Cancel</button>");
-    page_lacks(f, "<h2>Report</h2>");
+    panel_has(&f->panel, live);
+    panel_has(&f->panel, "<script src=\"/static/mailing.js\" defer></script>");
+    panel_lacks(&f->panel, "http-equiv=\"refresh\"");
+    panel_has(&f->panel, ">Pause</button>");
+    panel_lacks(&f->panel, ">Resume</button>");
+    panel_has(&f->panel, ">Cancel</button>");
+    panel_lacks(&f->panel, "<h2>Report</h2>");
     /* the CSP lets the panel's own script run, and nothing inline */
-    const char *csp = test_header(&f->resp, "Content-Security-Policy");
+    const char *csp = test_header(&f->panel.resp, "Content-Security-Policy");
     assert_non_null(strstr(csp, "script-src 'self'"));
     assert_null(strstr(csp, "unsafe-inline"));
-    assert_int_equal(test_get(&f->browser, &f->resp, "/static/mailing.js"), 200);
-    assert_string_equal(test_header(&f->resp, "Content-Type"), "text/javascript; charset=utf-8");
-    page_has(f, "data-progress");
+    assert_int_equal(panel_get(&f->panel, "/static/mailing.js"), 200);
+    assert_string_equal(test_header(&f->panel.resp, "Content-Type"),
+                        "text/javascript; charset=utf-8");
+    panel_has(&f->panel, "data-progress");
     /* the JSON the script polls follows the counters */
     json_t *j = progress(f);
     assert_string_equal(json_string_value(json_object_get(j, "status")), "sending");
@@ -206,19 +177,19 @@ static void sending_mailing_is_live_and_controlled(void **state)
     assert_int_equal(field(j, "pending"), 1);
     assert_int_equal(field(json_object_get(j, "bar"), "sent"), 600);
     json_decref(j);
-    assert_int_equal(test_get(&f->browser, &f->resp, "/mailings/999999/progress"), 404);
+    assert_int_equal(panel_get(&f->panel, "/mailings/999999/progress"), 404);
 
     /* pause: not without the form's token; then "paused" everywhere */
     char path[96];
     snprintf(path, sizeof path, "%s/pause", f->page);
-    assert_int_equal(test_post_form(&f->browser, &f->resp, path, "csrf=wrong"), 403);
+    assert_int_equal(test_post_form(&f->panel.browser, &f->panel.resp, path, "csrf=wrong"), 403);
     assert_int_equal(act(f, "pause", ""), 303);
-    follow(f);
-    page_has(f, "The mailing is paused");
-    page_has(f, "<span class=\"badge\">paused</span>");
-    page_has(f, "data-status=\"paused\"");
-    page_has(f, ">Resume</button>");
-    page_lacks(f, ">Pause</button>");
+    panel_follow(&f->panel);
+    panel_has(&f->panel, "The mailing is paused");
+    panel_has(&f->panel, "<span class=\"badge\">paused</span>");
+    panel_has(&f->panel, "data-status=\"paused\"");
+    panel_has(&f->panel, ">Resume</button>");
+    panel_lacks(&f->panel, ">Pause</button>");
     int64_t paused_at = 0;
     assert_int_equal(db_query_int(f->db, &paused_at,
                                   "SELECT coalesce(paused_at, 0) FROM mailing WHERE id = ?",
@@ -229,37 +200,37 @@ static void sending_mailing_is_live_and_controlled(void **state)
     j = progress(f);
     assert_string_equal(json_string_value(json_object_get(j, "status")), "paused");
     json_decref(j);
-    assert_int_equal(test_get(&f->browser, &f->resp, "/mailings"), 200);
-    page_has(f, "<span class=\"badge\">paused</span>");
+    assert_int_equal(panel_get(&f->panel, "/mailings"), 200);
+    panel_has(&f->panel, "<span class=\"badge\">paused</span>");
     /* pausing twice is refused with the reason, nothing changes */
     assert_int_equal(act(f, "pause", ""), 303);
-    follow(f);
-    page_has(f, "The mailing is paused already.");
-    page_has(f, "<span class=\"badge\">paused</span>");
+    panel_follow(&f->panel);
+    panel_has(&f->panel, "The mailing is paused already.");
+    panel_has(&f->panel, "<span class=\"badge\">paused</span>");
     /* resume */
     assert_int_equal(act(f, "resume", ""), 303);
-    follow(f);
-    page_has(f, "The mailing goes on.");
-    page_has(f, "<span class=\"badge\">sending</span>");
+    panel_follow(&f->panel);
+    panel_has(&f->panel, "The mailing goes on.");
+    panel_has(&f->panel, "<span class=\"badge\">sending</span>");
     assert_int_equal(audited(f, "resume"), 1);
     /* cancel asks first; a cancelled mailing is not live and has its report */
     assert_int_equal(act(f, "cancel", ""), 200);
-    page_has(f, "Nobody else will receive it.");
+    panel_has(&f->panel, "Nobody else will receive it.");
     assert_int_equal(act(f, "cancel", "confirm=yes"), 303);
-    follow(f);
-    page_has(f, "The mailing is cancelled.");
-    page_has(f, "<span class=\"badge\">cancelled</span>");
-    page_lacks(f, "data-progress=");
-    page_lacks(f, ">Resume</button>");
-    page_has(f, "<h2>Report</h2>");
+    panel_follow(&f->panel);
+    panel_has(&f->panel, "The mailing is cancelled.");
+    panel_has(&f->panel, "<span class=\"badge\">cancelled</span>");
+    panel_lacks(&f->panel, "data-progress=");
+    panel_lacks(&f->panel, ">Resume</button>");
+    panel_has(&f->panel, "<h2>Report</h2>");
     assert_int_equal(audited(f, "cancel"), 1);
     j = progress(f);
     assert_true(json_is_false(json_object_get(j, "live")));
     json_decref(j);
     /* signed out, the progress is not shown */
-    test_client_clear_cookies(&f->browser);
+    test_client_clear_cookies(&f->panel.browser);
     snprintf(path, sizeof path, "%s/progress", f->page);
-    assert_int_equal(test_get(&f->browser, &f->resp, path), 303);
+    assert_int_equal(panel_get(&f->panel, path), 303);
 }
 
 static void done_mailing_has_its_end_report(void **state)
@@ -271,33 +242,34 @@ static void done_mailing_has_its_end_report(void **state)
                              "WHERE id = ?",
                              DB_INT(f->started + 5), DB_INT(f->mailing)),
                      0);
-    assert_int_equal(test_get(&f->browser, &f->resp, f->page), 200);
-    page_has(f, "<span class=\"badge\">done</span>");
-    page_lacks(f, "data-progress=");
-    page_lacks(f, ">Pause</button>");
-    page_lacks(f, ">Cancel</button>");
-    page_has(f, "<span data-count=\"sent\">7</span> sent");
-    page_has(f, "<span data-count=\"pending\">0</span> pending");
-    page_has(f, "(<span data-count=\"percent\">100</span>%)");
-    page_has(f, "<h2>Report</h2>");
-    page_has(f, "<dt>Took</dt><dd>5 s</dd>");
-    page_has(f, "<dt>Rate</dt><dd>1.4 messages/s</dd>");
-    page_has(f, "<dt>Finished</dt>");
+    assert_int_equal(panel_get(&f->panel, f->page), 200);
+    panel_has(&f->panel, "<span class=\"badge\">done</span>");
+    panel_lacks(&f->panel, "data-progress=");
+    panel_lacks(&f->panel, ">Pause</button>");
+    panel_lacks(&f->panel, ">Cancel</button>");
+    panel_has(&f->panel, "<span data-count=\"sent\">7</span> sent");
+    panel_has(&f->panel, "<span data-count=\"pending\">0</span> pending");
+    panel_has(&f->panel, "(<span data-count=\"percent\">100</span>%)");
+    panel_has(&f->panel, "<h2>Report</h2>");
+    panel_has(&f->panel, "<dt>Took</dt><dd>5 s</dd>");
+    panel_has(&f->panel, "<dt>Rate</dt><dd>1.4 messages/s</dd>");
+    panel_has(&f->panel, "<dt>Finished</dt>");
     /* the reasons, most common first, escaped */
-    page_has(f, "<tr><td>400: Bad Request: chat not found</td><td>2</td></tr><tr><td>403: "
-                "&lt;b&gt;Forbidden&lt;/b&gt;: bot was blocked by the user</td><td>1</td></tr>");
+    panel_has(&f->panel,
+              "<tr><td>400: Bad Request: chat not found</td><td>2</td></tr><tr><td>403: "
+              "&lt;b&gt;Forbidden&lt;/b&gt;: bot was blocked by the user</td><td>1</td></tr>");
     /* a long run reads in minutes and hours */
     assert_int_equal(db_exec(f->db, "UPDATE mailing SET finished_at = ? WHERE id = ?",
                              DB_INT(f->started + 3725), DB_INT(f->mailing)),
                      0);
-    assert_int_equal(test_get(&f->browser, &f->resp, f->page), 200);
-    page_has(f, "<dt>Took</dt><dd>1 h 02 min</dd>");
-    page_has(f, "<dt>Rate</dt><dd>0.0 messages/s</dd>");
+    assert_int_equal(panel_get(&f->panel, f->page), 200);
+    panel_has(&f->panel, "<dt>Took</dt><dd>1 h 02 min</dd>");
+    panel_has(&f->panel, "<dt>Rate</dt><dd>0.0 messages/s</dd>");
     assert_int_equal(db_exec(f->db, "UPDATE mailing SET finished_at = ? WHERE id = ?",
                              DB_INT(f->started + 192), DB_INT(f->mailing)),
                      0);
-    assert_int_equal(test_get(&f->browser, &f->resp, f->page), 200);
-    page_has(f, "<dt>Took</dt><dd>3 min 12 s</dd>");
+    assert_int_equal(panel_get(&f->panel, f->page), 200);
+    panel_has(&f->panel, "<dt>Took</dt><dd>3 min 12 s</dd>");
 }
 
 int main(int argc, char **argv)
