@@ -167,6 +167,11 @@ static bool is_paused(const struct mailing *m)
     return m->status == MAILING_SENDING && m->paused_at;
 }
 
+static const char *status_label(const struct mailing *m)
+{
+    return is_paused(m) ? "paused" : mailing_status_name(m->status);
+}
+
 /* The counters and the stacked bar (sent, failed, blocked, then pending) of a mailing: what
  * the page shows and GET /mailings/ID/progress answers. */
 static json_t *progress_json(const struct mailing *m)
@@ -178,13 +183,12 @@ static json_t *progress_json(const struct mailing *m)
             blocked_w = scale ? m->blocked * BAR_WIDTH / scale : 0;
     return json_pack(
         "{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I}}", "status",
-        is_paused(m) ? "paused" : mailing_status_name(m->status), "live",
-        m->status == MAILING_SCHEDULED || m->status == MAILING_SENDING, "total", (json_int_t)total,
-        "sent", (json_int_t)m->sent, "failed", (json_int_t)m->failed, "blocked",
-        (json_int_t)m->blocked, "pending", (json_int_t)m->pending, "done", (json_int_t)done,
-        "percent", (json_int_t)(scale ? done * 100 / scale : 0), "bar", "sent", (json_int_t)sent_w,
-        "failed_x", (json_int_t)sent_w, "failed", (json_int_t)failed_w, "blocked_x",
-        (json_int_t)(sent_w + failed_w), "blocked", (json_int_t)blocked_w);
+        status_label(m), "live", m->status == MAILING_SCHEDULED || m->status == MAILING_SENDING,
+        "total", (json_int_t)total, "sent", (json_int_t)m->sent, "failed", (json_int_t)m->failed,
+        "blocked", (json_int_t)m->blocked, "pending", (json_int_t)m->pending, "done",
+        (json_int_t)done, "percent", (json_int_t)(scale ? done * 100 / scale : 0), "bar", "sent",
+        (json_int_t)sent_w, "failed_x", (json_int_t)sent_w, "failed", (json_int_t)failed_w,
+        "blocked_x", (json_int_t)(sent_w + failed_w), "blocked", (json_int_t)blocked_w);
 }
 
 static json_t *mailing_json(struct web_page *p, const struct mailing *m)
@@ -195,8 +199,7 @@ static json_t *mailing_json(struct web_page *p, const struct mailing *m)
         mailing_audience_name(m->audience), "audience_label", audience_label(m->audience),
         "scheduled_at", web_json_time(m->scheduled_at), "created_at", web_json_time(m->created_at));
     json_object_set_new(o, "progress", progress_json(m));
-    json_object_set_new(o, "status",
-                        web_json_str(is_paused(m) ? "paused" : mailing_status_name(m->status)));
+    json_object_set_new(o, "status", json_string(status_label(m)));
     json_object_set_new(o, "button_text", web_json_str(m->button_text));
     json_object_set_new(o, "button_url", web_json_str(m->button_url));
     json_object_set_new(o, "language", web_json_str(m->language));
