@@ -45,10 +45,11 @@ static const struct command commands[] = {
      "tgshop worker --queue default|telegram_sending_queue[,...] [--concurrency N]\n\n"
      "Runs jobs from the named queues until SIGTERM or Ctrl-C, then finishes (or hands\n"
      "back) the jobs in hand. The queue is Redis when REDIS_URL is set, else the\n"
-     "database. default: background work and, in the same process, the scheduler\n"
-     "(scheduled mailings, expiry of unpaid orders; one scheduler works at a time however\n"
-     "many run). telegram_sending_queue: messages to customers and staff, at most\n"
-     "SEND_RATE a second across every sender (needs BOT_TOKEN). docs/jobs.md.\n\n"
+     "database. default: background work (the fan-out of mailings) and, in the same\n"
+     "process, the scheduler (starts scheduled mailings, expires unpaid orders; one\n"
+     "scheduler works at a time however many run). telegram_sending_queue: messages to\n"
+     "customers (mailings) and staff, at most SEND_RATE a second across every sender\n"
+     "(needs BOT_TOKEN). docs/jobs.md.\n\n"
      "  --queue NAMES       default, telegram_sending_queue, or both comma-separated\n"
      "  --concurrency N     threads taking jobs (1-64, default 4)\n"},
     {"bot", cmd_bot, NEED_MIGRATED,

@@ -5,6 +5,7 @@
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/util.h"
 #include "core/xalloc.h"
 #include "jobs/worker.h"
@@ -142,6 +143,10 @@ static enum worker_state settle(struct worker_thread *t, enum worker_state state
         rc = queue_release(t->queue, job);
     }
     if (!rc) {
+        static const char *const counted[] = {
+            [ST_ACK] = "done", [ST_RETRY] = "retried", [ST_BURY] = "dead"};
+        if (state != ST_RELEASE)
+            metric_inc(&metric_jobs, job->queue, counted[state]);
         *failures = 0;
         return ST_CLAIM;
     }
