@@ -147,6 +147,7 @@ static void sending_mailing_is_live_and_controlled(void **state)
     snprintf(live, sizeof live, "data-progress=\"%s/progress\" data-status=\"sending\"", f->page);
     panel_has(&f->panel, live);
     panel_has(&f->panel, "<script src=\"/static/mailing.js\" defer></script>");
+    panel_lacks(&f->panel, "}}"); /* no template text leaks */
     panel_lacks(&f->panel, "http-equiv=\"refresh\"");
     panel_has(&f->panel, ">Pause</button>");
     panel_lacks(&f->panel, ">Resume</button>");
