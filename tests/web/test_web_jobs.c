@@ -3,7 +3,7 @@
  * notify.message job for the customer's chat in their language with the bot's words, which
  * a sender worker delivers to the (sandbox) chat; the dead jobs page lists dead jobs of both
  * queues with their error and counts, superusers only, and retries or discards them (CSRF,
- * audit log). */
+ * audit log); a queue that cannot be opened loses no status change and shows no internals. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -231,6 +231,38 @@ static void status_change_notifies_the_customer_through_the_queue(void **state)
     no_job(f, QUEUE_SENDING);
 }
 
+static void unreachable_queue_keeps_the_status_change(void **state)
+{
+    struct fixture *f = *state;
+    /* a second panel on the same shop whose queue (a Redis nobody serves) cannot be opened */
+    struct queue_config gone = {.redis_url = "redis://127.0.0.1:1", .redis_prefix = prefix};
+    struct web_options opt = {
+        .database_url = f->url, .currency = "RUB", .db_connections = 1, .queue = &gone};
+    struct web *w;
+    struct buf err = BUF_INIT;
+    if (web_start(&w, &opt, &err))
+        fail_msg("web_start: %s", err.data);
+    buf_release(&err);
+    struct panel_client other;
+    panel_client_init(&other, web_url(w));
+    panel_sign_in(&other, "clerk", PASSWORD);
+    char page[64], path[64];
+    snprintf(page, sizeof page, "/orders/%lld", (long long)f->ann_order);
+    snprintf(path, sizeof path, "/orders/%lld/status", (long long)f->ann_order);
+    assert_int_equal(panel_post(&other, page, path, "status=shipped"), 303);
+    panel_follow(&other);
+    panel_has(&other, "is shipped now. The customer could not be notified: the job queue did "
+                      "not take the message (the log says why).");
+    panel_lacks(&other, "127.0.0.1:1");
+    /* the dead jobs page says the queue failed, without its internals */
+    panel_sign_in(&other, "boss", PASSWORD);
+    assert_int_equal(panel_get(&other, "/jobs"), 500);
+    panel_lacks(&other, "127.0.0.1:1");
+    panel_client_release(&other);
+    web_stop(w);
+    no_job(f, QUEUE_SENDING); /* nothing reached the real queue either */
+}
+
 /* Makes a dead job of kind on queue with error; its id. */
 static int64_t dead_job(struct fixture *f, const char *queue, const char *kind, const char *error)
 {
@@ -315,10 +347,11 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(status_change_notifies_the_customer_through_the_queue,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(unreachable_queue_keeps_the_status_change, setup, teardown),
         cmocka_unit_test_setup_teardown(dead_jobs_are_listed_retried_and_discarded, setup,
                                         teardown),
     };
-    int failed = _cmocka_run_group_tests(backend, tests, 2, NULL, NULL);
+    int failed = _cmocka_run_group_tests(backend, tests, 3, NULL, NULL);
     testdb_cleanup();
     return failed;
 }

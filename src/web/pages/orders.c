@@ -315,7 +315,7 @@ void page_order_detail(struct web_page *p)
 /* Tells the order's customer its new status in Telegram, in their language and in the bot's
  * words, as a notify.message job on telegram_sending_queue (sent within the shared rate).
  * The key (order and status) makes a repeated move notify once. Returns what the flash
- * message says about it. */
+ * message says about it (a failure's details go to the log only). */
 static const char *notify_customer(struct web_page *p, int64_t order_id, int64_t customer_id,
                                    enum order_status to)
 {
@@ -343,7 +343,8 @@ static const char *notify_customer(struct web_page *p, int64_t order_id, int64_t
     buf_release(&text);
     if (rc < 0) {
         log_error("admin: cannot queue order %lld's status note: %s", (long long)order_id, problem);
-        return arena_sprintf(p->arena, "The customer could not be notified: %s.", problem);
+        return "The customer could not be notified: the job queue did not take the message (the "
+               "log says why).";
     }
     return "The customer is notified in Telegram.";
 }
