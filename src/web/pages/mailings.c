@@ -191,6 +191,29 @@ static json_t *progress_json(const struct mailing *m)
         "blocked_x", (json_int_t)(sent_w + failed_w), "blocked", (json_int_t)blocked_w);
 }
 
+/* The buttons of the state's moves, in order: {action (the POST path's last part), label,
+ * style (a button class)}. Sending (now or at a time) has its own forms. */
+static json_t *actions_json(const struct mailing *m)
+{
+    const struct {
+        const char *action, *label, *style;
+        bool shown;
+    } all[] = {
+        {"unschedule", "Back to draft", "secondary", m->status == MAILING_SCHEDULED},
+        {"pause", "Pause", "secondary", m->status == MAILING_SENDING && !m->paused_at},
+        {"resume", "Resume", "", is_paused(m)},
+        {"cancel", "Cancel", "danger", mailing_transition_allowed(m->status, MAILING_CANCELLED)},
+        {"delete", "Delete", "danger",
+         m->status != MAILING_SCHEDULED && m->status != MAILING_SENDING},
+    };
+    json_t *out = json_array();
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        if (all[i].shown)
+            json_array_append_new(out, json_pack("{s:s, s:s, s:s}", "action", all[i].action,
+                                                 "label", all[i].label, "style", all[i].style));
+    return out;
+}
+
 static json_t *mailing_json(struct web_page *p, const struct mailing *m)
 {
     json_t *o = json_pack(
@@ -204,15 +227,7 @@ static json_t *mailing_json(struct web_page *p, const struct mailing *m)
     json_object_set_new(o, "button_url", web_json_str(m->button_url));
     json_object_set_new(o, "language", web_json_str(m->language));
     json_object_set_new(o, "is_draft", json_boolean(m->status == MAILING_DRAFT));
-    json_object_set_new(o, "is_scheduled", json_boolean(m->status == MAILING_SCHEDULED));
-    json_object_set_new(o, "can_pause",
-                        json_boolean(m->status == MAILING_SENDING && !m->paused_at));
-    json_object_set_new(o, "can_resume", json_boolean(is_paused(m)));
-    json_object_set_new(o, "can_cancel",
-                        json_boolean(mailing_transition_allowed(m->status, MAILING_CANCELLED)));
-    json_object_set_new(
-        o, "can_delete",
-        json_boolean(m->status != MAILING_SCHEDULED && m->status != MAILING_SENDING));
+    json_object_set_new(o, "actions", actions_json(m));
     return o;
 }
 
