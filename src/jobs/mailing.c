@@ -229,8 +229,25 @@ struct sender {
     struct mailing_progress delta; /* recorded since the last report */
     struct mailing_state st;
     int64_t started_ms, checked_ms; /* clock_mono_ms */
+    int64_t outage_since;           /* the first of the failures in a row, 0 = none */
     struct mailing_recipient *chunk;
 };
+
+/* A database or Redis failure: the sender goes on after a pause through an outage shorter
+ * than OUTAGE_MS (a server restarting), else the job ends to be retried. */
+static enum verdict trouble(struct sender *sn, const char *what, const char *why)
+{
+    int64_t now = clock_mono_ms();
+    if (!sn->outage_since) {
+        sn->outage_since = now;
+        log_warn("mailing %lld: %s: %s; trying again", (long long)sn->id, what, why);
+    } else if (now - sn->outage_since > OUTAGE_MS) {
+        buf_setf(sn->run->error, "%s: %s", what, why);
+        return END_RETRY;
+    }
+    clock_sleep_ms(200);
+    return GO_ON;
+}
 
 /* Ends the job's turn when the worker stops or the slice is over; reports the counts, reads
  * the state and renews the claims when CHECK_MS has passed (or when forced). */
@@ -244,10 +261,9 @@ static enum verdict checkpoint(struct sender *sn, bool force)
     int rc = mailing_report_progress(db, sn->run->arena, sn->id, clock_now(), &sn->delta, &sn->st);
     if (rc == ERR_NOTFOUND)
         return END_DONE;
-    if (rc || mailing_claim_renew(db, sn->token, clock_now_ms() + sn->s.claim_ms)) {
-        buf_setf(sn->run->error, "mailing state: %s", db_errmsg(db));
-        return END_RETRY;
-    }
+    if (rc || mailing_claim_renew(db, sn->token, clock_now_ms() + sn->s.claim_ms))
+        return trouble(sn, "mailing state", db_errmsg(db));
+    sn->outage_since = 0;
     sn->delta = (struct mailing_progress){0};
     sn->checked_ms = clock_mono_ms();
     if (!sn->photo_file_id)
@@ -272,7 +288,6 @@ static void hold(struct sender *sn, int retry_after_s)
  * a chat), looking at the mailing's state meanwhile. */
 static enum verdict wait_for_slot(struct sender *sn, int64_t chat)
 {
-    int64_t outage = 0;
     for (;;) {
         enum verdict v = checkpoint(sn, false);
         if (v != GO_ON)
@@ -284,13 +299,8 @@ static enum verdict wait_for_slot(struct sender *sn, int64_t chat)
         }
         int64_t wait = 0;
         if (queue_rate_take(sn->run->queue, sn->mj->send_rate, chat, &wait)) {
-            if (!outage)
-                outage = clock_mono_ms();
-            else if (clock_mono_ms() - outage > OUTAGE_MS) {
-                buf_setf(sn->run->error, "send rate: %s", queue_errmsg(sn->run->queue));
-                return END_RETRY;
-            }
-            nap(sn->run, 200);
+            if ((v = trouble(sn, "send rate", queue_errmsg(sn->run->queue))) != GO_ON)
+                return v;
             continue;
         }
         if (!wait)
@@ -305,19 +315,10 @@ static enum verdict record(struct sender *sn, const struct mailing_recipient *r,
                            const struct mailing_outcome *o)
 {
     enum mailing_delivery_status got = MAILING_DELIVERY_PENDING;
-    int64_t first_failure = 0;
-    while (mailing_record(sn->run->db, r->delivery_id, sn->token, clock_now(), o, &got)) {
-        if (!first_failure) {
-            first_failure = clock_mono_ms();
-            log_warn("mailing %lld: delivery %lld not recorded yet: %s", (long long)sn->id,
-                     (long long)r->delivery_id, db_errmsg(sn->run->db));
-        } else if (clock_mono_ms() - first_failure > OUTAGE_MS) {
-            buf_setf(sn->run->error, "delivery %lld not recorded: %s", (long long)r->delivery_id,
-                     db_errmsg(sn->run->db));
+    while (mailing_record(sn->run->db, r->delivery_id, sn->token, clock_now(), o, &got))
+        if (trouble(sn, "recording a delivery", db_errmsg(sn->run->db)) != GO_ON)
             return END_RETRY;
-        }
-        clock_sleep_ms(200);
-    }
+    sn->outage_since = 0;
     sn->delta.sent += got == MAILING_DELIVERY_SENT;
     sn->delta.failed += got == MAILING_DELIVERY_FAILED;
     sn->delta.blocked += got == MAILING_DELIVERY_BLOCKED;
@@ -415,17 +416,12 @@ static enum verdict idle(struct sender *sn)
 {
     if (sn->st.fanout_complete) {
         int64_t unheld = 0;
-        if (mailing_unheld(sn->run->db, sn->id, clock_now_ms() + sn->s.claim_ms / 2, &unheld)) {
-            buf_setf(sn->run->error, "pending deliveries: %s", db_errmsg(sn->run->db));
-            return END_RETRY;
-        }
-        if (!unheld) {
-            if (finish(sn->mj, sn->run, sn->id)) {
-                buf_setf(sn->run->error, "finishing: %s", db_errmsg(sn->run->db));
-                return END_RETRY;
-            }
-            return END_DONE;
-        }
+        if (mailing_unheld(sn->run->db, sn->id, clock_now_ms() + sn->s.claim_ms / 2, &unheld))
+            return trouble(sn, "pending deliveries", db_errmsg(sn->run->db));
+        if (!unheld)
+            return finish(sn->mj, sn->run, sn->id)
+                       ? trouble(sn, "finishing", db_errmsg(sn->run->db))
+                       : END_DONE;
     }
     nap(sn->run, IDLE_MS);
     return GO_ON;
@@ -440,10 +436,8 @@ static enum verdict send_chunk(struct sender *sn)
     int n = 0;
     int64_t now_ms = clock_now_ms();
     if (mailing_claim(sn->run->db, sn->id, sn->token, now_ms, now_ms + sn->s.claim_ms, sn->s.chunk,
-                      sn->chunk, &n)) {
-        buf_setf(sn->run->error, "claiming deliveries: %s", db_errmsg(sn->run->db));
-        return END_RETRY;
-    }
+                      sn->chunk, &n))
+        return trouble(sn, "claiming deliveries", db_errmsg(sn->run->db));
     if (!n)
         return idle(sn);
     for (int i = 0; i < n && v == GO_ON; i++)

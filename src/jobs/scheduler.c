@@ -25,7 +25,7 @@ struct scheduler {
 
 enum {
     MAILINGS_PER_TICK = 50,
-    MAILING_STALE_S = 30, /* no dispatch and no sign of life this long: dispatch again */
+    MAILING_STALE_S = 10, /* no dispatch and no sign of life this long: dispatch again */
 };
 
 /* Enqueues the fan-outs of the mailings in ids. */

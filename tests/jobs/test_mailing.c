@@ -24,6 +24,7 @@
 #include "shop/mailing.h"
 #include "tg/flood.h"
 #include "testdb.h"
+#include "testfile.h"
 
 #define TOKEN "123456789:mailing-test-token-0123456789abcdef"
 #define STAFF 990001 /* ADMIN_CHAT_IDS */
@@ -375,13 +376,6 @@ static void test_above_the_limit_429s_are_waited_out(void **state)
     rig_close();
 }
 
-static const unsigned char png[] = {
-    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48,
-    0x44, 0x52, 0x00, 0x00, 0x03, 0x20, 0x00, 0x00, 0x02, 0x58, 0x08, 0x06, 0x00, 0x00,
-    0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78,
-    0x9c, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0d, 0x0a, 0x2d, 0xb4, 0x00,
-    0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82};
-
 static void test_photo_caption_and_button(void **state)
 {
     (void)state;
@@ -390,10 +384,7 @@ static void test_photo_caption_and_button(void **state)
     customers(FIRST, N);
     char path[1100];
     snprintf(path, sizeof path, "%s/mailing-%ld.png", testdb_state_dir(), (long)getpid());
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(png, 1, sizeof png, f), sizeof png);
-    assert_int_equal(fclose(f), 0);
+    testfile_write_png(path);
     int64_t id = mailing_new("<b>New tea</b> in stock", path, "https://example.com/shop", 0);
     start_default();
     start_senders();
