@@ -10,7 +10,7 @@
 #include "bot/handlers.h"
 #include "bot/router.h"
 #include "bot/staff.h"
-#include "bot/texts.h"
+#include "shop/texts.h"
 #include "bot/ui.h"
 #include "core/clock.h"
 #include "core/err.h"

@@ -8,7 +8,7 @@
 #include "bot/handlers.h"
 #include "bot/staff.h"
 #include "bot/router.h"
-#include "bot/texts.h"
+#include "shop/texts.h"
 #include "bot/ui.h"
 #include "core/err.h"
 #include "core/log.h"

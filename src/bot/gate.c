@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "bot/router.h"
-#include "bot/texts.h"
+#include "shop/texts.h"
 #include "bot/ui.h"
 #include "core/clock.h"
 #include "core/log.h"

@@ -5,7 +5,7 @@
 
 #include "bot/paginator.h"
 #include "bot/router.h"
-#include "bot/texts.h"
+#include "shop/texts.h"
 #include "bot/ui.h"
 #include "core/clock.h"
 #include "core/err.h"
@@ -436,13 +436,6 @@ int handlers_cart_clear(struct bot_ctx *c)
     return handlers_cart(c, 0);
 }
 
-static const char *status_text(struct bot_ctx *c, enum order_status s)
-{
-    char key[40];
-    snprintf(key, sizeof key, "status_%s", order_status_name(s));
-    return text_get(c->lang, arena_strdup(c->arena, key));
-}
-
 static const char *date_str(struct bot_ctx *c, int64_t t)
 {
     char out[32];
@@ -467,7 +460,7 @@ int handlers_orders(struct bot_ctx *c, int64_t page)
     for (int i = 0; i < n; i++) {
         struct buf label = BUF_INIT;
         buf_addf(&label, "#%lld · %s · %s · ", (long long)list[i].id,
-                 date_str(c, list[i].created_at), status_text(c, list[i].status));
+                 date_str(c, list[i].created_at), text_order_status(c->lang, list[i].status));
         money_format(&label, list[i].total, list[i].currency);
         tg_keyboard_callback(kb, label.data, DATA(c, ROUTE_ORDER, list[i].id, v.page));
         tg_keyboard_row(kb);
@@ -491,7 +484,7 @@ int handlers_order(struct bot_ctx *c, int64_t id, int64_t page)
         return rc;
     struct buf text = BUF_INIT;
     text_render(&text, c->lang, "order_title", "id", num(c, o.id), "date",
-                date_str(c, o.created_at), "status", status_text(c, o.status), NULL);
+                date_str(c, o.created_at), "status", text_order_status(c->lang, o.status), NULL);
     for (int i = 0; i < o.item_count; i++) {
         struct buf price = BUF_INIT;
         money_format(&price, o.items[i].price * o.items[i].quantity, o.currency);

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bot/texts.h"
+#include "shop/texts.h"
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"

@@ -86,7 +86,8 @@ void cmd_bot_settings(const struct cmd_env *env, struct bot_settings *out);
 int cmd_start_bot(const struct cmd_env *env, struct bot **out, struct bot_options *opt);
 
 struct web_options;
-/* The admin panel's options from the configuration (LISTEN, MEDIA_DIR, CURRENCY, ...). */
+/* The admin panel's options from the configuration (LISTEN, MEDIA_DIR, CURRENCY, DEFAULT_LANGUAGE,
+ * the job queue, ...). */
 void cmd_web_options(const struct cmd_env *env, struct web_options *out);
 /* Creates the superuser "admin" with a random password when there is no account yet and
  * prints the password once. Returns an exit status. */

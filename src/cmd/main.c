@@ -38,6 +38,8 @@ static const struct command commands[] = {
      "Serves the admin panel on LISTEN (default 127.0.0.1:8000) until Ctrl-C. Sign in\n"
      "with an account from tgshop user create. With WEBHOOK_URL set (and BOT_TOKEN,\n"
      "WEBHOOK_SECRET) it also runs the bot on updates Telegram posts to /tg/webhook.\n"
+     "Customers are told their orders' new statuses through the job queue: a\n"
+     "tgshop worker --queue telegram_sending_queue sends them.\n"
      "GET /healthz and GET /metrics answer there too, and on OPS_LISTEN when set\n"
      "(docs/operations.md).\n\n"
      "  --listen HOST:PORT   where to listen instead of LISTEN (port 0 = any free port)\n"},

@@ -27,6 +27,8 @@ void cmd_web_options(const struct cmd_env *env, struct web_options *out)
         .telegram_api_url = cfg->telegram_api_url,
         .bot_token = cfg->bot_token,
         .trust_proxy = cfg->trust_proxy,
+        .queue = &env->queue,
+        .default_language = cfg->default_language,
     };
 }
 

@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -127,6 +128,21 @@ void web_render(struct web_page *p, const char *template_name, const char *title
         log_error("admin: cannot render template %s: %s", template_name, err_str(rc));
         http_response_text(p->res, 500, "500 Internal Server Error\n");
     }
+}
+
+void web_json_reply(struct web_page *p, json_t *value)
+{
+    char *text = value ? json_dumps(value, JSON_COMPACT) : NULL;
+    json_decref(value);
+    if (!text) {
+        web_internal_error(p, "cannot write a JSON answer");
+        return;
+    }
+    buf_reset(&p->res->body);
+    buf_adds(&p->res->body, text);
+    free(text);
+    p->res->content_type = "application/json";
+    http_response_header(p->res, "Cache-Control", "no-store");
 }
 
 void web_redirect(struct web_page *p, const char *location, const char *flash)

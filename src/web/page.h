@@ -22,7 +22,9 @@
 #include "web/template.h"
 #include "web/throttle.h"
 
+struct queue;
 struct web_options;
+struct web_queue;
 struct web_route;
 
 struct web_page {
@@ -37,7 +39,9 @@ struct web_page {
     struct web_session *session;   /* NULL when not signed in */
     const struct admin_user *user; /* &session->user, or NULL */
     const char *csrf;              /* the token forms of this page must carry */
-    json_t *data;                  /* the template's values (owned; freed after the request) */
+    struct web_queue *queue;       /* the panel's job queue handle: web_queue_lock */
+    bool queue_locked;
+    json_t *data; /* the template's values (owned; freed after the request) */
 };
 
 typedef void web_page_fn(struct web_page *p);
@@ -55,6 +59,16 @@ void web_db_error(struct web_page *p, const char *doing);
 void web_internal_error(struct web_page *p, const char *message);
 /* Adds a breadcrumb before the page's own title (href NULL = plain text). */
 void web_breadcrumb(struct web_page *p, const char *label, const char *href);
+
+/* Answers value (taken) as JSON (application/json, no-store): small endpoints polled by
+ * the panel's scripts. */
+void web_json_reply(struct web_page *p, json_t *value);
+
+/* The panel's job queue (jobs/queue.h), held by this request until web_queue_unlock (the
+ * dispatcher unlocks it after the page too). NULL with *problem (for people) when it cannot
+ * be opened; unlock then as well. Hold it only around queue calls. */
+struct queue *web_queue_lock(struct web_page *p, const char **problem);
+void web_queue_unlock(struct web_page *p);
 
 /* ---- the session cookie ---- */
 /* The session cookie's value as the browser sent it, or NULL. */

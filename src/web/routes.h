@@ -73,12 +73,15 @@ web_page_fn page_channels, page_channel_new_form, page_channel_create, page_chan
     page_channel_check;
 /* pages/mailings.c */
 web_page_fn page_mailings, page_mailing_new_form, page_mailing_create, page_mailing,
-    page_mailing_edit, page_mailing_update, page_mailing_schedule, page_mailing_unschedule,
-    page_mailing_cancel, page_mailing_delete, page_mailing_test;
+    page_mailing_edit, page_mailing_update, page_mailing_progress, page_mailing_schedule,
+    page_mailing_unschedule, page_mailing_pause, page_mailing_resume, page_mailing_cancel,
+    page_mailing_delete, page_mailing_test;
 /* pages/orders.c */
 web_page_fn page_orders_list, page_orders_export, page_order_detail, page_order_set_status;
 /* pages/audit.c */
 web_page_fn page_audit_log;
+/* pages/jobs.c */
+web_page_fn page_jobs, page_job_retry, page_job_discard;
 /* pages/assets.c */
 http_handler raw_static, raw_media, raw_webhook;
 

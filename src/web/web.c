@@ -8,6 +8,8 @@
 #include "core/log.h"
 #include "core/utf8.h"
 #include "core/xalloc.h"
+#include "jobs/queue.h"
+#include "shop/texts.h"
 #include "web/routes.h"
 #include "core/banned.h"
 
@@ -23,6 +25,19 @@ struct pool {
     const char *url;
 };
 
+/* The job queue of the pages: one handle, opened on first use, used under a mutex. A struct
+ * queue is one connection for one thread at a time; the panel calls it rarely and briefly
+ * (one enqueue per order status change, the dead jobs page and its buttons), so one shared
+ * connection behind a lock makes nobody wait noticeably, where a handle per request would
+ * open a connection each time (a PostgreSQL login, a Redis handshake) and a pool would
+ * keep idle connections for nothing. A handle that failed to open is tried again by the
+ * next page that needs it; once open, both backends reconnect by themselves. */
+struct web_queue {
+    pthread_mutex_t lock;
+    struct queue_config cfg;
+    struct queue *q;
+};
+
 struct web {
     struct web_options opt;
     struct http_server *http;
@@ -30,7 +45,33 @@ struct web {
     struct tpl_set *templates;
     struct throttle *throttle;
     struct pool pool;
+    struct web_queue queue;
 };
+
+struct queue *web_queue_lock(struct web_page *p, const char **problem)
+{
+    struct web_queue *wq = p->queue;
+    pthread_mutex_lock(&wq->lock);
+    p->queue_locked = true;
+    if (!wq->q) {
+        struct buf err = BUF_INIT;
+        if (queue_open(&wq->q, &wq->cfg, &err)) {
+            log_error("admin: cannot open the job queue: %s", err.data);
+            *problem = arena_sprintf(p->arena, "the job queue is not reachable (%s)", err.data);
+            buf_release(&err);
+            return NULL;
+        }
+        buf_release(&err);
+    }
+    return wq->q;
+}
+
+void web_queue_unlock(struct web_page *p)
+{
+    if (p->queue_locked)
+        pthread_mutex_unlock(&p->queue->lock);
+    p->queue_locked = false;
+}
 
 static struct db *pool_take(struct pool *pool, struct buf *err)
 {
@@ -84,6 +125,7 @@ static struct web_page page_for(struct web *app, struct http_request *req,
         .opt = &app->opt,
         .templates = app->templates,
         .throttle = app->throttle,
+        .queue = &app->queue,
         .data = json_object(),
     };
 }
@@ -162,6 +204,7 @@ static void dispatch(struct http_request *req, struct http_response *res)
     }
     route->page(p);
 done:
+    web_queue_unlock(p); /* in case a page returned early holding it */
     pool_put(&app->pool, p->db);
     json_decref(p->data);
 }
@@ -205,13 +248,21 @@ int web_start(struct web **out, const struct web_options *opt, struct buf *err)
             return ERR_INVALID;
         }
     }
+    int rc = texts_init(err);
+    if (rc)
+        return rc;
     struct web *app = xcalloc(1, sizeof *app);
     app->opt = *opt;
-    int rc = tpl_set_compile(&app->templates, web_templates, err);
+    if (!app->opt.default_language)
+        app->opt.default_language = "ru";
+    rc = tpl_set_compile(&app->templates, web_templates, err);
     if (rc) {
         free(app);
         return rc;
     }
+    pthread_mutex_init(&app->queue.lock, NULL);
+    app->queue.cfg =
+        opt->queue ? *opt->queue : (struct queue_config){.database_url = opt->database_url};
     app->throttle = throttle_new(&opt->throttle);
     pthread_mutex_init(&app->pool.lock, NULL);
     pthread_cond_init(&app->pool.returned, NULL);
@@ -250,6 +301,8 @@ void web_stop(struct web *w)
         return;
     http_server_stop(w->http);
     pool_release(&w->pool);
+    queue_close(w->queue.q);
+    pthread_mutex_destroy(&w->queue.lock);
     throttle_free(w->throttle);
     tpl_set_free(w->templates);
     free(w->http_routes);

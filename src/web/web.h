@@ -3,8 +3,9 @@
  * sessions, CSRF checks, templates and the Telegram webhook endpoint. docs/admin.md lists
  * every page; routes.h says how to add one.
  *
- * web_start() compiles every template (a broken template fails the start), opens a small
- * pool of database connections on first use and serves until web_stop().
+ * web_start() compiles every template (a broken template fails the start), loads the
+ * customers' texts (shop/texts.h), opens a small pool of database connections and the job
+ * queue handle on first use and serves until web_stop().
  */
 #ifndef TGSHOP_WEB_WEB_H
 #define TGSHOP_WEB_WEB_H
@@ -16,6 +17,7 @@
 #include "web/throttle.h"
 
 struct web;
+struct queue_config;
 
 /* Hands one Telegram update (the JSON of an Update) to the bot: 0, or ERR_INVALID when it
  * is not an update. Set by src/cmd/, so web/ does not depend on bot/. */
@@ -35,6 +37,10 @@ struct web_options {
                                      Telegram's) */
     const char *bot_token;        /* for the channel check and a mailing's test message;
                                      NULL = those buttons say Telegram is not configured */
+    const struct queue_config *queue; /* the job queue (order notes to customers, the dead jobs
+                                         page); NULL = the database's (database_url) */
+    const char *default_language;     /* customers' messages when their language has no locale;
+                                         NULL = "ru" (DEFAULT_LANGUAGE) */
     web_update_fn *on_update;
     void *update_ctx;
     int db_connections;              /* pool size; 0 = 8 */

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bot/texts.h"
+#include "shop/texts.h"
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/err.h"

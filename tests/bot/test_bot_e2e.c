@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bot/texts.h"
+#include "shop/texts.h"
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/err.h"

@@ -21,7 +21,7 @@
 #include "bot/handlers.h"
 #include "bot/paginator.h"
 #include "bot/router.h"
-#include "bot/texts.h"
+#include "shop/texts.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/utf8.h"
@@ -214,11 +214,11 @@ struct locale_file {
     json_t *texts;
 };
 
-/* Loads every src/bot/locales/<lang>.json; returns how many. */
+/* Loads every src/shop/locales/<lang>.json; returns how many. */
 static int load_locales(struct locale_file *out, int max)
 {
     char dir[1024];
-    snprintf(dir, sizeof dir, "%s/src/bot/locales", source_dir());
+    snprintf(dir, sizeof dir, "%s/src/shop/locales", source_dir());
     DIR *d = opendir(dir);
     if (!d)
         fail_msg("cannot open %s", dir);

@@ -1,9 +1,11 @@
 // The admin panel in headless Chromium, against a real `tgshop run` with its
 // sandbox: sign in with the first password, build a category tree, create a
 // product with a photo (a PNG made here) and find it by search, let a sandbox
-// customer order it through the bot and pay, move the order on, filter the
-// orders and download them as CSV and XLSX (and read the files), write a
-// mailing and send it; the list pages at desktop and phone widths.
+// customer order it through the bot and pay, move the order on (the customer is
+// told in the chat), filter the orders and download them as CSV and XLSX (and
+// read the files), write a mailing and send it to five customers while the
+// page follows its progress live, pause and resume it, read its report; the
+// list pages at desktop and phone widths.
 // Usage: node browser_test.js PANEL_URL SANDBOX_URL PASSWORD SHOTS_DIR WORK_DIR
 'use strict';
 
@@ -145,15 +147,15 @@ const messageText = (m) => m.text || m.caption || '';
 const buttonTexts = (m) =>
   ((m.reply_markup && m.reply_markup.inline_keyboard) || []).flat().map((b) => b.text);
 
-async function chatMessages() {
-  return (await userApi('GET', `chats/${CUSTOMER_ID}`)).messages;
+async function chatMessages(user = CUSTOMER_ID) {
+  return (await userApi('GET', `chats/${user}`)).messages;
 }
 
 // waits until a message of the bot's or one of its buttons includes text; returns the message
-async function botSays(text) {
+async function botSays(text, user = CUSTOMER_ID) {
   const says = (m) => [messageText(m), ...buttonTexts(m)].some((t) => t.includes(text));
-  return until(`the bot to say "${text}"`, async () =>
-    (await chatMessages()).reverse().find((m) => m.from && m.from.is_bot && says(m)),
+  return until(`the bot to say "${text}" to ${user}`, async () =>
+    (await chatMessages(user)).reverse().find((m) => m.from && m.from.is_bot && says(m)),
   );
 }
 
@@ -175,9 +177,29 @@ async function press(label, reply) {
   throw new Error(`no button "${label}" in the chat`);
 }
 
-async function say(text, reply) {
-  await userApi('POST', `users/${CUSTOMER_ID}/messages`, { text });
-  return botSays(reply);
+async function say(text, reply, user = CUSTOMER_ID) {
+  await userApi('POST', `users/${user}/messages`, { text });
+  return botSays(reply, user);
+}
+
+// The mailing's other recipients: customers who started the bot, whose messages the sandbox
+// then delivers slowly (so the progress moves while the page watches) or refuses.
+const READERS = [
+  { id: 700002, fault: { delay_ms: 2000 } },
+  { id: 700003, fault: { delay_ms: 9000 } },
+  { id: 700004, fault: { status: 400, description: 'Bad Request: chat not found' } },
+  { id: 700005, fault: { status: 403, description: 'Forbidden: bot was blocked by the user' } },
+];
+
+async function readersJoin() {
+  for (const r of READERS) {
+    await userApi('POST', 'users', { id: r.id, first_name: `Reader ${r.id}`, language_code: 'en' });
+    await say('/start', 'Main menu', r.id);
+  }
+  await userApi('POST', 'faults', {
+    rules: READERS.map((r) => ({ method: 'sendMessage', chat_id: r.id, ...r.fault })),
+  });
+  ok(`${READERS.length} more customers start the bot; the sandbox will deliver to them slowly or refuse`);
 }
 
 // The customer buys one PRODUCT through the bot and pays; returns the order number.
@@ -334,6 +356,9 @@ class Panel {
     await page.getByRole('button', { name: 'Change' }).click();
     await badge.filter({ hasText: 'shipped' }).waitFor();
     check((await badge.textContent()) === 'shipped', 'the status badge changes from paid to shipped');
+    await this.flash('The customer is notified in Telegram.');
+    await botSays(`Order #${number}: the status is now shipped.`);
+    ok('the customer is told the new status in the chat, in English, through the job queue');
     await page.locator('.plain li', { hasText: 'shipped' }).first().waitFor();
     ok('the timeline shows the move');
     await this.shot('07-order-shipped');
@@ -414,6 +439,44 @@ class Panel {
     ok(`"Send now" moves the mailing on (${await badge.textContent()})`);
     check((await page.getByRole('button', { name: 'Send now' }).count()) === 0, 'a sent mailing has no "Send now" button');
     await this.shot('10-mailing-sent');
+
+    // the page follows the sending by itself (static/mailing.js): the state, then the counters
+    // in place, without a reload (a mark left on the document survives)
+    const count = async (name) => Number(await page.locator(`.live [data-count="${name}"]`).textContent());
+    await until('the page to show the mailing sending', async () => (await badge.textContent()) === 'sending');
+    let marked = -1;
+    await until('the counters to move without a reload', async () => {
+      const sent = await count('sent');
+      if (!(await page.evaluate(() => window.sameDocument === true))) {
+        await page.evaluate(() => (window.sameDocument = true));
+        marked = sent;
+        return false;
+      }
+      return sent > marked && (await badge.textContent()) === 'sending';
+    });
+    const width = await page.locator('.live [data-bar="sent"]').getAttribute('width');
+    ok(`the progress moves live: ${await count('sent')} sent, ${await count('pending')} pending, the bar ${width}/1000`);
+    await this.shot('11-mailing-live');
+
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await this.flash('The mailing is paused');
+    await badge.filter({ hasText: 'paused' }).waitFor();
+    check((await page.getByRole('button', { name: 'Resume' }).count()) === 1, 'a paused mailing offers "Resume"');
+    ok('"Pause" pauses the mailing');
+    await this.shot('12-mailing-paused');
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await this.flash('The mailing goes on.');
+    await until('the mailing to finish', async () => (await badge.textContent()) === 'done');
+    const total = await count('total');
+    check(total === READERS.length + 1, `every customer was a recipient (${total})`);
+    check((await count('sent')) === 3 && (await count('failed')) === 1 && (await count('blocked')) === 1,
+      'the counters add up: 3 sent, 1 failed, 1 blocked');
+    await page.getByRole('heading', { name: 'Report' }).waitFor();
+    await page.locator('table.list td', { hasText: 'chat not found' }).waitFor();
+    ok('after "Resume" the mailing finishes and its report lists why deliveries failed');
+    await botSays(MAILING, 700002);
+    await this.shot('13-mailing-report');
+    await userApi('POST', 'faults', { rules: [] });
   }
 
   async listPages() {
@@ -454,6 +517,7 @@ async function main() {
     const number = await customerOrders();
     await admin.orderStatus(number);
     await admin.exportOrders(number);
+    await readersJoin();
     await admin.mailing();
     await admin.listPages();
   } catch (err) {

@@ -1,8 +1,9 @@
 /* Mailings: drafts (Telegram HTML text, an optional URL button, an audience), a preview
  * with the audience's size, a test message to the staff member's own Telegram id, "Send"
- * (scheduled now or at a time; the job workers send it), back to draft, cancel, delete, and
- * the list with a progress bar of the counters. The rules are the domain's
- * (shop/mailing.h). */
+ * (scheduled now or at a time; the job workers send it), back to draft, pause, resume,
+ * cancel, delete; the progress bar of the counters (live on the mailing's page:
+ * static/mailing.js polls GET /mailings/ID/progress) and the end report. The rules are the
+ * domain's (shop/mailing.h). */
 #include <inttypes.h>
 #include <string.h>
 #include <strings.h>
@@ -158,28 +159,75 @@ static json_t *preview(struct web_page *p, const char *text)
     return segments;
 }
 
+enum { BAR_WIDTH = 1000 }; /* the progress bar's SVG units (static/mailing.js: the same) */
+
+/* A mailing that is sending with paused_at set shows as "paused". */
+static bool is_paused(const struct mailing *m)
+{
+    return m->status == MAILING_SENDING && m->paused_at;
+}
+
+static const char *status_label(const struct mailing *m)
+{
+    return is_paused(m) ? "paused" : mailing_status_name(m->status);
+}
+
+/* The counters and the stacked bar (sent, failed, blocked, then pending) of a mailing: what
+ * the page shows and GET /mailings/ID/progress answers. */
+static json_t *progress_json(const struct mailing *m)
+{
+    int64_t done = m->sent + m->failed + m->blocked, total = m->total;
+    int64_t scale = total > done ? total : done; /* never wider than the bar */
+    int64_t sent_w = scale ? m->sent * BAR_WIDTH / scale : 0,
+            failed_w = scale ? m->failed * BAR_WIDTH / scale : 0,
+            blocked_w = scale ? m->blocked * BAR_WIDTH / scale : 0;
+    return json_pack(
+        "{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I}}", "status",
+        status_label(m), "live", m->status == MAILING_SCHEDULED || m->status == MAILING_SENDING,
+        "total", (json_int_t)total, "sent", (json_int_t)m->sent, "failed", (json_int_t)m->failed,
+        "blocked", (json_int_t)m->blocked, "pending", (json_int_t)m->pending, "done",
+        (json_int_t)done, "percent", (json_int_t)(scale ? done * 100 / scale : 0), "bar", "sent",
+        (json_int_t)sent_w, "failed_x", (json_int_t)sent_w, "failed", (json_int_t)failed_w,
+        "blocked_x", (json_int_t)(sent_w + failed_w), "blocked", (json_int_t)blocked_w);
+}
+
+/* The buttons of the state's moves, in order: {action (the POST path's last part), label,
+ * style (a button class)}. Sending (now or at a time) has its own forms. */
+static json_t *actions_json(const struct mailing *m)
+{
+    const struct {
+        const char *action, *label, *style;
+        bool shown;
+    } all[] = {
+        {"unschedule", "Back to draft", "secondary", m->status == MAILING_SCHEDULED},
+        {"pause", "Pause", "secondary", m->status == MAILING_SENDING && !m->paused_at},
+        {"resume", "Resume", "", is_paused(m)},
+        {"cancel", "Cancel", "danger", mailing_transition_allowed(m->status, MAILING_CANCELLED)},
+        {"delete", "Delete", "danger",
+         m->status != MAILING_SCHEDULED && m->status != MAILING_SENDING},
+    };
+    json_t *out = json_array();
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        if (all[i].shown)
+            json_array_append_new(out, json_pack("{s:s, s:s, s:s}", "action", all[i].action,
+                                                 "label", all[i].label, "style", all[i].style));
+    return out;
+}
+
 static json_t *mailing_json(struct web_page *p, const struct mailing *m)
 {
-    int64_t done = m->sent + m->failed + m->blocked;
     json_t *o = json_pack(
-        "{s:I, s:o, s:o, s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "id",
-        (json_int_t)m->id, "text", web_json_str(m->text), "excerpt",
-        web_json_str(excerpt(p, m->text)), "status", mailing_status_name(m->status), "audience",
+        "{s:I, s:o, s:o, s:s, s:s, s:o, s:o}", "id", (json_int_t)m->id, "text",
+        web_json_str(m->text), "excerpt", web_json_str(excerpt(p, m->text)), "audience",
         mailing_audience_name(m->audience), "audience_label", audience_label(m->audience),
-        "scheduled_at", web_json_time(m->scheduled_at), "total", (json_int_t)m->total, "sent",
-        (json_int_t)m->sent, "failed", (json_int_t)m->failed, "blocked", (json_int_t)m->blocked,
-        "done", (json_int_t)done, "percent", (json_int_t)(m->total ? done * 100 / m->total : 0),
-        "created_at", web_json_time(m->created_at));
+        "scheduled_at", web_json_time(m->scheduled_at), "created_at", web_json_time(m->created_at));
+    json_object_set_new(o, "progress", progress_json(m));
+    json_object_set_new(o, "status", json_string(status_label(m)));
     json_object_set_new(o, "button_text", web_json_str(m->button_text));
     json_object_set_new(o, "button_url", web_json_str(m->button_url));
     json_object_set_new(o, "language", web_json_str(m->language));
     json_object_set_new(o, "is_draft", json_boolean(m->status == MAILING_DRAFT));
-    json_object_set_new(o, "is_scheduled", json_boolean(m->status == MAILING_SCHEDULED));
-    json_object_set_new(o, "can_cancel",
-                        json_boolean(mailing_transition_allowed(m->status, MAILING_CANCELLED)));
-    json_object_set_new(
-        o, "can_delete",
-        json_boolean(m->status != MAILING_SCHEDULED && m->status != MAILING_SENDING));
+    json_object_set_new(o, "actions", actions_json(m));
     return o;
 }
 
@@ -333,6 +381,49 @@ void page_mailing_update(struct web_page *p)
         save(p, id);
 }
 
+/* "1 h 02 min", "3 min 12 s", "45 s". */
+static const char *duration_text(struct web_page *p, int64_t s)
+{
+    if (s >= 3600)
+        return arena_sprintf(p->arena, "%" PRId64 " h %02" PRId64 " min", s / 3600, s % 3600 / 60);
+    if (s >= 60)
+        return arena_sprintf(p->arena, "%" PRId64 " min %" PRId64 " s", s / 60, s % 60);
+    return arena_sprintf(p->arena, "%" PRId64 " s", s);
+}
+
+enum { REPORT_ERRORS = 10 };
+
+/* The end report of a finished (or cancelled) mailing: when it ran, how long, how fast, and
+ * the most common reasons deliveries failed. NULL when the database fails. */
+static json_t *end_report(struct web_page *p, const struct mailing *m)
+{
+    struct mailing_error_count *errors;
+    int n;
+    if (mailing_errors(p->db, p->arena, m->id, REPORT_ERRORS, &errors, &n))
+        return NULL;
+    int64_t end = m->finished_at ? m->finished_at : m->updated_at;
+    int64_t seconds = end > m->started_at ? end - m->started_at : 0;
+    json_t *list = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(list, json_pack("{s:o, s:I}", "error", web_json_str(errors[i].error),
+                                              "count", (json_int_t)errors[i].count));
+    /* messages a second, to a tenth; under a second counts as one */
+    int64_t tenths = m->sent * 10 / (seconds ? seconds : 1);
+    return json_pack("{s:o, s:o, s:s, s:s, s:b, s:o}", "started_at", web_json_time(m->started_at),
+                     "finished_at", web_json_time(m->finished_at), "duration",
+                     duration_text(p, seconds), "rate",
+                     arena_sprintf(p->arena, "%" PRId64 ".%" PRId64, tenths / 10, tenths % 10),
+                     "has_errors", n > 0, "errors", list);
+}
+
+/* GET /mailings/{id}/progress: the counters as JSON, polled by static/mailing.js. */
+void page_mailing_progress(struct web_page *p)
+{
+    struct mailing m;
+    if (load(p, &m))
+        web_json_reply(p, progress_json(&m));
+}
+
 void page_mailing(struct web_page *p)
 {
     struct mailing m;
@@ -346,6 +437,15 @@ void page_mailing(struct web_page *p)
     json_t *o = mailing_json(p, &m);
     json_object_set_new(o, "reach", json_integer(reach));
     json_object_set_new(o, "preview", preview(p, m.text));
+    if ((m.status == MAILING_DONE || m.status == MAILING_CANCELLED) && m.started_at) {
+        json_t *report = end_report(p, &m);
+        if (!report) {
+            web_db_error(p, "reading a mailing's errors");
+            json_decref(o);
+            return;
+        }
+        json_object_set_new(o, "report", report);
+    }
     json_object_set_new(p->data, "mailing", o);
     web_breadcrumb(p, "Mailings", "/mailings");
     web_render(p, "mailing", arena_sprintf(p->arena, "Mailing #%" PRId64, m.id));
@@ -396,7 +496,7 @@ void page_mailing_schedule(struct web_page *p)
                  at ? "The mailing is scheduled." : "The mailing is queued to be sent now.");
 }
 
-/* POST /mailings/{id}/unschedule, /cancel, /delete. */
+/* POST /mailings/{id}/unschedule, /pause, /resume, /cancel, /delete. */
 static void change(struct web_page *p, const char *action)
 {
     struct mailing m;
@@ -408,6 +508,12 @@ static void change(struct web_page *p, const char *action)
     if (!strcmp(action, "unschedule")) {
         rc = mailing_unschedule(p->db, m.id, &why);
         flash = "The mailing is a draft again.";
+    } else if (!strcmp(action, "pause")) {
+        rc = mailing_pause(p->db, m.id, clock_now(), &why);
+        flash = "The mailing is paused: nothing more is sent until you resume it.";
+    } else if (!strcmp(action, "resume")) {
+        rc = mailing_resume(p->db, m.id, clock_now(), &why);
+        flash = "The mailing goes on.";
     } else if (!strcmp(action, "cancel")) {
         if (!web_confirmed(p, "Cancel this mailing? Nobody else will receive it.",
                            "Cancel the mailing", back))
@@ -437,6 +543,16 @@ static void change(struct web_page *p, const char *action)
 void page_mailing_unschedule(struct web_page *p)
 {
     change(p, "unschedule");
+}
+
+void page_mailing_pause(struct web_page *p)
+{
+    change(p, "pause");
+}
+
+void page_mailing_resume(struct web_page *p)
+{
+    change(p, "resume");
 }
 
 void page_mailing_cancel(struct web_page *p)

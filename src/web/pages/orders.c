@@ -1,7 +1,8 @@
 /* Orders: the list with filters (status, creation dates, search), totals per currency and
  * keyset pages; the detail with items, customer, contact, payment ids and timeline; status
- * changes along the allowed moves (shop/order.h decides); downloads of the filtered list as
- * CSV or XLSX (src/export). */
+ * changes along the allowed moves (shop/order.h decides), each told to the customer in
+ * Telegram through the job queue; downloads of the filtered list as CSV or XLSX
+ * (src/export). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,12 +11,17 @@
 #include <unistd.h>
 
 #include "core/err.h"
+#include "core/log.h"
 #include "core/parse.h"
 #include "core/xalloc.h"
 #include "export/export.h"
+#include "jobs/notify.h"
+#include "shop/customer.h"
 #include "shop/money.h"
 #include "shop/order_query.h"
+#include "shop/texts.h"
 #include "web/routes.h"
+#include "web/web.h"
 #include "core/banned.h"
 
 static const enum order_status all_statuses[] = {
@@ -306,6 +312,43 @@ void page_order_detail(struct web_page *p)
         render_detail(p, &d);
 }
 
+/* Tells the order's customer its new status in Telegram, in their language and in the bot's
+ * words, as a notify.message job on telegram_sending_queue (sent within the shared rate).
+ * The key (order and status) makes a repeated move notify once. Returns what the flash
+ * message says about it (a failure's details go to the log only). */
+static const char *notify_customer(struct web_page *p, int64_t order_id, int64_t customer_id,
+                                   enum order_status to)
+{
+    struct customer c;
+    if (customer_get(p->db, p->arena, customer_id, &c)) {
+        log_error("admin: cannot load customer %lld to notify: %s", (long long)customer_id,
+                  db_errmsg(p->db));
+        return "The customer could not be notified: the database failed.";
+    }
+    if (c.is_blocked)
+        return "The customer blocked the bot, so is not notified.";
+    const char *lang = texts_lang(c.language_code, p->opt->default_language);
+    const char *id = arena_sprintf(p->arena, "%lld", (long long)order_id);
+    struct buf text = BUF_INIT;
+    text_render(&text, lang, "order_status_note", "id", id, "status", text_order_status(lang, to),
+                NULL);
+    const char *key =
+        arena_sprintf(p->arena, "order-status:%lld:%s", (long long)order_id, order_status_name(to));
+    const char *problem = NULL;
+    struct queue *q = web_queue_lock(p, &problem);
+    int rc = q ? notify_enqueue(q, c.tg_id, text.data, key) : ERR_NETWORK;
+    if (q && rc < 0)
+        problem = arena_sprintf(p->arena, "the job queue failed (%s)", queue_errmsg(q));
+    web_queue_unlock(p);
+    buf_release(&text);
+    if (rc < 0) {
+        log_error("admin: cannot queue order %lld's status note: %s", (long long)order_id, problem);
+        return "The customer could not be notified: the job queue did not take the message (the "
+               "log says why).";
+    }
+    return "The customer is notified in Telegram.";
+}
+
 void page_order_set_status(struct web_page *p)
 {
     struct order_detail d;
@@ -341,7 +384,8 @@ void page_order_set_status(struct web_page *p)
     }
     web_audit(p, "status", "order", d.order.id, "%s -> %s", order_status_name(d.order.status),
               order_status_name(to));
+    const char *told = notify_customer(p, d.order.id, d.order.customer_id, to);
     web_redirect(p, back,
-                 arena_sprintf(p->arena, "Order #%lld is %s now.", (long long)d.order.id,
-                               order_status_name(to)));
+                 arena_sprintf(p->arena, "Order #%lld is %s now. %s", (long long)d.order.id,
+                               order_status_name(to), told));
 }

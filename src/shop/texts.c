@@ -1,4 +1,4 @@
-#include "bot/texts.h"
+#include "shop/texts.h"
 
 #include <jansson.h>
 #include <pthread.h>
@@ -10,7 +10,7 @@
 #include "core/err.h"
 #include "core/banned.h"
 
-extern const struct embedded_file bot_locales[];
+extern const struct embedded_file shop_locales[];
 
 enum { MAX_LOCALES = 4 };
 
@@ -40,7 +40,7 @@ static int same_keys(const char *a_name, json_t *a, const char *b_name, json_t *
 
 static void load(void)
 {
-    for (const struct embedded_file *f = bot_locales; f->name; f++) {
+    for (const struct embedded_file *f = shop_locales; f->name; f++) {
         if (locale_count == MAX_LOCALES) {
             buf_setf(&load_error, "too many locale files");
             return;
@@ -144,4 +144,11 @@ void text_render(struct buf *out, const char *lang, const char *key, ...)
         buf_add_html_escaped(out, v, strlen(v));
         p = close + 1;
     }
+}
+
+const char *text_order_status(const char *lang, enum order_status status)
+{
+    char key[40];
+    snprintf(key, sizeof key, "status_%s", order_status_name(status));
+    return text_get(lang, key);
 }
