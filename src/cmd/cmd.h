@@ -18,6 +18,7 @@
 
 #include "core/config.h"
 #include "db/db.h"
+#include "jobs/mailing.h"
 #include "jobs/notify.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
@@ -111,6 +112,7 @@ struct cmd_jobs {
     struct worker *worker;
     struct scheduler *scheduler; /* with the default queue */
     struct notify_ctx notify;
+    struct mailing_jobs mailing;
 };
 /* Starts one worker over the queues (and the scheduler with the default queue). Returns
  * EXIT_OK, or EXIT_FAIL after printing why (nothing left running). */

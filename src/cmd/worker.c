@@ -6,6 +6,7 @@
 #include "cmd/cmd.h"
 #include "http/server.h"
 #include "core/parse.h"
+#include "jobs/mailing.h"
 #include "jobs/notify.h"
 #include "jobs/scheduler.h"
 #include "jobs/worker.h"
@@ -18,6 +19,9 @@ int cmd_jobs_start(const struct cmd_env *env, struct cmd_jobs *out,
     const struct config *cfg = &env->cfg;
     memset(out, 0, sizeof *out);
     out->notify = (struct notify_ctx){.send_rate = cfg->send_rate};
+    out->mailing = (struct mailing_jobs){.send_rate = cfg->send_rate,
+                                         .admin_chats = cfg->admin_chat_ids,
+                                         .admin_chat_count = cfg->admin_chat_count};
     struct worker_options wopt = {
         .queue = env->queue,
         .database_url = cfg->database_url,
@@ -36,8 +40,12 @@ int cmd_jobs_start(const struct cmd_env *env, struct cmd_jobs *out,
         wopt.flood = opt->flood;
     }
     out->worker = worker_new(&wopt);
-    if (sending)
+    if (sending) {
         worker_register(out->worker, NOTIFY_KIND, notify_message_job, &out->notify);
+        worker_register(out->worker, MAILING_SEND_KIND, mailing_send_job, &out->mailing);
+    }
+    if (default_queue)
+        worker_register(out->worker, MAILING_FANOUT_KIND, mailing_fanout_job, &out->mailing);
     struct buf err = BUF_INIT;
     int status = EXIT_OK;
     if (worker_start(out->worker, &err))

@@ -5,9 +5,12 @@
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/xalloc.h"
+#include "jobs/mailing.h"
 #include "jobs/queue_backend.h"
 #include "jobs/scheduler.h"
+#include "shop/mailing.h"
 #include "shop/order.h"
 #include "core/banned.h"
 
@@ -20,6 +23,54 @@ struct scheduler {
     atomic_bool stopping;
 };
 
+enum {
+    MAILINGS_PER_TICK = 50,
+    MAILING_STALE_S = 30, /* no dispatch and no sign of life this long: dispatch again */
+};
+
+/* Enqueues the fan-outs of the mailings in ids. */
+static int dispatch_all(struct queue *q, const int64_t *ids, int n, const char *why)
+{
+    for (int i = 0; i < n; i++) {
+        if (mailing_dispatch(q, ids[i]) < 0)
+            return ERR_NETWORK; /* dispatched again once stale */
+        log_info("mailing %lld: %s", (long long)ids[i], why);
+    }
+    return 0;
+}
+
+/* Starts the mailings whose time has come, dispatches again those resumed or whose work was
+ * lost, and shows their progress in the metrics. */
+static int tick_mailings(struct db *db, struct queue *q)
+{
+    struct arena a;
+    arena_init(&a, 1024);
+    int64_t now = clock_now(), *ids, total = 0;
+    int n = 0;
+    struct mailing_progress p;
+    int rc = mailing_start_due(db, &a, now, MAILINGS_PER_TICK, &ids, &n);
+    if (!rc && (rc = dispatch_all(q, ids, n, "sending")))
+        goto done;
+    if (!rc)
+        rc = mailing_redispatch_due(db, &a, now, MAILING_STALE_S, MAILINGS_PER_TICK, &ids, &n);
+    if (!rc && (rc = dispatch_all(q, ids, n, "dispatched again")))
+        goto done;
+    if (!rc)
+        rc = mailing_sending_totals(db, &total, &p);
+    if (rc) {
+        rc = queue_fail(q, rc, "mailings: %s", db_errmsg(db));
+        goto done;
+    }
+    int64_t pending = total - p.sent - p.failed - p.blocked;
+    metric_set(&metric_mailing_recipients, pending > 0 ? pending : 0, "pending", NULL);
+    metric_set(&metric_mailing_recipients, p.sent, "sent", NULL);
+    metric_set(&metric_mailing_recipients, p.failed, "failed", NULL);
+    metric_set(&metric_mailing_recipients, p.blocked, "blocked", NULL);
+done:
+    arena_release(&a);
+    return rc;
+}
+
 int scheduler_tick(struct db *db, struct queue *q, const char *holder, int64_t ttl_ms)
 {
     int held = queue_lease(q, "scheduler", holder, ttl_ms);
@@ -31,7 +82,7 @@ int scheduler_tick(struct db *db, struct queue *q, const char *holder, int64_t t
         return queue_fail(q, rc, "reservation expiry: %s", db_errmsg(db));
     if (expired)
         log_info("%d unpaid order%s expired; stock returned", expired, expired == 1 ? "" : "s");
-    return 1;
+    return (rc = tick_mailings(db, q)) ? rc : 1;
 }
 
 static void *scheduler_main(void *arg)

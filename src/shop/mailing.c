@@ -753,3 +753,22 @@ int mailing_finish_if_settled(struct db *db, int64_t id, int64_t now, bool *out_
         *out_finished = db_changes(db) == 1;
     return rc;
 }
+
+int mailing_sending_totals(struct db *db, int64_t *out_total, struct mailing_progress *out)
+{
+    *out_total = 0;
+    *out = (struct mailing_progress){0};
+    struct db_rows *rows;
+    int rc = db_query(db, &rows,
+                      "SELECT COALESCE(sum(total_count), 0), COALESCE(sum(sent_count), 0), "
+                      "COALESCE(sum(failed_count), 0), COALESCE(sum(blocked_count), 0) FROM "
+                      "mailing WHERE status = 'sending'");
+    if (rc)
+        return rc;
+    if ((rc = db_next(rows)) > 0) {
+        *out_total = db_int(rows, 0);
+        *out = (struct mailing_progress){db_int(rows, 1), db_int(rows, 2), db_int(rows, 3)};
+    }
+    db_rows_free(rows);
+    return rc < 0 ? rc : 0;
+}

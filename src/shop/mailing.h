@@ -220,4 +220,7 @@ int mailing_record(struct db *db, int64_t delivery_id, const char *token, int64_
  * call made it done (one caller does). */
 int mailing_finish_if_settled(struct db *db, int64_t id, int64_t now, bool *out_finished);
 
+/* The counters of every sending mailing together (the metrics' mailing progress). */
+int mailing_sending_totals(struct db *db, int64_t *out_total, struct mailing_progress *out);
+
 #endif
