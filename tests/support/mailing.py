@@ -297,7 +297,8 @@ def check_mailing(rep, sb, db, mid, first, count, blocked=(), stats=None, window
     missed = [uid for uid, n in got.items() if n == 0 and uid not in blocked]
     extra = [(uid, n) for uid, n in got.items() if n > (0 if uid in blocked else 1)]
     reached = count - len(blocked)
-    rep.check(not missed, f"none of the {reached} users who did not block the bot was missed",
+    rep.check(not missed, f"none of the {reached} users who did not block the bot was missed"
+              if blocked else f"none of the {count} recipients was missed",
               f"{len(missed)} missed, e.g. {missed[:5]}")
     if window:
         print(f"# duplicates after the crash: {len(extra)} {extra[:5]}", flush=True)
