@@ -12,8 +12,9 @@ cases
   limited    2000 recipients, the sandbox's rate limit on and SEND_RATE below it, 5% of the
              sends answered 5xx, 20 users who blocked the bot: every other user gets exactly
              one message, the blocked ones are marked, the counters add up, zero 429s
-  flood      the same with SEND_RATE above the limit: 429s happen and are honoured (zero
-             flood violations), still exactly one message each
+  flood      1000 recipients, SEND_RATE eight times a limit of a quarter of MAILING_LIMIT,
+             5xx and blocked users as above: 429s happen and are honoured (zero flood
+             violations), still exactly one message each
   crash      5000 recipients; a sender is killed with SIGKILL in the middle and a new one
              started: the mailing completes, nobody missed, nobody twice
   restart    (redis) Redis restarted in the middle of a mailing: it completes, nothing lost,
@@ -134,14 +135,19 @@ def sent_by(run):
 
 
 def case_limited(run, above):
-    count, blocked = int(os.environ.get("MAILING_RECIPIENTS", "2000")), 20
-    send_rate = LIMIT * (2 if above else 0.75)
+    """Below the limit: 2000 recipients at 3/4 of it. Above: 1000 at eight times a limit of a
+    quarter (50/s), so that even a slow, loaded machine sends faster than the sandbox allows."""
+    count = int(os.environ.get("MAILING_RECIPIENTS", "1000" if above else "2000"))
+    blocked = 20
+    limit = LIMIT / 4 if above else LIMIT
+    send_rate = limit * (8 if above else 0.75)
+    run.sb.limits(global_rate=limit)
     gone = run.recipients(count, blocked)
     run.sb.faults([{"method": "sendMessage", "status": 500, "share": 0.05}])
     run.worker("default", "default")
     senders_for(run, send_rate)
     mid = run.db.start_mailing("de", count)
-    took = run.until_done(mid, 60 + 3 * count / LIMIT)
+    took = run.until_done(mid, 60 + 3 * count / limit)
     stats = M.check_mailing(run.rep, run.sb, run.db, mid, FIRST, count, gone)
     M.check_message(run.rep, run.sb, FIRST)
     injected = stats.get("faults_injected", 0)
@@ -155,16 +161,16 @@ def case_limited(run, above):
     if above:
         seen = sum(int(M.metric(p.ops, "tgshop_telegram_429_total")) for p in run.senders)
         run.rep.check(limited > 0 and seen > 0, f"SEND_RATE {send_rate:g} above the limit "
-                      f"{LIMIT:g}: {limited} sends refused with 429, the senders saw {seen}",
+                      f"{limit:g}: {limited} sends refused with 429, the senders saw {seen}",
                       f"sandbox {limited}, senders {seen}")
     else:
-        run.rep.check(limited == 0, f"SEND_RATE {send_rate:g} below the limit {LIMIT:g}: "
+        run.rep.check(limited == 0, f"SEND_RATE {send_rate:g} below the limit {limit:g}: "
                       "zero 429s", f"{limited} 429s")
     run.rep.check(violations == 0, "zero flood violations (no call before retry_after ended)",
                   str(violations))
     reached = count - blocked
     print(f"# {reached} messages in {took:.1f} s = {reached / took:.0f} msg/s "
-          f"(limit {LIMIT:g}, SEND_RATE {send_rate:g}), sent by senders: {sent_by(run)}")
+          f"(limit {limit:g}, SEND_RATE {send_rate:g}), sent by senders: {sent_by(run)}")
     if run.backend == "redis":
         each = sent_by(run)
         run.rep.check(all(n > 0 for n in each), f"both senders sent ({each})", str(each))
@@ -222,7 +228,7 @@ def case_scheduled(run):
     run.until_done(mid, 30, "the scheduled mailing is sent")
     m = run.db.mailing(mid)
     started = int(m.get("started_at") or 0)
-    run.rep.check(at <= started <= at + 3, "it started at its time (within 3 s)",
+    run.rep.check(at <= started <= at + 5, "it started at its time (within 5 s)",
                   f"scheduled {at}, started {started}")
     M.check_mailing(run.rep, run.sb, run.db, mid, FIRST, count)
 
@@ -242,7 +248,7 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped by SIGTERM"))
     run = Run(case, backend)
     try:
-        run.setup(LIMIT if case in ("limited", "flood") else 0)
+        run.setup(0)
         cases[case](run)
     finally:
         run.stop()
