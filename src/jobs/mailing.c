@@ -14,12 +14,15 @@
 #include "core/banned.h"
 
 enum {
-    CHECK_MS = 1000,         /* state, heartbeat, counters and claims at least this often */
-    IDLE_MS = 100,           /* nothing to claim (yet): look again after this */
-    NAP_MS = 50,             /* longest sleep between looks at the stop flag */
-    SEND_DEADLINE_MS = 2000, /* longest wait for the process's flood control per message */
-    OUTAGE_MS = 30000,       /* a database or Redis outage this long ends the job (retried) */
-    RETRY_MAX_MS = 60000,    /* the longest backoff of a delivery */
+    CHECK_MS = 1000, /* state, heartbeat, counters and claims at least this often */
+    IDLE_MS = 100,   /* nothing to claim (yet): look again after this */
+    NAP_MS = 50,     /* longest sleep between looks at the stop flag */
+    /* longest wait for the process's flood control (tg/flood.h) per message: shorter than
+     * any retry_after (a second at least), so a 429 is never waited out inside one call to
+     * its chat only but comes back here to hold every sender */
+    SEND_DEADLINE_MS = 900,
+    OUTAGE_MS = 30000,    /* a database or Redis outage this long ends the job (retried) */
+    RETRY_MAX_MS = 60000, /* the longest backoff of a delivery */
     JOB_ATTEMPTS = 10,
     REPORT_ERRORS = 3,
 };
@@ -37,7 +40,7 @@ static struct settings settings_of(const struct mailing_jobs *mj)
         .chunk = mj->chunk > 0 && mj->chunk <= 1000 ? mj->chunk : 50,
         .max_attempts = mj->max_attempts > 0 ? mj->max_attempts : 5,
         .retry_base_ms = mj->retry_base_ms > 0 ? mj->retry_base_ms : 1000,
-        .claim_ms = mj->claim_ms > 0 ? mj->claim_ms : 15000,
+        .claim_ms = mj->claim_ms > 0 ? mj->claim_ms : 45000,
         .slice_ms = mj->slice_ms > 0 ? mj->slice_ms : 10000,
     };
     if (s.claim_ms < 3 * CHECK_MS)
@@ -226,14 +229,31 @@ struct sender {
     struct mailing_progress delta; /* recorded since the last report */
     struct mailing_state st;
     int64_t started_ms, checked_ms; /* clock_mono_ms */
+    int64_t outage_since;           /* the first of the failures in a row, 0 = none */
     struct mailing_recipient *chunk;
 };
 
-/* Reports the counts, reads the state and renews the claims when CHECK_MS has passed (or when
- * forced). */
+/* A database or Redis failure: the sender goes on after a pause through an outage shorter
+ * than OUTAGE_MS (a server restarting), else the job ends to be retried. */
+static enum verdict trouble(struct sender *sn, const char *what, const char *why)
+{
+    int64_t now = clock_mono_ms();
+    if (!sn->outage_since) {
+        sn->outage_since = now;
+        log_warn("mailing %lld: %s: %s; trying again", (long long)sn->id, what, why);
+    } else if (now - sn->outage_since > OUTAGE_MS) {
+        buf_setf(sn->run->error, "%s: %s", what, why);
+        return END_RETRY;
+    }
+    clock_sleep_ms(200);
+    return GO_ON;
+}
+
+/* Ends the job's turn when the worker stops or the slice is over; reports the counts, reads
+ * the state and renews the claims when CHECK_MS has passed (or when forced). */
 static enum verdict checkpoint(struct sender *sn, bool force)
 {
-    if (job_run_stopping(sn->run))
+    if (job_run_stopping(sn->run) || clock_mono_ms() - sn->started_ms >= sn->s.slice_ms)
         return END_HAND_BACK;
     if (!force && clock_mono_ms() - sn->checked_ms < CHECK_MS)
         return GO_ON;
@@ -241,10 +261,9 @@ static enum verdict checkpoint(struct sender *sn, bool force)
     int rc = mailing_report_progress(db, sn->run->arena, sn->id, clock_now(), &sn->delta, &sn->st);
     if (rc == ERR_NOTFOUND)
         return END_DONE;
-    if (rc || mailing_claim_renew(db, sn->token, clock_now_ms() + sn->s.claim_ms)) {
-        buf_setf(sn->run->error, "mailing state: %s", db_errmsg(db));
-        return END_RETRY;
-    }
+    if (rc || mailing_claim_renew(db, sn->token, clock_now_ms() + sn->s.claim_ms))
+        return trouble(sn, "mailing state", db_errmsg(db));
+    sn->outage_since = 0;
     sn->delta = (struct mailing_progress){0};
     sn->checked_ms = clock_mono_ms();
     if (!sn->photo_file_id)
@@ -269,7 +288,6 @@ static void hold(struct sender *sn, int retry_after_s)
  * a chat), looking at the mailing's state meanwhile. */
 static enum verdict wait_for_slot(struct sender *sn, int64_t chat)
 {
-    int64_t outage = 0;
     for (;;) {
         enum verdict v = checkpoint(sn, false);
         if (v != GO_ON)
@@ -281,13 +299,8 @@ static enum verdict wait_for_slot(struct sender *sn, int64_t chat)
         }
         int64_t wait = 0;
         if (queue_rate_take(sn->run->queue, sn->mj->send_rate, chat, &wait)) {
-            if (!outage)
-                outage = clock_mono_ms();
-            else if (clock_mono_ms() - outage > OUTAGE_MS) {
-                buf_setf(sn->run->error, "send rate: %s", queue_errmsg(sn->run->queue));
-                return END_RETRY;
-            }
-            nap(sn->run, 200);
+            if ((v = trouble(sn, "send rate", queue_errmsg(sn->run->queue))) != GO_ON)
+                return v;
             continue;
         }
         if (!wait)
@@ -302,19 +315,10 @@ static enum verdict record(struct sender *sn, const struct mailing_recipient *r,
                            const struct mailing_outcome *o)
 {
     enum mailing_delivery_status got = MAILING_DELIVERY_PENDING;
-    int64_t first_failure = 0;
-    while (mailing_record(sn->run->db, r->delivery_id, sn->token, clock_now(), o, &got)) {
-        if (!first_failure) {
-            first_failure = clock_mono_ms();
-            log_warn("mailing %lld: delivery %lld not recorded yet: %s", (long long)sn->id,
-                     (long long)r->delivery_id, db_errmsg(sn->run->db));
-        } else if (clock_mono_ms() - first_failure > OUTAGE_MS) {
-            buf_setf(sn->run->error, "delivery %lld not recorded: %s", (long long)r->delivery_id,
-                     db_errmsg(sn->run->db));
+    while (mailing_record(sn->run->db, r->delivery_id, sn->token, clock_now(), o, &got))
+        if (trouble(sn, "recording a delivery", db_errmsg(sn->run->db)) != GO_ON)
             return END_RETRY;
-        }
-        clock_sleep_ms(200);
-    }
+    sn->outage_since = 0;
     sn->delta.sent += got == MAILING_DELIVERY_SENT;
     sn->delta.failed += got == MAILING_DELIVERY_FAILED;
     sn->delta.blocked += got == MAILING_DELIVERY_BLOCKED;
@@ -412,17 +416,12 @@ static enum verdict idle(struct sender *sn)
 {
     if (sn->st.fanout_complete) {
         int64_t unheld = 0;
-        if (mailing_unheld(sn->run->db, sn->id, clock_now_ms() + sn->s.claim_ms / 2, &unheld)) {
-            buf_setf(sn->run->error, "pending deliveries: %s", db_errmsg(sn->run->db));
-            return END_RETRY;
-        }
-        if (!unheld) {
-            if (finish(sn->mj, sn->run, sn->id)) {
-                buf_setf(sn->run->error, "finishing: %s", db_errmsg(sn->run->db));
-                return END_RETRY;
-            }
-            return END_DONE;
-        }
+        if (mailing_unheld(sn->run->db, sn->id, clock_now_ms() + sn->s.claim_ms / 2, &unheld))
+            return trouble(sn, "pending deliveries", db_errmsg(sn->run->db));
+        if (!unheld)
+            return finish(sn->mj, sn->run, sn->id)
+                       ? trouble(sn, "finishing", db_errmsg(sn->run->db))
+                       : END_DONE;
     }
     nap(sn->run, IDLE_MS);
     return GO_ON;
@@ -431,18 +430,14 @@ static enum verdict idle(struct sender *sn)
 /* Claims a chunk and sends it. */
 static enum verdict send_chunk(struct sender *sn)
 {
-    if (clock_mono_ms() - sn->started_ms >= sn->s.slice_ms)
-        return END_HAND_BACK;
     enum verdict v = checkpoint(sn, false);
     if (v != GO_ON)
         return v;
     int n = 0;
     int64_t now_ms = clock_now_ms();
     if (mailing_claim(sn->run->db, sn->id, sn->token, now_ms, now_ms + sn->s.claim_ms, sn->s.chunk,
-                      sn->chunk, &n)) {
-        buf_setf(sn->run->error, "claiming deliveries: %s", db_errmsg(sn->run->db));
-        return END_RETRY;
-    }
+                      sn->chunk, &n))
+        return trouble(sn, "claiming deliveries", db_errmsg(sn->run->db));
     if (!n)
         return idle(sn);
     for (int i = 0; i < n && v == GO_ON; i++)
@@ -487,6 +482,7 @@ enum job_result mailing_send_job(void *ctx, struct job_run *run, const struct jo
         log_warn("mailing %lld: sender %lld: %s (its claims run out by themselves)",
                  (long long)sn.id, (long long)k, db_errmsg(run->db));
     tg_keyboard_free(sn.kb);
+    tg_client_set_deadline(run->tg, 0); /* the thread's next jobs get the client's default */
     switch (v) {
     case END_DONE:
         return JOB_DONE;

@@ -58,7 +58,8 @@ struct mailing_jobs {
     int chunk;             /* deliveries claimed at once; 0 = 50 */
     int max_attempts;      /* per delivery (network errors, 5xx); 0 = 5 */
     int64_t retry_base_ms; /* first retry after about this; doubles; 0 = 1000 */
-    int64_t claim_ms;      /* a claim lasts this long unless renewed; 0 = 15000 */
+    int64_t claim_ms;      /* a claim lasts this long unless renewed (every second, between
+                              Bot API calls): longer than one call may take; 0 = 45000 */
     int64_t slice_ms;      /* a job's turn before it hands itself back; 0 = 10000 */
     /* the process's senders' 429 hold (clock_mono_ms), set by any of them */
     _Atomic int64_t hold_until_ms;

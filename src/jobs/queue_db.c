@@ -169,11 +169,12 @@ static int db_bury(struct queue *q, const struct job *job, const char *error)
 
 static int db_release(struct queue *q, const struct job *job)
 {
+    int64_t now = clock_now();
     return settle(as_db(q),
                   "UPDATE job SET status = 'queued', attempts = attempts - 1, locked_by = NULL,"
-                  " locked_until = NULL, updated_at = ? WHERE status = 'running' AND id = ?"
-                  " AND locked_by = ?",
-                  DB_ARGS(DB_INT(clock_now()), DB_INT(job->id), DB_TEXT(job->lease)));
+                  " locked_until = NULL, run_at = ?, updated_at = ? WHERE status = 'running'"
+                  " AND id = ? AND locked_by = ?",
+                  DB_ARGS(DB_INT(now), DB_INT(now), DB_INT(job->id), DB_TEXT(job->lease)));
 }
 
 static int db_dead_list(struct queue *q, struct job *out, size_t limit, size_t *out_count,

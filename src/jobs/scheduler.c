@@ -25,16 +25,20 @@ struct scheduler {
 
 enum {
     MAILINGS_PER_TICK = 50,
-    MAILING_STALE_S = 30, /* no dispatch and no sign of life this long: dispatch again */
+    MAILING_STALE_S = 10, /* no dispatch and no sign of life this long: dispatch again */
 };
 
-/* Enqueues the fan-outs of the mailings in ids. */
-static int dispatch_all(struct queue *q, const int64_t *ids, int n, const char *why)
+/* Enqueues the fan-outs of the mailings in ids; started ones are logged (a dispatch again is
+ * routine: a resume, or a mailing waiting behind another for a sender). */
+static int dispatch_all(struct queue *q, const int64_t *ids, int n, bool started)
 {
     for (int i = 0; i < n; i++) {
         if (mailing_dispatch(q, ids[i]) < 0)
             return ERR_NETWORK; /* dispatched again once stale */
-        log_info("mailing %lld: %s", (long long)ids[i], why);
+        if (started)
+            log_info("mailing %lld: sending", (long long)ids[i]);
+        else
+            log_debug("mailing %lld: dispatched again", (long long)ids[i]);
     }
     return 0;
 }
@@ -49,11 +53,11 @@ static int tick_mailings(struct db *db, struct queue *q)
     int n = 0;
     struct mailing_progress p;
     int rc = mailing_start_due(db, &a, now, MAILINGS_PER_TICK, &ids, &n);
-    if (!rc && (rc = dispatch_all(q, ids, n, "sending")))
+    if (!rc && (rc = dispatch_all(q, ids, n, true)))
         goto done;
     if (!rc)
         rc = mailing_redispatch_due(db, &a, now, MAILING_STALE_S, MAILINGS_PER_TICK, &ids, &n);
-    if (!rc && (rc = dispatch_all(q, ids, n, "dispatched again")))
+    if (!rc && (rc = dispatch_all(q, ids, n, false)))
         goto done;
     if (!rc)
         rc = mailing_sending_totals(db, &total, &p);

@@ -1,6 +1,8 @@
 /*
  * The scheduler: a thread that wakes every interval and does the shop's timed duties:
- * it cancels unpaid orders whose reservation expired (returning their stock). It runs
+ * it cancels unpaid orders whose reservation expired (returning their stock), starts the
+ * mailings whose time has come and dispatches again those resumed or whose jobs were lost
+ * (jobs/mailing.h), and sets the mailing progress gauge (core/metrics.h). It runs
  * in the default worker and in `tgshop run`; when several run at once, the one holding
  * the queue's "scheduler" lease (queue_lease: a row in the database, a key in Redis)
  * does the work and the others stand by, taking over when its lease runs out.

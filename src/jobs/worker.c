@@ -5,6 +5,7 @@
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/util.h"
 #include "core/xalloc.h"
 #include "jobs/worker.h"
@@ -142,6 +143,10 @@ static enum worker_state settle(struct worker_thread *t, enum worker_state state
         rc = queue_release(t->queue, job);
     }
     if (!rc) {
+        static const char *const counted[] = {
+            [ST_ACK] = "done", [ST_RETRY] = "retried", [ST_BURY] = "dead"};
+        if (state != ST_RELEASE)
+            metric_inc(&metric_jobs, job->queue, counted[state]);
         *failures = 0;
         return ST_CLAIM;
     }
@@ -229,10 +234,10 @@ int worker_start(struct worker *w, struct buf *err)
             return ERR_NETWORK;
         if (w->opt.database_url && db_open(&t->db, w->opt.database_url, err))
             return ERR_DB;
-        struct tg_client_options copt = {.api_url = w->opt.api_url,
-                                         .token = w->opt.token,
-                                         .cancel = &w->stopping,
-                                         .flood = w->opt.flood};
+        /* no cancel flag: a call in progress at shutdown is finished, not cut off, so its
+         * outcome is known and recorded (an aborted send may have been delivered) */
+        struct tg_client_options copt = {
+            .api_url = w->opt.api_url, .token = w->opt.token, .flood = w->opt.flood};
         if (w->opt.token && tg_client_new(&t->tg, &copt, err))
             return ERR_INVALID;
     }

@@ -13,7 +13,9 @@
  * backoff until it works or the worker stops (then the lease runs out and the job is
  * delivered again: at-least-once). worker_stop() lets every thread finish the job in
  * hand (a handler that sees job_run_stopping() may return JOB_HAND_BACK to give it back
- * untouched) and never drops one. A job of a kind with no handler is buried at once.
+ * untouched) and never drops one; a Bot API call in progress is finished, not cut off, so
+ * that its outcome is known (a send cut off may have been delivered). A job of a kind with
+ * no handler is buried at once.
  *
  *   struct worker *w = worker_new(&opt);
  *   worker_register(w, "mailing.send", mailing_send_job, ctx);

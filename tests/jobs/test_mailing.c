@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/metrics.h"
 #include "jobs/mailing.h"
 #include "jobs/notify.h"
 #include "jobs/scheduler.h"
@@ -23,6 +24,7 @@
 #include "shop/mailing.h"
 #include "tg/flood.h"
 #include "testdb.h"
+#include "testfile.h"
 
 #define TOKEN "123456789:mailing-test-token-0123456789abcdef"
 #define STAFF 990001 /* ADMIN_CHAT_IDS */
@@ -271,6 +273,17 @@ static void assert_exactly_once(int64_t first, int n, const int64_t *skip, size_
     json_decref(st);
 }
 
+/* A series' value in the metrics' text, 0 when it is not there. */
+static uint64_t metric_value(const char *series)
+{
+    struct buf text = BUF_INIT;
+    metrics_render(&text);
+    const char *at = strstr(text.data, series);
+    uint64_t v = at ? strtoull(at + strlen(series), NULL, 10) : 0;
+    buf_release(&text);
+    return v;
+}
+
 /* The staff's report arrived (notify.message through the senders). */
 static void assert_report(int64_t id)
 {
@@ -342,6 +355,15 @@ static void test_everyone_once_with_faults_and_blocked_users(void **state)
     assert_int_equal(n, 1);
     assert_int_equal(errors[0].count, 12);
     assert_non_null(strstr(errors[0].error, "blocked"));
+    /* the metrics saw it: jobs by queue and state, messages, the mailing's progress */
+    struct buf metrics = BUF_INIT;
+    metrics_render(&metrics);
+    assert_non_null(
+        strstr(metrics.data, "tgshop_jobs_total{queue=\"telegram_sending_queue\",state=\"done\"}"));
+    assert_non_null(strstr(metrics.data, "tgshop_jobs_total{queue=\"default\",state=\"done\"}"));
+    assert_non_null(strstr(metrics.data, "tgshop_messages_total{result=\"blocked\"} 12"));
+    assert_non_null(strstr(metrics.data, "tgshop_mailing_recipients{state=\"sent\"}"));
+    buf_release(&metrics);
     rig_close();
 }
 
@@ -365,13 +387,6 @@ static void test_above_the_limit_429s_are_waited_out(void **state)
     rig_close();
 }
 
-static const unsigned char png[] = {
-    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48,
-    0x44, 0x52, 0x00, 0x00, 0x03, 0x20, 0x00, 0x00, 0x02, 0x58, 0x08, 0x06, 0x00, 0x00,
-    0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78,
-    0x9c, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0d, 0x0a, 0x2d, 0xb4, 0x00,
-    0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82};
-
 static void test_photo_caption_and_button(void **state)
 {
     (void)state;
@@ -380,10 +395,7 @@ static void test_photo_caption_and_button(void **state)
     customers(FIRST, N);
     char path[1100];
     snprintf(path, sizeof path, "%s/mailing-%ld.png", testdb_state_dir(), (long)getpid());
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(png, 1, sizeof png, f), sizeof png);
-    assert_int_equal(fclose(f), 0);
+    testfile_write_png(path);
     int64_t id = mailing_new("<b>New tea</b> in stock", path, "https://example.com/shop", 0);
     start_default();
     start_senders();
@@ -408,6 +420,24 @@ static void test_photo_caption_and_button(void **state)
     /* uploaded once or so, then sent by Telegram's file_id */
     struct mailing m = get(id);
     assert_non_null(m.photo_file_id);
+    /* the sender threads serve notifications as before (the client's default deadline is
+     * back): three to one chat are paced a second apart, not retried */
+    uint64_t retried = metric_value("tgshop_jobs_total{queue=\"telegram_sending_queue\","
+                                    "state=\"retried\"}");
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(notify_enqueue(rig.q, FIRST, "Your order is on its way", NULL), 1);
+    int64_t deadline = clock_mono_ms() + 15000;
+    json_t *st = stats();
+    while (delivered(st, FIRST) < 4 && clock_mono_ms() < deadline) {
+        json_decref(st);
+        clock_sleep_ms(50);
+        st = stats();
+    }
+    assert_int_equal(delivered(st, FIRST), 4);
+    json_decref(st);
+    assert_int_equal(metric_value("tgshop_jobs_total{queue=\"telegram_sending_queue\","
+                                  "state=\"retried\"}"),
+                     retried);
     rig_close();
     unlink(path);
 }

@@ -1,6 +1,7 @@
 # tgshop worker: flags, start-up line, SIGTERM ends it with exit 0, and on the database
 # queue a notification job (inserted as the shop would) reaches the sandbox chat.
-# Also tgshop run: its scheduler cancels an unpaid order whose reservation expired.
+# Its scheduler cancels an unpaid order whose reservation expired and starts a mailing that
+# the worker sends.
 . "$TGSHOP_SOURCE_DIR/tests/support/lib.sh"
 T=$TGSHOP_BIN
 TOKEN=123456789:worker-test-token-0123456789abcdef
@@ -55,6 +56,15 @@ sqlite3 worker.db "
 cancelled() { [ "$(sqlite3 worker.db "SELECT status || stock FROM orders, product")" = cancelled7 ]; }
 wait_for 30 cancelled && ok "the scheduler cancels the expired order and returns its stock" ||
     not_ok "order and stock: $(sqlite3 worker.db "SELECT status, stock FROM orders, product")"
+# a mailing started by SQL (as the admin panel's "Send now" leaves it): the scheduler starts
+# it, the fan-out and the sender of this one process send it
+sqlite3 worker.db "INSERT INTO mailing (id, text, status, scheduled_at, total_count)
+    VALUES (1, 'Spring <b>sale</b>', 'scheduled', strftime('%s', 'now'), 1)"
+got_mailing() { api "$URL/sandbox/api/chats/4242" | grep -q 'Spring sale'; }
+wait_for 30 got_mailing && ok "a mailing reaches the customer" || not_ok "no mailing"
+mailing_done() { [ "$(sqlite3 worker.db "SELECT status || sent_count FROM mailing")" = done1 ]; }
+wait_for 30 mailing_done && ok "the mailing is done with its counters" ||
+    not_ok "mailing: $(sqlite3 worker.db "SELECT status, sent_count, total_count FROM mailing")"
 stop $worker "worker"
 stop $sandbox "sandbox"
 finish

@@ -260,6 +260,11 @@ static void claims_records_and_the_end(void **state)
     assert_int_equal(mailing_get(f->db, &f->a, id, &mm), 0);
     assert_int_equal(mm.sent + mm.failed + mm.blocked, 4);
     assert_int_equal(mm.pending, 2);
+    int64_t total = 0;
+    struct mailing_progress sum;
+    assert_int_equal(mailing_sending_totals(f->db, &total, &sum), 0);
+    assert_int_equal(total, 6);
+    assert_int_equal(sum.sent + sum.failed + sum.blocked, 4);
 
     bool finished = true;
     assert_int_equal(mailing_finish_if_settled(f->db, id, now, &finished), 0);
@@ -281,6 +286,8 @@ static void claims_records_and_the_end(void **state)
     assert_int_equal(mm.blocked, 1);
     assert_int_equal(mm.total, 6);
     assert_int_equal(mm.pending, 0);
+    assert_int_equal(mailing_sending_totals(f->db, &total, &sum), 0);
+    assert_int_equal(total, 0); /* none is sending now */
 
     struct mailing_error_count *errors;
     assert_int_equal(mailing_errors(f->db, &f->a, id, 5, &errors, &n), 0);
