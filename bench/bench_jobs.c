@@ -15,8 +15,9 @@
  * sendMessage calls: a fault rule that only counts, far cheaper than the stats, which list
  * every chat; calls equal deliveries while there is no 429), the
  * end-to-end rate (N over the time from the start to the last message), the share of the
- * limit, 429s, how many messages the sandbox delivered, and the workers' peak RSS (VmHWM;
- * the largest sender's). Exit status 1 when not every user got exactly one message.
+ * limit, 429s, how many messages the sandbox delivered, the workers' CPU time per message
+ * (user + system, microseconds; the senders' together) and their peak RSS (VmHWM; the
+ * largest sender's). Exit status 1 when not every user got exactly one message.
  */
 #include <fcntl.h>
 #include <getopt.h>
@@ -107,6 +108,25 @@ static long peak_rss_kib(pid_t pid)
     if (f)
         fclose(f);
     return kib;
+}
+
+/* The CPU time (user + system, seconds) a process has used so far. */
+static double cpu_seconds(pid_t pid)
+{
+    char path[64], line[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+    FILE *f = fopen(path, "r");
+    double seconds = 0;
+    if (f && fgets(line, sizeof line, f)) {
+        const char *p = strrchr(line, ')'); /* the name may hold spaces */
+        unsigned long long utime = 0, stime = 0;
+        if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
+                        &stime) == 2)
+            seconds = (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+    }
+    if (f)
+        fclose(f);
+    return seconds;
 }
 
 static pid_t spawn_worker(const char *tgshop, const char *queue, const char *concurrency,
@@ -314,12 +334,15 @@ int main(int argc, char **argv)
     int64_t wrong = 0;
     struct sent now = sandbox_sent(sb, messages, &wrong);
     long sender_rss = -1;
+    double sender_cpu = 0, default_cpu = notes ? 0 : cpu_seconds(pids[0]);
     for (int i = 0; i < nproc; i++) {
         long r = peak_rss_kib(pids[i]);
         if (r > rss[i])
             rss[i] = r;
         if (i >= (notes ? 0 : 1) && rss[i] > sender_rss)
             sender_rss = rss[i];
+        if (i >= (notes ? 0 : 1))
+            sender_cpu += cpu_seconds(pids[i]);
         kill(pids[i], SIGTERM);
     }
     int stopped = 1;
@@ -341,10 +364,11 @@ int main(int argc, char **argv)
     else
         snprintf(rss_text, sizeof rss_text, "%.1f / %.1f", (double)rss[0] / 1024,
                  (double)sender_rss / 1024);
-    printf("| %s | %lld | %s | %s | %.1f | %.0f | %.0f | %s | %lld | %lld%s | %s |\n", label,
-           (long long)messages, limit_text, rate, (double)(first_us - t0) / 1e6, achieved,
+    printf("| %s | %lld | %s | %s | %.1f | %.0f | %.0f | %s | %lld | %lld%s | %.0f / %.0f | %s |\n",
+           label, (long long)messages, limit_text, rate, (double)(first_us - t0) / 1e6, achieved,
            (double)messages / whole, share, (long long)now.rate_limited, (long long)now.ok,
-           wrong ? " (not exactly once!)" : "", rss_text);
+           wrong ? " (not exactly once!)" : "", 1e6 * default_cpu / (double)messages,
+           1e6 * sender_cpu / (double)messages, rss_text);
     db_close(db);
     sandbox_stop(sb);
     buf_release(&err);
