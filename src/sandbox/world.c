@@ -27,6 +27,39 @@ static void *grow(void *array, size_t count, size_t *cap, size_t elem)
     return xreallocarray(array, *cap, elem);
 }
 
+static size_t index_home(int64_t id, size_t cap)
+{
+    return (size_t)(((uint64_t)id * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & (cap - 1);
+}
+
+static void *index_find(const struct world_index *x, int64_t id)
+{
+    if (!x->cap)
+        return NULL;
+    for (size_t i = index_home(id, x->cap);; i = (i + 1) & (x->cap - 1))
+        if (!x->slots[i].item || x->slots[i].id == id)
+            return x->slots[i].item;
+}
+
+/* Adds an id that is not in the index yet. */
+static void index_add(struct world_index *x, int64_t id, void *item)
+{
+    if (2 * (x->count + 1) > x->cap) {
+        struct world_index bigger = {xcalloc(x->cap ? 2 * x->cap : 64, sizeof *x->slots),
+                                     x->cap ? 2 * x->cap : 64, 0};
+        for (size_t i = 0; i < x->cap; i++)
+            if (x->slots[i].item)
+                index_add(&bigger, x->slots[i].id, x->slots[i].item);
+        free(x->slots);
+        *x = bigger;
+    }
+    size_t i = index_home(id, x->cap);
+    while (x->slots[i].item)
+        i = (i + 1) & (x->cap - 1);
+    x->slots[i] = (struct world_index_slot){id, item};
+    x->count++;
+}
+
 static char *dup_or_null(const char *s)
 {
     return s && *s ? xstrdup(s) : NULL;
@@ -96,6 +129,8 @@ static void free_contents(struct world *w)
         free(c);
     }
     free(w->chats);
+    free(w->user_index.slots);
+    free(w->chat_index.slots);
     for (size_t i = 0; i < w->update_count; i++)
         json_decref(w->updates[i].update);
     free(w->updates);
@@ -131,6 +166,7 @@ void world_reset(struct world *w)
     w->user_count = w->user_cap = 0;
     w->chats = NULL;
     w->chat_count = w->chat_cap = 0;
+    w->user_index = w->chat_index = (struct world_index){0};
     w->updates = NULL;
     w->update_count = w->update_cap = 0;
     w->next_update_id = 100000001;
@@ -223,10 +259,7 @@ json_t *world_chat_json(const struct world *w, const struct sb_chat *c)
 
 struct sb_user *world_user(struct world *w, int64_t id)
 {
-    for (size_t i = 0; i < w->user_count; i++)
-        if (w->users[i]->id == id)
-            return w->users[i];
-    return NULL;
+    return index_find(&w->user_index, id);
 }
 
 static struct sb_chat *new_chat(struct world *w, int64_t id)
@@ -237,6 +270,7 @@ static struct sb_chat *new_chat(struct world *w, int64_t id)
     c->next_message_id = 1;
     w->chats = grow(w->chats, w->chat_count, &w->chat_cap, sizeof *w->chats);
     w->chats[w->chat_count++] = c;
+    index_add(&w->chat_index, id, c);
     return c;
 }
 
@@ -247,6 +281,7 @@ struct sb_user *world_put_user(struct world *w, const struct sb_user *fields)
         u = xcalloc(1, sizeof *u);
         w->users = grow(w->users, w->user_count, &w->user_cap, sizeof *w->users);
         w->users[w->user_count++] = u;
+        index_add(&w->user_index, fields->id, u);
         new_chat(w, fields->id);
     } else {
         free(u->first_name);
@@ -264,10 +299,7 @@ struct sb_user *world_put_user(struct world *w, const struct sb_user *fields)
 
 struct sb_chat *world_chat(struct world *w, int64_t id)
 {
-    for (size_t i = 0; i < w->chat_count; i++)
-        if (w->chats[i]->id == id)
-            return w->chats[i];
-    return NULL;
+    return index_find(&w->chat_index, id);
 }
 
 struct sb_chat *world_chat_by_username(struct world *w, const char *username)

@@ -117,6 +117,15 @@ struct flood_violation {
 };
 enum { MAX_FLOOD_VIOLATIONS = 1000 };
 
+/* Users and chats by id (never removed but all at once): open addressing, at most half full. */
+struct world_index {
+    struct world_index_slot {
+        int64_t id;
+        void *item; /* NULL = empty */
+    } * slots;
+    size_t cap, count; /* cap: 0 or a power of two */
+};
+
 struct world {
     pthread_mutex_t lock;
     pthread_cond_t changed;
@@ -130,6 +139,7 @@ struct world {
     size_t user_count, user_cap;
     struct sb_chat **chats;
     size_t chat_count, chat_cap;
+    struct world_index user_index, chat_index; /* the same, by id: a send finds its chat at once */
 
     struct sb_update *updates; /* unconfirmed, oldest first */
     size_t update_count, update_cap;

@@ -8,14 +8,22 @@
 # then a Redis restart. Every order must be paid once with the stock down by what was sold,
 # every update handled exactly once and answered, Redis's data must survive from its AOF,
 # and every role must stop cleanly. A worker and two senders run beside them, healthy
-# (database and broker) across both restarts; the mailing split between the two senders
-# joins once mailings are on main (docs/operations.md).
+# (database and broker) across both restarts, and send a 3,000-recipient mailing between
+# them within the global rate limit while PostgreSQL and then Redis restart: every
+# recipient gets exactly one message (tests/support/mailing.py).
 . "$TGSHOP_SOURCE_DIR/tests/support/lib.sh"
 . "$TGSHOP_SOURCE_DIR/tests/support/nginx.sh"
 T=$TGSHOP_BIN
 PG=$TGSHOP_SOURCE_DIR/tests/support/pg.sh
 CUSTOMERS=${STACK_CUSTOMERS:-25}
 BUYERS=${STACK_BUYERS:-10}
+# the mailing: sandbox users 700000000.. who speak German (the shop's customers speak
+# English), sent at SENDER_RATE by both senders together under the sandbox's LIMIT
+RECIPIENTS=${STACK_RECIPIENTS:-3000}
+FIRST_RECIPIENT=700000000
+LIMIT=300
+SENDER_RATE=150
+MAIL=$TGSHOP_SOURCE_DIR/tests/support/mailing.py
 
 for tool in nginx redis-server redis-cli psql python3; do
     command -v $tool >/dev/null || { echo "skip: $tool is not installed (scripts/bootstrap test)"; exit 77; }
@@ -50,7 +58,7 @@ start_redis() {
 start_redis && ok "Redis with AOF on port $REDIS_PORT" || not_ok "Redis did not start"
 
 "$T" sandbox --listen 127.0.0.1:0 --token 123456789:stack-token-0123456789abcdefghijkl \
-    >sandbox.out 2>sandbox.err </dev/null &
+    --global-rate $LIMIT >sandbox.out 2>sandbox.err </dev/null &
 pids="$pids $!"
 wait_for 30 grep -q "Bot API at" sandbox.out || not_ok "the sandbox did not start"
 export BOT_TOKEN=123456789:stack-token-0123456789abcdefghijkl
@@ -85,11 +93,12 @@ wait_for 30 grep -q "is registered" bot.out && ok "bot registers the webhook" ||
     { not_ok "bot did not start"; cat bot.out bot.err; finish; }
 BOT_OPS=$(sed -n 's|^tgshop bot: /healthz and /metrics at \(http://[0-9.:]*\)$|\1|p' bot.out)
 # the job workers: one for the default queue, two senders (docker-compose.yml's worker and
-# sender --scale 2)
+# sender --scale 2) sharing SENDER_RATE through Redis (the bot in web keeps the default 30/s)
 workers=""
 for role in default telegram_sending_queue telegram_sending_queue; do
     n=$(($(echo $workers | wc -w) + 1))
-    OPS_LISTEN=127.0.0.1:0 "$T" worker --queue $role >"worker$n.out" 2>"worker$n.err" </dev/null &
+    SEND_RATE=$SENDER_RATE OPS_LISTEN=127.0.0.1:0 "$T" worker --queue $role >"worker$n.out" \
+        2>"worker$n.err" </dev/null &
     workers="$workers $!"
 done
 pids="$pids $workers"
@@ -187,7 +196,36 @@ buy() {
 }
 half=$((BUYERS / 2))
 buy 1 "$half"
+
+# --- the mailing: RECIPIENTS sandbox users as customers by SQL, started as "Send now" leaves it;
+# PostgreSQL restarts when a fifth is sent, Redis when half is ---
+t0=$(date +%s)
+python3 "$MAIL" recipients "$TELEGRAM_API_URL" "$PG_URL" $FIRST_RECIPIENT "$RECIPIENTS" de ||
+    not_ok "recipients not made"
+MAILING=$(python3 "$MAIL" start "$PG_URL" de "$RECIPIENTS")
+ok "a mailing to $RECIPIENTS customers started (made in $(($(date +%s) - t0)) s)"
+mail_started=$(date +%s)
+delivered() { python3 "$MAIL" delivered "$TELEGRAM_API_URL" $FIRST_RECIPIENT "$RECIPIENTS"; }
+past() { [ "$(delivered)" -ge "$1" ]; }
+wait_for 120 past $((RECIPIENTS / 5)) || not_ok "the mailing did not get going: $(delivered) sent"
+at=$(delivered)
 expect 0 "PostgreSQL restarts" "$PG" restart "$WORK/pg"
+[ "$at" -lt "$RECIPIENTS" ] && ok "PostgreSQL restarted in the middle of the mailing ($at of $RECIPIENTS sent)" ||
+    not_ok "the mailing was over before the PostgreSQL restart"
+wait_for 120 past $((RECIPIENTS / 2)) || not_ok "the mailing stalls after the PostgreSQL restart: $(delivered) sent"
+at=$(delivered)
+redis-cli -p "$REDIS_PORT" rpush tgshop:stack-test queued-1 queued-2 >/dev/null
+redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+wait_for 10 sh -c "! (exec 3<>/dev/tcp/127.0.0.1/$REDIS_PORT) 2>/dev/null"
+start_redis && ok "Redis restarts" || not_ok "Redis did not restart"
+[ "$at" -lt "$RECIPIENTS" ] && ok "Redis restarted in the middle of the mailing ($at of $RECIPIENTS sent)" ||
+    not_ok "the mailing was over before the Redis restart"
+wait_for 30 workers_healthy && ok "the workers see the broker again after its restart" ||
+    not_ok "a worker stays unhealthy after the Redis restart"
+[ "$(redis-cli -p "$REDIS_PORT" lrange tgshop:stack-test 0 -1 | tr '\n' ' ')" = "queued-1 queued-2 " ] &&
+    ok "what was queued in Redis survived its restart (AOF, no snapshot)" || not_ok "Redis lost its data"
+
+# the second wave of purchases while the mailing ends
 buy $((half + 1)) "$BUYERS"
 q() { psql -Atq "$PG_URL" -c "$1"; }
 [ "$(q "SELECT count(*) FROM orders WHERE status = 'paid'")" = "$BUYERS" ] &&
@@ -202,19 +240,31 @@ sold=$(q "SELECT coalesce(sum(i.quantity), 0) FROM order_item i JOIN orders o ON
 [ "$(q "SELECT count(DISTINCT telegram_payment_charge_id) FROM orders WHERE status = 'paid'")" = "$BUYERS" ] &&
     ok "one payment per order" || not_ok "payment charge ids repeat"
 round
-wait_for 60 all_answered $((2 * per_start)) && ok "round 2 after the PostgreSQL restart: all answered" ||
-    not_ok "round 2: unanswered after the PostgreSQL restart"
+wait_for 60 all_answered $((2 * per_start)) && ok "round 2 after both restarts: all answered" ||
+    not_ok "round 2: unanswered after the restarts"
 
-redis-cli -p "$REDIS_PORT" rpush tgshop:stack-test queued-1 queued-2 >/dev/null
-redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
-wait_for 10 sh -c "! (exec 3<>/dev/tcp/127.0.0.1/$REDIS_PORT) 2>/dev/null"
-start_redis && ok "Redis restarts" || not_ok "Redis did not restart"
-wait_for 30 workers_healthy && ok "the workers see the broker again after its restart" ||
-    not_ok "a worker stays unhealthy after the Redis restart"
-[ "$(redis-cli -p "$REDIS_PORT" lrange tgshop:stack-test 0 -1 | tr '\n' ' ')" = "queued-1 queued-2 " ] &&
-    ok "what was queued in Redis survived its restart (AOF, no snapshot)" || not_ok "Redis lost its data"
+# the mailing: done, every recipient exactly one message, no 429 for it, the counters and rows
+mailing_done() { python3 "$MAIL" done "$PG_URL" "$MAILING"; }
+wait_for 300 mailing_done && ok "the mailing is done ($RECIPIENTS messages in $(($(date +%s) - mail_started)) s)" ||
+    not_ok "the mailing is not done: $(delivered) of $RECIPIENTS sent"
+python3 "$MAIL" check "$TELEGRAM_API_URL" "$PG_URL" "$MAILING" $FIRST_RECIPIENT "$RECIPIENTS" >mailing.check 2>&1 ||
+    true
+while IFS= read -r line; do
+    case $line in
+    "ok - "*) ok "mailing: ${line#ok - }" ;;
+    "not ok - "*) not_ok "mailing: ${line#not ok - }" ;;
+    Traceback*) not_ok "mailing check failed: $(cat mailing.check)" ;;
+    esac
+done <mailing.check
+# split between the two senders: each sent some, together exactly one per recipient
+sent_by() { curl -s "$1/metrics" | grep '^tgshop_messages_total{result="sent"}' | awk '{s += $NF} END {print s + 0}'; }
+set -- $(worker_ops)
+one=$(sent_by "$2") two=$(sent_by "$3")
+[ "$one" -gt 0 ] && [ "$two" -gt 0 ] && [ $((one + two)) = "$RECIPIENTS" ] &&
+    ok "both senders sent ($one + $two = $RECIPIENTS)" || not_ok "the senders sent $one and $two"
+
 round
-wait_for 60 all_answered $((3 * per_start)) && ok "round 3 after the Redis restart: all answered" ||
+wait_for 60 all_answered $((3 * per_start)) && ok "round 3 after the mailing: all answered" ||
     not_ok "round 3: unanswered"
 
 # exactly once: no customer got an answer twice, every update handled once
@@ -241,5 +291,5 @@ lacks "no delivery error at Telegram's side" "$(curl -s "$BOTAPI/getWebhookInfo"
 for w in $workers; do stop $w "worker $w"; done
 stop $bot "bot"
 stop $web "web"
-echo "stack test: $BUYERS purchases, $CUSTOMERS customers x 3 rounds, two restarts, $(($(date +%s) - started)) s"
+echo "stack test: $BUYERS purchases, $CUSTOMERS customers x 3 rounds, a mailing to $RECIPIENTS, two restarts, $(($(date +%s) - started)) s"
 finish
