@@ -1,6 +1,7 @@
 #include "shop/catalog.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +9,7 @@
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/utf8.h"
+#include "core/xalloc.h"
 #include "core/banned.h"
 
 /* A category is visible when it and every ancestor are active. The walk stops at the root, or
@@ -509,10 +511,133 @@ int catalog_category_tree(struct db *db, struct arena *a, struct category_node *
     return read_tree(db, a, true, out, out_count);
 }
 
-int catalog_category_outline(struct db *db, struct arena *a, struct category_node **out,
-                             int *out_count)
+/* ---- the outline kept between calls ---- */
+
+/* One reading of the outline: the nodes' strings point into pool. */
+struct outline_copy {
+    int64_t version; /* category_version when it was read; 0: nothing read yet */
+    struct category_node *nodes;
+    int count;
+    char *pool;
+    size_t pool_len;
+};
+
+struct catalog_outline_cache {
+    pthread_mutex_t lock;
+    struct outline_copy copy;
+};
+
+struct catalog_outline_cache *catalog_outline_cache_new(void)
 {
-    return read_tree(db, a, false, out, out_count);
+    struct catalog_outline_cache *c = xcalloc(1, sizeof *c);
+    pthread_mutex_init(&c->lock, NULL);
+    return c;
+}
+
+static void outline_copy_release(struct outline_copy *copy)
+{
+    free(copy->nodes);
+    free(copy->pool);
+    *copy = (struct outline_copy){0};
+}
+
+void catalog_outline_cache_free(struct catalog_outline_cache *c)
+{
+    if (!c)
+        return;
+    outline_copy_release(&c->copy);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+int catalog_category_version(struct db *db, int64_t *out)
+{
+    return db_query_int(db, out, "SELECT value FROM table_counter WHERE name = 'category_version'");
+}
+
+/* Moves s into pool at *at (NULL stays NULL). */
+static char *pool_put(char *pool, size_t *at, const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *to = pool + *at;
+    memcpy(to, s, n);
+    *at += n;
+    return to;
+}
+
+/* A copy of nodes[0..count) whose strings live in one block. */
+static void outline_copy_make(struct outline_copy *out, int64_t version,
+                              const struct category_node *nodes, int count)
+{
+    size_t len = 0;
+    for (int i = 0; i < count; i++)
+        len += (nodes[i].name ? strlen(nodes[i].name) + 1 : 0) +
+               (nodes[i].description ? strlen(nodes[i].description) + 1 : 0);
+    out->version = version;
+    out->count = count;
+    out->nodes = xcalloc((size_t)count + 1, sizeof *out->nodes);
+    out->pool = xmalloc(len + 1);
+    out->pool_len = len;
+    size_t at = 0;
+    for (int i = 0; i < count; i++) {
+        out->nodes[i] = nodes[i];
+        out->nodes[i].name = pool_put(out->pool, &at, nodes[i].name);
+        out->nodes[i].description = pool_put(out->pool, &at, nodes[i].description);
+    }
+}
+
+/* The copy's nodes in arena a, strings and all. */
+static void outline_copy_out(const struct outline_copy *copy, struct arena *a,
+                             struct category_node **out, int *out_count)
+{
+    struct category_node *nodes = arena_calloc(a, (size_t)copy->count + 1, sizeof *nodes);
+    memcpy(nodes, copy->nodes, (size_t)copy->count * sizeof *nodes);
+    char *pool = arena_memdup(a, copy->pool, copy->pool_len + 1);
+    for (int i = 0; i < copy->count; i++) {
+        if (nodes[i].name)
+            nodes[i].name = pool + (nodes[i].name - copy->pool);
+        if (nodes[i].description)
+            nodes[i].description = pool + (nodes[i].description - copy->pool);
+    }
+    *out = nodes;
+    *out_count = copy->count;
+}
+
+int catalog_category_outline(struct catalog_outline_cache *c, struct db *db, struct arena *a,
+                             struct category_node **out, int *out_count, int64_t *out_version)
+{
+    *out = NULL;
+    *out_count = 0;
+    /* the version before the tree: a change between the two makes the copy newer than its
+     * version says, so the next call reads it again, never the other way round */
+    int64_t version;
+    int rc = catalog_category_version(db, &version);
+    if (rc)
+        return rc;
+    if (out_version)
+        *out_version = version;
+    pthread_mutex_lock(&c->lock);
+    bool fresh = c->copy.version == version;
+    if (fresh)
+        outline_copy_out(&c->copy, a, out, out_count);
+    pthread_mutex_unlock(&c->lock);
+    if (fresh)
+        return 0;
+    if ((rc = read_tree(db, a, false, out, out_count)))
+        return rc;
+    struct outline_copy copy;
+    outline_copy_make(&copy, version, *out, *out_count);
+    pthread_mutex_lock(&c->lock);
+    if (version > c->copy.version) {
+        outline_copy_release(&c->copy);
+        c->copy = copy;
+    } else {
+        outline_copy_release(&copy);
+    }
+    pthread_mutex_unlock(&c->lock);
+    return 0;
 }
 
 /* Levels from the root down to category id, itself included (0 for id 0, the root). */
@@ -831,6 +956,16 @@ static void product_where(struct db *db, struct arena *a, const struct product_f
     *out_match_alone = match && where->count == 1 && search_params == 1 ? match : NULL;
 }
 
+/* Every product, counted as listing_count would (up to LISTING_COUNT_MAX + 1), from the
+ * counter migration 0009 keeps instead of from the table. */
+static int count_all_products(struct db *db, int64_t *out)
+{
+    int rc = db_query_int(db, out, "SELECT value FROM table_counter WHERE name = 'product_count'");
+    if (!rc && *out > LISTING_COUNT_MAX + 1)
+        *out = LISTING_COUNT_MAX + 1;
+    return rc;
+}
+
 int catalog_product_list(struct db *db, struct arena *a, const struct product_filter *f,
                          int64_t offset, int limit, struct product **out, int *out_count,
                          int64_t *out_total)
@@ -851,11 +986,12 @@ int catalog_product_list(struct db *db, struct arena *a, const struct product_fi
     struct listing_query where;
     const char *match_alone;
     product_where(db, a, f, true, &where, &match_alone);
-    int rc = match_alone ? db_query_int(db, out_total,
-                                        "SELECT count(*) FROM (SELECT 1 FROM product_fts WHERE "
-                                        "product_fts MATCH ? LIMIT ?) AS capped",
-                                        DB_TEXT(match_alone), DB_INT(LISTING_COUNT_MAX + 1))
-                         : listing_count(db, "product", &where, out_total);
+    int rc = match_alone     ? db_query_int(db, out_total,
+                                            "SELECT count(*) FROM (SELECT 1 FROM product_fts WHERE "
+                                                "product_fts MATCH ? LIMIT ?) AS capped",
+                                            DB_TEXT(match_alone), DB_INT(LISTING_COUNT_MAX + 1))
+             : where.sql.len ? listing_count(db, "product", &where, out_total)
+                             : count_all_products(db, out_total);
     if (!rc && f->query && db_kind(db) == DB_SQLITE && *out_total > SEARCH_WIDE) {
         listing_query_release(&where);
         product_where(db, a, f, false, &where, &match_alone);

@@ -129,10 +129,19 @@ struct category_node {
  * position), with depths and product counts. */
 int catalog_category_tree(struct db *db, struct arena *a, struct category_node **out,
                           int *out_count);
-/* The same tree without the product counts (they stay 0): cheap enough for every page that
- * offers the categories in a <select>. */
-int catalog_category_outline(struct db *db, struct arena *a, struct category_node **out,
-                             int *out_count);
+/* The same tree without the product counts (they stay 0), for every page that offers the
+ * categories in a <select>. A process keeps it between calls in a cache (thread-safe, one
+ * per database) and reads it again only when the category table changed since, in this
+ * process or any other (migration 0009 counts the changes: catalog_category_version);
+ * otherwise *out is a copy in a of the cached tree. *out_version (may be NULL) gets the
+ * version of the tree returned, so a caller can keep what it builds from it beside it. */
+struct catalog_outline_cache;
+struct catalog_outline_cache *catalog_outline_cache_new(void);
+void catalog_outline_cache_free(struct catalog_outline_cache *c); /* NULL is fine */
+int catalog_category_outline(struct catalog_outline_cache *c, struct db *db, struct arena *a,
+                             struct category_node **out, int *out_count, int64_t *out_version);
+/* A number that grows with every change of the category table (a trigger counts them). */
+int catalog_category_version(struct db *db, int64_t *out);
 /* One category, active or not (depth and counts are left 0). */
 int catalog_category_get(struct db *db, struct arena *a, int64_t id, struct category_node *out);
 

@@ -13,6 +13,7 @@
 #define TGSHOP_WEB_PAGE_H
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -22,6 +23,7 @@
 #include "web/template.h"
 #include "web/throttle.h"
 
+struct catalog_outline_cache;
 struct web_options;
 struct web_route;
 
@@ -33,6 +35,7 @@ struct web_page {
     const struct web_options *opt;
     const struct tpl_set *templates;
     struct throttle *throttle;
+    struct web_cache *cache;
     const struct web_route *route;
     struct web_session *session;   /* NULL when not signed in */
     const struct admin_user *user; /* &session->user, or NULL */
@@ -41,6 +44,15 @@ struct web_page {
 };
 
 typedef void web_page_fn(struct web_page *p);
+
+/* What the panel keeps between requests, shared by the request threads (web.c owns it). */
+struct web_cache {
+    struct catalog_outline_cache *outline; /* the category tree (shop/catalog.h) */
+    pthread_mutex_t lock;                  /* for the members below */
+    json_t *options; /* the product list's category <option>s with none selected, built
+                        from the outline of options_version; NULL: none yet */
+    int64_t options_version;
+};
 
 /* Renders template with p->data inside the layout (title, navigation, breadcrumbs, flash
  * message, the user's menu, the CSRF token as `csrf`). Status stays as set (200). */

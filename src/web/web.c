@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/utf8.h"
 #include "core/xalloc.h"
+#include "shop/catalog.h"
 #include "web/routes.h"
 #include "core/banned.h"
 
@@ -29,6 +30,7 @@ struct web {
     struct http_route *http_routes;
     struct tpl_set *templates;
     struct throttle *throttle;
+    struct web_cache cache;
     struct pool pool;
 };
 
@@ -84,6 +86,7 @@ static struct web_page page_for(struct web *app, struct http_request *req,
         .opt = &app->opt,
         .templates = app->templates,
         .throttle = app->throttle,
+        .cache = &app->cache,
         .data = json_object(),
     };
 }
@@ -213,6 +216,8 @@ int web_start(struct web **out, const struct web_options *opt, struct buf *err)
         return rc;
     }
     app->throttle = throttle_new(&opt->throttle);
+    app->cache.outline = catalog_outline_cache_new();
+    pthread_mutex_init(&app->cache.lock, NULL);
     pthread_mutex_init(&app->pool.lock, NULL);
     pthread_cond_init(&app->pool.returned, NULL);
     app->pool.size = opt->db_connections > 0 ? (size_t)opt->db_connections : 8;
@@ -251,6 +256,9 @@ void web_stop(struct web *w)
     http_server_stop(w->http);
     pool_release(&w->pool);
     throttle_free(w->throttle);
+    catalog_outline_cache_free(w->cache.outline);
+    json_decref(w->cache.options);
+    pthread_mutex_destroy(&w->cache.lock);
     tpl_set_free(w->templates);
     free(w->http_routes);
     free(w);

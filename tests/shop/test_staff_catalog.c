@@ -120,7 +120,9 @@ static void tree_in_display_order_with_counts(void **state)
     /* the outline: the same categories, order and depths, without counting products */
     struct category_node *outline;
     int outline_n;
-    assert_int_equal(catalog_category_outline(f->db, &f->a, &outline, &outline_n), 0);
+    struct catalog_outline_cache *cache = catalog_outline_cache_new();
+    assert_int_equal(catalog_category_outline(cache, f->db, &f->a, &outline, &outline_n, NULL), 0);
+    catalog_outline_cache_free(cache);
     assert_int_equal(outline_n, n);
     for (int i = 0; i < n; i++) {
         assert_int_equal(outline[i].id, nodes[i].id);
@@ -145,6 +147,84 @@ static void tree_in_display_order_with_counts(void **state)
     struct category cc;
     assert_int_equal(catalog_category(f->db, &f->a, f->green, &cc), ERR_NOTFOUND);
     assert_int_equal(catalog_category_set_active(f->db, 999999, true), ERR_NOTFOUND);
+}
+
+/* The outline from the cache as "depth:name" (and "-" before an inactive one). */
+static const char *outline_text(struct catalog_outline_cache *cache, struct db *db, struct arena *a)
+{
+    struct category_node *nodes;
+    int n;
+    if (catalog_category_outline(cache, db, a, &nodes, &n, NULL))
+        fail_msg("outline: %s", db_errmsg(db));
+    struct buf out = BUF_INIT;
+    for (int i = 0; i < n; i++)
+        buf_addf(&out, "%s%s%d:%s", i ? " " : "", nodes[i].is_active ? "" : "-", nodes[i].depth,
+                 nodes[i].name);
+    char *s = arena_strdup(a, out.data);
+    buf_release(&out);
+    return s;
+}
+
+static void exec_sql(struct db *db, const char *sql, int64_t id)
+{
+    if (db_exec(db, sql, DB_INT(id)))
+        fail_msg("%s: %s", sql, db_errmsg(db));
+}
+
+/* The cached outline is the tree after every change, by the domain functions or by plain SQL,
+ * on this connection or another (another process); unchanged, it is the copy. */
+static void outline_cache_follows_every_change(void **state)
+{
+    (void)state;
+    const char *url = testdb_new_migrated_url(backend);
+    struct db *here, *there;
+    struct buf err = BUF_INIT;
+    if (db_open(&here, url, &err) || db_open(&there, url, &err))
+        fail_msg("db_open: %s", err.data);
+    buf_release(&err);
+    struct arena a;
+    arena_init(&a, 0);
+    struct catalog_outline_cache *cache = catalog_outline_cache_new();
+    assert_string_equal(outline_text(cache, here, &a), "");
+    int64_t tea = category(here, 0, "Tea");
+    assert_string_equal(outline_text(cache, here, &a), "0:Tea");
+    int64_t green = category(there, tea, "Green");
+    int64_t coffee = category(there, 0, "Coffee");
+    assert_string_equal(outline_text(cache, here, &a), "0:Tea 1:Green 0:Coffee");
+    exec_sql(there, "UPDATE category SET name = 'Black' WHERE id = ?", green);
+    assert_string_equal(outline_text(cache, here, &a), "0:Tea 1:Black 0:Coffee");
+    assert_int_equal(catalog_category_set_active(there, green, false), 0);
+    assert_string_equal(outline_text(cache, here, &a), "0:Tea -1:Black 0:Coffee");
+    assert_int_equal(catalog_category_shift(there, coffee, -1), 0);
+    assert_string_equal(outline_text(cache, here, &a), "0:Coffee 0:Tea -1:Black");
+    struct category_input move = {.id = green, .parent_id = coffee, .name = "Black"};
+    struct listing_problem why;
+    assert_int_equal(catalog_category_save(there, &move, NULL, &why), 0);
+    assert_string_equal(outline_text(cache, here, &a), "0:Coffee -1:Black 0:Tea");
+    exec_sql(there, "DELETE FROM category WHERE id = ?", green);
+    assert_string_equal(outline_text(cache, here, &a), "0:Coffee 0:Tea");
+    exec_sql(there, "INSERT INTO category (parent_id, name) VALUES (?, 'Oolong')", tea);
+    assert_string_equal(outline_text(cache, here, &a), "0:Coffee 0:Tea 1:Oolong");
+
+    /* unchanged, the copy is served: a rename hidden from the counter does not show */
+    int64_t version = 0, later = 0;
+    assert_int_equal(catalog_category_version(there, &version), 0);
+    exec_sql(there, "UPDATE category SET name = 'Hidden' WHERE id = ?", tea);
+    exec_sql(there, "UPDATE table_counter SET value = ? WHERE name = 'category_version'", version);
+    assert_string_equal(outline_text(cache, here, &a), "0:Coffee 0:Tea 1:Oolong");
+    struct category_node *nodes;
+    int n;
+    assert_int_equal(catalog_category_outline(cache, here, &a, &nodes, &n, &later), 0);
+    assert_int_equal(later, version);
+    exec_sql(there, "UPDATE category SET is_active = 1 WHERE id = ?", tea);
+    assert_string_equal(outline_text(cache, here, &a), "0:Coffee 0:Hidden 1:Oolong");
+    assert_int_equal(catalog_category_version(there, &later), 0);
+    assert_true(later > version);
+
+    catalog_outline_cache_free(cache);
+    arena_release(&a);
+    db_close(here);
+    db_close(there);
 }
 
 static void category_validation_errors(void **state)
@@ -684,6 +764,7 @@ int main(int argc, char **argv)
     backend = testdb_backend(argc, argv);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(tree_in_display_order_with_counts, setup, teardown),
+        cmocka_unit_test(outline_cache_follows_every_change),
         cmocka_unit_test_setup_teardown(category_validation_errors, setup, teardown),
         cmocka_unit_test(concurrent_moves_never_make_a_cycle),
         cmocka_unit_test_setup_teardown(deleting_a_category_asks_what_happens, setup, teardown),

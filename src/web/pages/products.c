@@ -2,6 +2,7 @@
  * active, in stock), sortable columns and bulk actions; the create/edit form. Validation is
  * the domain's (catalog_product_save). */
 #include <inttypes.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "core/err.h"
@@ -68,22 +69,53 @@ static const char *price_text(struct web_page *p, int64_t amount)
     return arena_sprintf(p->arena, "%" PRId64 ".%02" PRId64, amount / 100, amount % 100);
 }
 
+/* Every category as an <option>, indented; the one of id `selected` marked. */
+static json_t *category_options(const struct category_node *nodes, int count, int64_t selected)
+{
+    json_t *options = json_array();
+    struct buf label = BUF_INIT;
+    for (int i = 0; i < count; i++) {
+        buf_reset(&label);
+        for (int d = 0; d < nodes[i].depth; d++)
+            buf_adds(&label, "— ");
+        buf_adds(&label, nodes[i].name);
+        json_t *o = json_object();
+        json_object_set_new(o, "id", json_integer(nodes[i].id));
+        json_object_set_new(o, "label", web_json_str(label.data));
+        json_object_set_new(o, "selected", json_boolean(nodes[i].id == selected));
+        json_array_append_new(options, o);
+    }
+    buf_release(&label);
+    return options;
+}
+
+/* data.categories: the category options (category_options). The list with none selected is
+ * built once per version of the tree and shared by the requests (jansson counts references
+ * atomically; nobody changes it). */
 static int category_names(struct web_page *p, struct category_node **out, int *out_count,
                           int64_t selected)
 {
-    int rc = catalog_category_outline(p->db, p->arena, out, out_count);
+    struct web_cache *c = p->cache;
+    int64_t version;
+    int rc = catalog_category_outline(c->outline, p->db, p->arena, out, out_count, &version);
     if (rc)
         return rc;
-    json_t *options = json_array();
-    for (int i = 0; i < *out_count; i++) {
-        struct buf label = BUF_INIT;
-        for (int d = 0; d < (*out)[i].depth; d++)
-            buf_adds(&label, "— ");
-        buf_adds(&label, (*out)[i].name);
-        json_array_append_new(options, json_pack("{s:I, s:o, s:b}", "id", (json_int_t)(*out)[i].id,
-                                                 "label", web_json_str(label.data), "selected",
-                                                 (*out)[i].id == selected));
-        buf_release(&label);
+    json_t *options = NULL;
+    if (!selected) {
+        pthread_mutex_lock(&c->lock);
+        if (c->options && c->options_version == version)
+            options = json_incref(c->options);
+        pthread_mutex_unlock(&c->lock);
+    }
+    if (!options) {
+        options = category_options(*out, *out_count, selected);
+        pthread_mutex_lock(&c->lock);
+        if (!selected && version > c->options_version) {
+            json_decref(c->options);
+            c->options = json_incref(options);
+            c->options_version = version;
+        }
+        pthread_mutex_unlock(&c->lock);
     }
     json_object_set_new(p->data, "categories", options);
     return 0;
