@@ -870,10 +870,21 @@ int catalog_product_get(struct db *db, struct arena *a, int64_t id, struct produ
     return read_product(db, a, id, false, out);
 }
 
-/* Adds the search: every word of query must occur in the name. */
+/* The search's condition on SQLite: the products the FTS5 query matched, read once per list
+ * (the trigram lists of common words are what a search costs) and handed back as a JSON
+ * array of ids. */
+enum match_use {
+    MATCH_DRIVES,   /* id IN (the matches): the matches drive the query */
+    MATCH_LEFT_OUT, /* no condition: the caller checks each row against the matches */
+};
+
+/* Adds the search: every word of query must occur in the name. *out_match gets the FTS5 query
+ * of the words the trigram index can find (SQLite), and the condition on them is
+ * `id IN (matches)` with matches_json (unless use says to leave it out); *out_likes is set
+ * when a word is checked with LIKE instead. */
 static void add_product_search(struct db *db, struct listing_query *q, bool *started,
-                               struct arena *a, const char *query, bool index_drives,
-                               const char **out_match)
+                               struct arena *a, const char *query, enum match_use use,
+                               const char *matches_json, const char **out_match, bool *out_likes)
 {
     enum { WORDS = 8 };
     struct buf match = BUF_INIT;
@@ -904,39 +915,37 @@ static void add_product_search(struct db *db, struct listing_query *q, bool *sta
             buf_addc(&match, '"');
         } else if (db_kind(db) == DB_SQLITE) {
             listing_query_and(q, started, "search_text LIKE ? ESCAPE '\\'", DB_TEXT(pattern));
+            *out_likes = true;
         } else {
             /* PostgreSQL: LIKE's escape character is the backslash already */
             listing_query_and(q, started, "search_text LIKE ?", DB_TEXT(pattern));
         }
         buf_release(&key);
     }
-    /* "+id" keeps SQLite from driving the query by the matches, so that a search matching
-     * thousands walks the sort order's index instead of sorting them all */
     *out_match = match.len ? arena_memdup(a, match.data, match.len) : NULL;
-    if (match.len)
-        listing_query_and(q, started,
-                          index_drives
-                              ? "id IN (SELECT rowid FROM product_fts WHERE product_fts MATCH ?)"
-                              : "+id IN (SELECT rowid FROM product_fts WHERE product_fts MATCH ?)",
-                          DB_TEXT(*out_match));
+    if (match.len && use == MATCH_DRIVES)
+        listing_query_and(q, started, "id IN (SELECT value FROM json_each(?))",
+                          DB_TEXT(matches_json ? matches_json : "[]"));
     buf_release(&match);
 }
 
-/* A search matching more products than this walks the sort order's index (SQLite). */
+/* A search matching more products than this walks the sort order's index (SQLite) and picks
+ * the matches from it, instead of sorting them all. */
 enum { SEARCH_WIDE = 2000 };
 
-/* Builds the WHERE of f. *out_match_alone gets the FTS5 query when that is the whole
- * condition (SQLite), so that the matches can be counted in the index alone. */
+/* Builds the WHERE of f (see add_product_search for use and matches_json). *out_match gets
+ * the FTS5 query (SQLite) or NULL; *out_match_alone tells whether it is the whole
+ * condition, so that the matches alone are the count. */
 static void product_where(struct db *db, struct arena *a, const struct product_filter *f,
-                          bool index_drives, struct listing_query *where,
-                          const char **out_match_alone)
+                          enum match_use use, const char *matches_json, struct listing_query *where,
+                          const char **out_match, bool *out_match_alone)
 {
     listing_query_init(where, "");
-    bool started = false;
-    const char *match = NULL;
+    bool started = false, likes = false;
+    *out_match = NULL;
     if (f->query)
-        add_product_search(db, where, &started, a, f->query, index_drives, &match);
-    size_t search_params = where->count;
+        add_product_search(db, where, &started, a, f->query, use, matches_json, out_match, &likes);
+    size_t search_len = where->sql.len;
     if (f->category_id)
         listing_query_and(where, &started,
                           "category_id IN (WITH RECURSIVE down(id) AS (SELECT CAST(? AS BIGINT)"
@@ -953,7 +962,67 @@ static void product_where(struct db *db, struct arena *a, const struct product_f
         listing_query_and(where, &started, "stock = 0");
     if (f->stock_below > 0)
         listing_query_and(where, &started, "stock < ?", DB_INT(f->stock_below));
-    *out_match_alone = match && where->count == 1 && search_params == 1 ? match : NULL;
+    /* nothing after the search, and in it no LIKE of a short word */
+    *out_match_alone = *out_match && where->sql.len == search_len && !likes;
+}
+
+/* The ids the FTS5 query matches, ascending. */
+struct matches {
+    int64_t *ids;
+    int count;
+};
+
+static int read_matches(struct db *db, struct arena *a, const char *match, struct matches *out)
+{
+    *out = (struct matches){0};
+    struct db_rows *rows;
+    int rc = db_query(db, &rows,
+                      "SELECT rowid FROM product_fts WHERE product_fts MATCH ? ORDER BY rowid",
+                      DB_TEXT(match));
+    if (rc)
+        return rc;
+    int cap = 0;
+    while ((rc = db_next(rows)) > 0) {
+        if (out->count == cap) {
+            cap = cap ? cap * 2 : 256;
+            int64_t *grown = arena_calloc(a, (size_t)cap, sizeof *grown);
+            if (out->count)
+                memcpy(grown, out->ids, (size_t)out->count * sizeof *grown);
+            out->ids = grown;
+        }
+        out->ids[out->count++] = db_int(rows, 0);
+    }
+    db_rows_free(rows);
+    return rc < 0 ? rc : 0;
+}
+
+static bool is_match(const struct matches *m, int64_t id)
+{
+    int lo = 0, hi = m->count;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (m->ids[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < m->count && m->ids[lo] == id;
+}
+
+/* ids as a JSON array "[1,2,3]" in a. */
+static char *ids_json(struct arena *a, const int64_t *ids, int count)
+{
+    struct buf b = BUF_INIT;
+    buf_addc(&b, '[');
+    for (int i = 0; i < count; i++) {
+        if (i)
+            buf_addc(&b, ',');
+        buf_add_int(&b, ids[i]);
+    }
+    buf_addc(&b, ']');
+    char *out = arena_memdup(a, b.data, b.len);
+    buf_release(&b);
+    return out;
 }
 
 /* Every product, counted as listing_count would (up to LISTING_COUNT_MAX + 1), from the
@@ -964,6 +1033,37 @@ static int count_all_products(struct db *db, int64_t *out)
     if (!rc && *out > LISTING_COUNT_MAX + 1)
         *out = LISTING_COUNT_MAX + 1;
     return rc;
+}
+
+/* A wide search's page: walks the rest of the condition (where) in the sort order and keeps
+ * the matching ids from the offset-th on, up to limit, into *out_ids (in order). */
+static int pick_matches(struct db *db, struct arena *a, const struct listing_query *where,
+                        const char *order, const struct matches *m, int64_t offset, int limit,
+                        struct matches *out)
+{
+    *out = (struct matches){arena_calloc(a, (size_t)limit, sizeof *out->ids), 0};
+    struct listing_query q;
+    listing_query_init(&q, "SELECT id FROM product");
+    listing_query_addv(&q, where->sql.data, where->params, where->count);
+    listing_query_addv(&q, order, NULL, 0);
+    q.overflow |= where->overflow;
+    struct db_rows *rows;
+    int rc = listing_query_run(db, &q, &rows);
+    listing_query_release(&q);
+    if (rc)
+        return rc;
+    int64_t skipped = 0;
+    while (out->count < limit && (rc = db_next(rows)) > 0) {
+        int64_t id = db_int(rows, 0);
+        if (!is_match(m, id))
+            continue;
+        if (skipped < offset)
+            skipped++;
+        else
+            out->ids[out->count++] = id;
+    }
+    db_rows_free(rows);
+    return rc < 0 ? rc : 0;
 }
 
 int catalog_product_list(struct db *db, struct arena *a, const struct product_filter *f,
@@ -983,24 +1083,44 @@ int catalog_product_list(struct db *db, struct arena *a, const struct product_fi
     };
     if ((unsigned)f->sort >= sizeof order / sizeof *order)
         return ERR_INVALID;
+    const char *sort = order[f->sort][f->descending];
     struct listing_query where;
-    const char *match_alone;
-    product_where(db, a, f, true, &where, &match_alone);
-    int rc = match_alone     ? db_query_int(db, out_total,
-                                            "SELECT count(*) FROM (SELECT 1 FROM product_fts WHERE "
-                                                "product_fts MATCH ? LIMIT ?) AS capped",
-                                            DB_TEXT(match_alone), DB_INT(LISTING_COUNT_MAX + 1))
-             : where.sql.len ? listing_count(db, "product", &where, out_total)
-                             : count_all_products(db, out_total);
-    if (!rc && f->query && db_kind(db) == DB_SQLITE && *out_total > SEARCH_WIDE) {
+    const char *match;
+    bool match_alone;
+    product_where(db, a, f, MATCH_LEFT_OUT, NULL, &where, &match, &match_alone);
+    struct matches m = {0}, page = {0};
+    int rc = 0;
+    if (match) { /* SQLite: the index is asked once, and its answer serves count and page */
         listing_query_release(&where);
-        product_where(db, a, f, false, &where, &match_alone);
+        if ((rc = read_matches(db, a, match, &m)))
+            return rc;
+        const char *json = ids_json(a, m.ids, m.count);
+        product_where(db, a, f, MATCH_DRIVES, json, &where, &match, &match_alone);
+        if (match_alone)
+            *out_total = m.count > LISTING_COUNT_MAX ? LISTING_COUNT_MAX + 1 : m.count;
+        else
+            rc = listing_count(db, "product", &where, out_total);
+        if (!rc && *out_total > SEARCH_WIDE) {
+            struct listing_query rest;
+            product_where(db, a, f, MATCH_LEFT_OUT, NULL, &rest, &match, &match_alone);
+            rc = pick_matches(db, a, &rest, sort, &m, offset, limit, &page);
+            listing_query_release(&rest);
+            if (!rc) { /* the page's own ids, from the first */
+                listing_query_release(&where);
+                json = ids_json(a, page.ids, page.count);
+                product_where(db, a, f, MATCH_DRIVES, json, &where, &match, &match_alone);
+                offset = 0;
+            }
+        }
+    } else {
+        rc = where.sql.len ? listing_count(db, "product", &where, out_total)
+                           : count_all_products(db, out_total);
     }
     if (rc)
         goto done;
     struct db_rows *rows;
-    rc = listing_page(db, "SELECT " PRODUCT_COLUMNS " FROM product", &where,
-                      order[f->sort][f->descending], offset, limit, &rows);
+    rc = listing_page(db, "SELECT " PRODUCT_COLUMNS " FROM product", &where, sort, offset, limit,
+                      &rows);
     if (rc)
         goto done;
     void *list;
