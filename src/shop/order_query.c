@@ -479,9 +479,20 @@ int order_query_each(struct db *db, const struct order_filter *f, order_record_f
     return rc;
 }
 
-static void add_event(struct order_detail *d, int64_t at, const char *what)
+/* Appends an event, growing the list in arena a (*cap: its room). */
+static struct order_event *add_event(struct order_detail *d, struct arena *a, int *cap, int64_t at,
+                                     const char *what)
 {
-    d->events[d->event_count++] = (struct order_event){.at = at, .what = what};
+    if (d->event_count == *cap) {
+        *cap = *cap ? *cap * 2 : 8;
+        struct order_event *grown = arena_calloc(a, (size_t)*cap, sizeof *grown);
+        if (d->event_count)
+            memcpy(grown, d->events, (size_t)d->event_count * sizeof *grown);
+        d->events = grown;
+    }
+    struct order_event *e = &d->events[d->event_count++];
+    *e = (struct order_event){.at = at, .what = what};
+    return e;
 }
 
 /* Oldest first; a stable insertion sort (the list is short, and equal times keep the order
@@ -502,29 +513,19 @@ static void sort_events(struct order_event *e, int n)
 static int read_timeline(struct db *db, struct arena *a, struct order_detail *out)
 {
     const struct order_record *r = &out->order;
-    int64_t count = 0;
-    int rc = db_query_int(db, &count,
-                          "SELECT count(*) FROM audit_log WHERE object_type = 'order' AND "
-                          "object_id = ?",
-                          DB_INT(r->id));
+    int cap = 0;
+    add_event(out, a, &cap, r->created_at, "created");
+    if (r->paid_at)
+        add_event(out, a, &cap, r->paid_at, "paid");
+    struct db_rows *rows;
+    int rc = db_query(db, &rows,
+                      "SELECT created_at, action, username, details FROM audit_log "
+                      "WHERE object_type = 'order' AND object_id = ? ORDER BY created_at, id",
+                      DB_INT(r->id));
     if (rc)
         return rc;
-    enum { OWN_EVENTS = 3 };
-    out->events = arena_calloc(a, (size_t)count + OWN_EVENTS, sizeof *out->events);
-    add_event(out, r->created_at, "created");
-    if (r->paid_at)
-        add_event(out, r->paid_at, "paid");
-    int limit = out->event_count + (int)count;
-    struct db_rows *rows;
-    if ((rc = db_query(db, &rows,
-                       "SELECT created_at, action, username, details FROM audit_log "
-                       "WHERE object_type = 'order' AND object_id = ? ORDER BY created_at, id",
-                       DB_INT(r->id))))
-        return rc;
-    while (out->event_count < limit && (rc = db_next(rows)) > 0) {
-        struct order_event *e = &out->events[out->event_count++];
-        e->at = db_int(rows, 0);
-        e->what = db_text_dup(rows, 1, a);
+    while ((rc = db_next(rows)) > 0) {
+        struct order_event *e = add_event(out, a, &cap, db_int(rows, 0), db_text_dup(rows, 1, a));
         e->who = db_text_dup(rows, 2, a);
         e->details = db_text_dup(rows, 3, a);
     }
@@ -538,28 +539,53 @@ static int read_timeline(struct db *db, struct arena *a, struct order_detail *ou
         changed_later = out->events[i].at != r->updated_at;
     if (changed_later && r->status != ORDER_NEW && r->status != ORDER_AWAITING_PAYMENT &&
         r->status != ORDER_PAID)
-        add_event(out, r->updated_at, arena_sprintf(a, "status: %s", order_status_name(r->status)));
+        add_event(out, a, &cap, r->updated_at,
+                  arena_sprintf(a, "status: %s", order_status_name(r->status)));
     sort_events(out->events, out->event_count);
     return 0;
 }
 
+/* The order and its lines come in one query (a row per line, or one row without lines), so
+ * that the detail costs two round trips to the database with its timeline. */
 int order_query_detail(struct db *db, struct arena *a, int64_t order_id, struct order_detail *out)
 {
     *out = (struct order_detail){0};
     struct db_rows *rows;
     int rc = db_query(db, &rows,
-                      "SELECT " RECORD_COLUMNS
-                      " FROM orders o JOIN customer c ON c.id = o.customer_id WHERE o.id = ?",
+                      "SELECT " RECORD_COLUMNS ", COALESCE(i.id, 0), i.name, i.price, i.quantity, "
+                      "COALESCE(i.product_id, 0) FROM orders o "
+                      "JOIN customer c ON c.id = o.customer_id "
+                      "LEFT JOIN order_item i ON i.order_id = o.id WHERE o.id = ? ORDER BY i.id",
                       DB_INT(order_id));
     if (rc)
         return rc;
-    rc = db_next(rows);
-    if (rc > 0)
-        fill_record(&out->order, rows, a);
+    struct order_record *r = &out->order;
+    struct order_item *items = NULL;
+    int count = 0, cap = 0;
+    while ((rc = db_next(rows)) > 0) {
+        if (!r->id)
+            fill_record(r, rows, a);
+        if (!db_int(rows, RECORD_COLUMN_COUNT))
+            continue;
+        if (count == cap) {
+            cap = cap ? cap * 2 : 4;
+            struct order_item *grown = arena_calloc(a, (size_t)cap, sizeof *grown);
+            if (count)
+                memcpy(grown, items, (size_t)count * sizeof *items);
+            items = grown;
+        }
+        items[count++] = (struct order_item){.name = db_text_dup(rows, RECORD_COLUMN_COUNT + 1, a),
+                                             .price = db_int(rows, RECORD_COLUMN_COUNT + 2),
+                                             .quantity = db_int(rows, RECORD_COLUMN_COUNT + 3),
+                                             .product_id = db_int(rows, RECORD_COLUMN_COUNT + 4)};
+        r->units += items[count - 1].quantity;
+    }
     db_rows_free(rows);
-    if (rc <= 0)
-        return rc < 0 ? rc : ERR_NOTFOUND;
-    if ((rc = attach_items(db, a, &out->order, 1)))
+    if (rc < 0)
         return rc;
+    if (!r->id)
+        return ERR_NOTFOUND;
+    r->items = items;
+    r->item_count = count;
     return read_timeline(db, a, out);
 }

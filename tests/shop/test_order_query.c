@@ -520,6 +520,24 @@ static void detail_shows_items_customer_payment_and_timeline(void **state)
     assert_int_equal(d.events[2].at, DEC1 + 3600);
     assert_null(d.events[2].who);
     assert_int_equal(order_query_detail(f->db, &f->a, id + 1000, &d), ERR_NOTFOUND);
+    /* an order without lines, with a long history */
+    int64_t bare = add_order(f, (struct new_order){f->bob, "new", DEC1, "XTR", "Bob", "+1", 0});
+    for (int i = 0; i < 20; i++)
+        assert_int_equal(db_exec(f->db,
+                                 "INSERT INTO audit_log (username, action, object_type, "
+                                 "object_id, details, created_at) VALUES ('boss', 'note', "
+                                 "'order', ?, ?, ?)",
+                                 DB_INT(bare), DB_TEXT(i % 2 ? "odd" : "even"), DB_INT(DEC1 + i)),
+                         0);
+    assert_int_equal(order_query_detail(f->db, &f->a, bare, &d), 0);
+    assert_int_equal(d.order.id, bare);
+    assert_int_equal(d.order.item_count, 0);
+    assert_int_equal(d.order.units, 0);
+    assert_string_equal(d.order.contact_name, "Bob");
+    assert_int_equal(d.event_count, 21);
+    assert_string_equal(d.events[0].what, "created");
+    assert_string_equal(d.events[20].details, "odd");
+    assert_int_equal(d.events[20].at, DEC1 + 19);
 }
 
 int main(int argc, char **argv)
