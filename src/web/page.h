@@ -37,10 +37,11 @@ struct web_page {
     struct throttle *throttle;
     struct web_cache *cache;
     const struct web_route *route;
-    struct web_session *session;   /* NULL when not signed in */
-    const struct admin_user *user; /* &session->user, or NULL */
-    const char *csrf;              /* the token forms of this page must carry */
-    json_t *data;                  /* the template's values (owned; freed after the request) */
+    struct web_session *session;        /* NULL when not signed in */
+    const struct admin_user *user;      /* &session->user, or NULL */
+    const char *csrf;                   /* the token forms of this page must carry */
+    json_t *data;                       /* the template's values (owned; freed after the request) */
+    struct tpl_prerendered prerendered; /* a partial the page rendered ahead (web_render) */
 };
 
 typedef void web_page_fn(struct web_page *p);
@@ -49,8 +50,10 @@ typedef void web_page_fn(struct web_page *p);
 struct web_cache {
     struct catalog_outline_cache *outline; /* the category tree (shop/catalog.h) */
     pthread_mutex_t lock;                  /* for the members below */
-    json_t *options; /* the product list's category <option>s with none selected, built
-                        from the outline of options_version; NULL: none yet */
+    char *options;                         /* the category_options partial with none
+                                              selected, rendered from the outline of
+                                              options_version; NULL: none yet */
+    size_t options_len;
     int64_t options_version;
 };
 

@@ -240,6 +240,7 @@ struct render {
     json_t *stack[MAX_DEPTH * 2];
     size_t depth;
     int partials;
+    const struct tpl_prerendered *pre;
     struct buf *out;
 };
 
@@ -336,6 +337,10 @@ static int render_nodes(struct render *r, const struct node *nodes, size_t count
                 rc = render_nodes(r, n->children, n->child_count);
             break;
         case N_PARTIAL:
+            if (r->pre && r->pre->partial && !strcmp(n->name, r->pre->partial)) {
+                buf_add(r->out, r->pre->html, r->pre->len);
+                break;
+            }
             if (++r->partials > MAX_DEPTH)
                 return ERR_TOOBIG;
             rc = render_nodes(r, r->set->tpls[n->partial].nodes, r->set->tpls[n->partial].count);
@@ -350,10 +355,16 @@ static int render_nodes(struct render *r, const struct node *nodes, size_t count
 
 int tpl_render(const struct tpl_set *set, const char *name, json_t *data, struct buf *out)
 {
+    return tpl_render_with(set, name, data, NULL, out);
+}
+
+int tpl_render_with(const struct tpl_set *set, const char *name, json_t *data,
+                    const struct tpl_prerendered *pre, struct buf *out)
+{
     int idx = find_tpl(set, name);
     if (idx < 0)
         return ERR_NOTFOUND;
-    struct render r = {.set = set, .out = out};
+    struct render r = {.set = set, .pre = pre, .out = out};
     r.stack[r.depth++] = data;
     const struct tpl *t = &set->tpls[idx];
     return render_nodes(&r, t->nodes, t->count);

@@ -257,7 +257,7 @@ void web_stop(struct web *w)
     pool_release(&w->pool);
     throttle_free(w->throttle);
     catalog_outline_cache_free(w->cache.outline);
-    json_decref(w->cache.options);
+    free(w->cache.options);
     pthread_mutex_destroy(&w->cache.lock);
     tpl_set_free(w->templates);
     free(w->http_routes);

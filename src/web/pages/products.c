@@ -3,6 +3,7 @@
  * the domain's (catalog_product_save). */
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/err.h"
@@ -89,9 +90,9 @@ static json_t *category_options(const struct category_node *nodes, int count, in
     return options;
 }
 
-/* data.categories: the category options (category_options). The list with none selected is
- * built once per version of the tree and shared by the requests (jansson counts references
- * atomically; nobody changes it). */
+/* The category <option>s (the category_options partial), with the one of id `selected`
+ * marked: data.categories. Without a selection the partial is rendered once per version of
+ * the tree, kept for every request, and written out as it is (p->prerendered). */
 static int category_names(struct web_page *p, struct category_node **out, int *out_count,
                           int64_t selected)
 {
@@ -100,25 +101,50 @@ static int category_names(struct web_page *p, struct category_node **out, int *o
     int rc = catalog_category_outline(c->outline, p->db, p->arena, out, out_count, &version);
     if (rc)
         return rc;
-    json_t *options = NULL;
-    if (!selected) {
-        pthread_mutex_lock(&c->lock);
-        if (c->options && c->options_version == version)
-            options = json_incref(c->options);
-        pthread_mutex_unlock(&c->lock);
+    if (selected) {
+        json_object_set_new(p->data, "categories", category_options(*out, *out_count, selected));
+        return 0;
     }
-    if (!options) {
-        options = category_options(*out, *out_count, selected);
+    const char *html = NULL;
+    size_t len = 0;
+    pthread_mutex_lock(&c->lock);
+    if (c->options && c->options_version == version) {
+        len = c->options_len;
+        html = arena_memdup(p->arena, c->options, len);
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (!html) {
+        json_t *data = json_object();
+        json_object_set_new(data, "categories", category_options(*out, *out_count, 0));
+        struct buf b = BUF_INIT;
+        rc = tpl_render(p->templates, "category_options", data, &b);
+        json_decref(data);
+        if (rc) {
+            buf_release(&b);
+            return rc;
+        }
+        char *rendered = buf_detach(&b, &len);
+        html = arena_memdup(p->arena, rendered, len);
         pthread_mutex_lock(&c->lock);
-        if (!selected && version > c->options_version) {
-            json_decref(c->options);
-            c->options = json_incref(options);
+        if (version > c->options_version) {
+            free(c->options);
+            c->options = rendered;
+            c->options_len = len;
             c->options_version = version;
+            rendered = NULL;
         }
         pthread_mutex_unlock(&c->lock);
+        free(rendered);
     }
-    json_object_set_new(p->data, "categories", options);
+    p->prerendered = (struct tpl_prerendered){"category_options", html, len};
     return 0;
+}
+
+static int compare_node_ids(const void *x, const void *y)
+{
+    const struct category_node *a = *(const struct category_node *const *)x,
+                               *b = *(const struct category_node *const *)y;
+    return a->id < b->id ? -1 : a->id > b->id;
 }
 
 void page_products(struct web_page *p)
@@ -148,12 +174,18 @@ void page_products(struct web_page *p)
         web_db_error(p, "listing products");
         return;
     }
+    /* the categories by id, to name each row's */
+    const struct category_node **by_id =
+        arena_calloc(p->arena, (size_t)node_count + 1, sizeof *by_id);
+    for (int k = 0; k < node_count; k++)
+        by_id[k] = &nodes[k];
+    qsort(by_id, (size_t)node_count, sizeof *by_id, compare_node_ids);
     json_t *out = json_array();
     for (int i = 0; i < n; i++) {
-        const char *category_name = "";
-        for (int k = 0; k < node_count; k++)
-            if (nodes[k].id == rows[i].category_id)
-                category_name = nodes[k].name;
+        struct category_node key = {.id = rows[i].category_id};
+        const struct category_node *want = &key, **hit = bsearch(&want, by_id, (size_t)node_count,
+                                                                 sizeof *by_id, compare_node_ids);
+        const char *category_name = hit ? (*hit)->name : "";
         json_array_append_new(
             out, json_pack("{s:I, s:o, s:o, s:o, s:o, s:I, s:b, s:o, s:I}", "id",
                            (json_int_t)rows[i].id, "name", web_json_str(rows[i].name), "photo",
