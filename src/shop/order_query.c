@@ -97,7 +97,9 @@ static bool build_pattern(struct query *q, const char *search)
 static void add_filter(struct query *q, const struct order_filter *f)
 {
     if (f->has_status) {
-        buf_adds(&q->sql, " AND o.status = ?");
+        /* not "= ?": SQLite compares a bare parameter with the WHERE of the partial index
+         * orders_reservation_idx and then prepares the statement again for every new value */
+        buf_adds(&q->sql, " AND o.status = CAST(? AS TEXT)");
         bind(q, DB_TEXT(order_status_name(f->status)));
     }
     if (f->created_from) {
