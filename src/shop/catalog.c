@@ -522,14 +522,27 @@ struct outline_copy {
     size_t pool_len;
 };
 
-struct catalog_outline_cache {
-    pthread_mutex_t lock;
-    struct outline_copy copy;
+/* One search's matches (struct matches below), as read at product_search_version. */
+struct kept_matches {
+    char *match; /* the FTS5 query; NULL: a free slot */
+    int64_t version;
+    int64_t *ids;
+    int count;
+    unsigned long used; /* for replacing the least recently used */
 };
 
-struct catalog_outline_cache *catalog_outline_cache_new(void)
+enum { KEPT_SEARCHES = 16, KEPT_MATCHES_MAX = 1 << 20 /* ids, all searches together */ };
+
+struct catalog_cache {
+    pthread_mutex_t lock;
+    struct outline_copy copy;
+    struct kept_matches searches[KEPT_SEARCHES];
+    unsigned long tick;
+};
+
+struct catalog_cache *catalog_cache_new(void)
 {
-    struct catalog_outline_cache *c = xcalloc(1, sizeof *c);
+    struct catalog_cache *c = xcalloc(1, sizeof *c);
     pthread_mutex_init(&c->lock, NULL);
     return c;
 }
@@ -541,11 +554,15 @@ static void outline_copy_release(struct outline_copy *copy)
     *copy = (struct outline_copy){0};
 }
 
-void catalog_outline_cache_free(struct catalog_outline_cache *c)
+void catalog_cache_free(struct catalog_cache *c)
 {
     if (!c)
         return;
     outline_copy_release(&c->copy);
+    for (int i = 0; i < KEPT_SEARCHES; i++) {
+        free(c->searches[i].match);
+        free(c->searches[i].ids);
+    }
     pthread_mutex_destroy(&c->lock);
     free(c);
 }
@@ -605,7 +622,7 @@ static void outline_copy_out(const struct outline_copy *copy, struct arena *a,
     *out_count = copy->count;
 }
 
-int catalog_category_outline(struct catalog_outline_cache *c, struct db *db, struct arena *a,
+int catalog_category_outline(struct catalog_cache *c, struct db *db, struct arena *a,
                              struct category_node **out, int *out_count, int64_t *out_version)
 {
     *out = NULL;
@@ -972,7 +989,7 @@ struct matches {
     int count;
 };
 
-static int read_matches(struct db *db, struct arena *a, const char *match, struct matches *out)
+static int query_matches(struct db *db, struct arena *a, const char *match, struct matches *out)
 {
     *out = (struct matches){0};
     struct db_rows *rows;
@@ -994,6 +1011,65 @@ static int read_matches(struct db *db, struct arena *a, const char *match, struc
     }
     db_rows_free(rows);
     return rc < 0 ? rc : 0;
+}
+
+/* The matches of an FTS5 query, from the cache while the products' search keys have not
+ * changed (product_search_version, read before the index so that a change in between makes
+ * the copy look older than it is, never newer). */
+static int read_matches(struct db *db, struct catalog_cache *c, struct arena *a, const char *match,
+                        struct matches *out)
+{
+    if (!c)
+        return query_matches(db, a, match, out);
+    int64_t version;
+    int rc = db_query_int(db, &version,
+                          "SELECT value FROM table_counter WHERE name = 'product_search_version'");
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&c->lock);
+    struct kept_matches *hit = NULL;
+    for (int i = 0; i < KEPT_SEARCHES && !hit; i++)
+        if (c->searches[i].match && c->searches[i].version == version &&
+            !strcmp(c->searches[i].match, match))
+            hit = &c->searches[i];
+    if (hit) {
+        hit->used = ++c->tick;
+        out->count = hit->count;
+        out->ids = arena_calloc(a, (size_t)hit->count + 1, sizeof *out->ids);
+        if (hit->count)
+            memcpy(out->ids, hit->ids, (size_t)hit->count * sizeof *out->ids);
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (hit)
+        return 0;
+    if ((rc = query_matches(db, a, match, out)))
+        return rc;
+    pthread_mutex_lock(&c->lock);
+    /* the least recently used slot; the old copies go first when all together are too many */
+    struct kept_matches *slot = &c->searches[0];
+    size_t kept = 0;
+    for (int i = 0; i < KEPT_SEARCHES; i++) {
+        struct kept_matches *k = &c->searches[i];
+        if (k->match && k->version != version) { /* outdated: drop */
+            free(k->match);
+            free(k->ids);
+            *k = (struct kept_matches){0};
+        }
+        kept += (size_t)k->count;
+        if (k->used < slot->used)
+            slot = k;
+    }
+    if (kept - (size_t)slot->count + (size_t)out->count <= KEPT_MATCHES_MAX) {
+        free(slot->match);
+        free(slot->ids);
+        *slot = (struct kept_matches){xstrdup(match), version,
+                                      xcalloc((size_t)out->count + 1, sizeof *slot->ids),
+                                      out->count, ++c->tick};
+        if (out->count)
+            memcpy(slot->ids, out->ids, (size_t)out->count * sizeof *slot->ids);
+    }
+    pthread_mutex_unlock(&c->lock);
+    return 0;
 }
 
 static bool is_match(const struct matches *m, int64_t id)
@@ -1036,7 +1112,7 @@ static int count_all_products(struct db *db, int64_t *out)
 }
 
 /* A wide search's page: walks the rest of the condition (where) in the sort order and keeps
- * the matching ids from the offset-th on, up to limit, into *out_ids (in order). */
+ * the matching ids from the offset-th on, up to limit, into *out (in order). */
 static int pick_matches(struct db *db, struct arena *a, const struct listing_query *where,
                         const char *order, const struct matches *m, int64_t offset, int limit,
                         struct matches *out)
@@ -1092,7 +1168,7 @@ int catalog_product_list(struct db *db, struct arena *a, const struct product_fi
     int rc = 0;
     if (match) { /* SQLite: the index is asked once, and its answer serves count and page */
         listing_query_release(&where);
-        if ((rc = read_matches(db, a, match, &m)))
+        if ((rc = read_matches(db, f->cache, a, match, &m)))
             return rc;
         const char *json = ids_json(a, m.ids, m.count);
         product_where(db, a, f, MATCH_DRIVES, json, &where, &match, &match_alone);

@@ -23,7 +23,7 @@
 #include "web/template.h"
 #include "web/throttle.h"
 
-struct catalog_outline_cache;
+struct catalog_cache;
 struct web_options;
 struct web_route;
 
@@ -48,11 +48,11 @@ typedef void web_page_fn(struct web_page *p);
 
 /* What the panel keeps between requests, shared by the request threads (web.c owns it). */
 struct web_cache {
-    struct catalog_outline_cache *outline; /* the category tree (shop/catalog.h) */
-    pthread_mutex_t lock;                  /* for the members below */
-    char *options;                         /* the category_options partial with none
-                                              selected, rendered from the outline of
-                                              options_version; NULL: none yet */
+    struct catalog_cache *catalog; /* the category tree, search matches (shop/catalog.h) */
+    pthread_mutex_t lock;          /* for the members below */
+    char *options;                 /* the category_options partial with none
+                                      selected, rendered from the outline of
+                                      options_version; NULL: none yet */
     size_t options_len;
     int64_t options_version;
 };

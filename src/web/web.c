@@ -216,7 +216,7 @@ int web_start(struct web **out, const struct web_options *opt, struct buf *err)
         return rc;
     }
     app->throttle = throttle_new(&opt->throttle);
-    app->cache.outline = catalog_outline_cache_new();
+    app->cache.catalog = catalog_cache_new();
     pthread_mutex_init(&app->cache.lock, NULL);
     pthread_mutex_init(&app->pool.lock, NULL);
     pthread_cond_init(&app->pool.returned, NULL);
@@ -256,7 +256,7 @@ void web_stop(struct web *w)
     http_server_stop(w->http);
     pool_release(&w->pool);
     throttle_free(w->throttle);
-    catalog_outline_cache_free(w->cache.outline);
+    catalog_cache_free(w->cache.catalog);
     free(w->cache.options);
     pthread_mutex_destroy(&w->cache.lock);
     tpl_set_free(w->templates);

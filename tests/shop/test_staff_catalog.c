@@ -120,9 +120,9 @@ static void tree_in_display_order_with_counts(void **state)
     /* the outline: the same categories, order and depths, without counting products */
     struct category_node *outline;
     int outline_n;
-    struct catalog_outline_cache *cache = catalog_outline_cache_new();
+    struct catalog_cache *cache = catalog_cache_new();
     assert_int_equal(catalog_category_outline(cache, f->db, &f->a, &outline, &outline_n, NULL), 0);
-    catalog_outline_cache_free(cache);
+    catalog_cache_free(cache);
     assert_int_equal(outline_n, n);
     for (int i = 0; i < n; i++) {
         assert_int_equal(outline[i].id, nodes[i].id);
@@ -150,7 +150,7 @@ static void tree_in_display_order_with_counts(void **state)
 }
 
 /* The outline from the cache as "depth:name" (and "-" before an inactive one). */
-static const char *outline_text(struct catalog_outline_cache *cache, struct db *db, struct arena *a)
+static const char *outline_text(struct catalog_cache *cache, struct db *db, struct arena *a)
 {
     struct category_node *nodes;
     int n;
@@ -184,7 +184,7 @@ static void outline_cache_follows_every_change(void **state)
     buf_release(&err);
     struct arena a;
     arena_init(&a, 0);
-    struct catalog_outline_cache *cache = catalog_outline_cache_new();
+    struct catalog_cache *cache = catalog_cache_new();
     assert_string_equal(outline_text(cache, here, &a), "");
     int64_t tea = category(here, 0, "Tea");
     assert_string_equal(outline_text(cache, here, &a), "0:Tea");
@@ -221,7 +221,7 @@ static void outline_cache_follows_every_change(void **state)
     assert_int_equal(catalog_category_version(there, &later), 0);
     assert_true(later > version);
 
-    catalog_outline_cache_free(cache);
+    catalog_cache_free(cache);
     arena_release(&a);
     db_close(here);
     db_close(there);
@@ -635,11 +635,12 @@ static void bulk_delete_keeps_order_history(void **state)
     assert_int_equal(total, 2);
 }
 
-static void search_uses_the_index_and_keeps_in_step(void **state)
+/* The searches and how they follow changes; with a cache, a list of the same words as the one
+ * before (and nothing changed) is served from it. */
+static void check_search(struct fixture *f, struct catalog_cache *cache)
 {
-    struct fixture *f = *state;
     int64_t total;
-    struct product_filter s = {.query = "СЕНЧА", .sort = PRODUCT_SORT_NAME};
+    struct product_filter s = {.query = "СЕНЧА", .sort = PRODUCT_SORT_NAME, .cache = cache};
     assert_string_equal(names(f, &s, 0, 100, &total), "Зелёный чай Сенча");
     s.query = "зеленыи"; /* no such word */
     assert_string_equal(names(f, &s, 0, 100, &total), "");
@@ -673,10 +674,76 @@ static void search_uses_the_index_and_keeps_in_step(void **state)
     assert_int_equal(catalog_products_delete(f->db, &f->a, ids, 1, NULL, NULL, NULL), 0);
     assert_string_equal(names(f, &s, 0, 100, &total), "");
     /* search combines with filters */
-    s = (struct product_filter){.query = "beans", .category_id = f->teas};
+    s = (struct product_filter){.query = "beans", .category_id = f->teas, .cache = cache};
     assert_string_equal(names(f, &s, 0, 100, &total), "");
     s.category_id = f->drinks;
     assert_string_equal(names(f, &s, 0, 100, &total), "Espresso beans");
+    s.category_id = 0;
+    s.in_stock = LISTING_NO;
+    assert_string_equal(names(f, &s, 0, 100, &total), "");
+    assert_int_equal(total, 0);
+}
+
+static void search_uses_the_index_and_keeps_in_step(void **state)
+{
+    check_search(*state, NULL);
+}
+
+/* With the matches kept between lists (SQLite), every change of the products shows at once,
+ * made here or on another connection (another process); unchanged, the kept copy serves. */
+static void search_cache_follows_every_change(void **state)
+{
+    struct fixture *f = *state;
+    struct catalog_cache *cache = catalog_cache_new();
+    check_search(f, cache);
+    const char *url = testdb_new_migrated_url(backend);
+    struct db *here, *there;
+    struct buf err = BUF_INIT;
+    if (db_open(&here, url, &err) || db_open(&there, url, &err))
+        fail_msg("db_open: %s", err.data);
+    buf_release(&err);
+    struct fixture g = {.db = here, .a = f->a};
+    int64_t tea = category(here, 0, "Tea");
+    struct product_filter s = {.query = "oolong", .sort = PRODUCT_SORT_NAME, .cache = cache};
+    int64_t total;
+    assert_string_equal(names(&g, &s, 0, 100, &total), "");
+    int64_t milk = product(there, tea, "Milk oolong", 100, 1);
+    assert_string_equal(names(&g, &s, 0, 100, &total), "Milk oolong");
+    exec_sql(there,
+             "INSERT INTO product (category_id, name, search_text, price, stock) "
+             "VALUES (?, 'Dark Oolong', 'dark oolong', 1, 1)",
+             tea);
+    assert_string_equal(names(&g, &s, 0, 100, &total), "Dark Oolong|Milk oolong");
+    exec_sql(there, "UPDATE product SET name = 'Milk tea', search_text = 'milk tea' WHERE id = ?",
+             milk);
+    assert_string_equal(names(&g, &s, 0, 100, &total), "Dark Oolong");
+    exec_sql(there, "UPDATE product SET stock = 0, price = 5 WHERE id = ?", milk);
+    s.query = "milk";
+    assert_string_equal(names(&g, &s, 0, 100, &total), "Milk tea");
+    exec_sql(there, "DELETE FROM product WHERE id = ?", milk);
+    assert_string_equal(names(&g, &s, 0, 100, &total), "");
+    if (!strcmp(backend, "sqlite")) {
+        /* unchanged, the kept matches serve: a rename hidden from the counter does not show */
+        s.query = "dark";
+        assert_string_equal(names(&g, &s, 0, 100, &total), "Dark Oolong");
+        int64_t version = 0;
+        assert_int_equal(db_query_int(there, &version,
+                                      "SELECT value FROM table_counter WHERE name = "
+                                      "'product_search_version'"),
+                         0);
+        exec_sql(there, "UPDATE product SET search_text = 'light oolong' WHERE category_id = ?",
+                 tea);
+        exec_sql(there, "UPDATE table_counter SET value = ? WHERE name = 'product_search_version'",
+                 version);
+        assert_string_equal(names(&g, &s, 0, 100, &total), "Dark Oolong");
+        exec_sql(there, "UPDATE product SET search_text = 'light  oolong' WHERE category_id = ?",
+                 tea);
+        assert_string_equal(names(&g, &s, 0, 100, &total), "");
+    }
+    f->a = g.a;
+    catalog_cache_free(cache);
+    db_close(here);
+    db_close(there);
 }
 
 static void customers_list_search_and_ban(void **state)
@@ -774,6 +841,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(product_list_filters_sorts_and_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(bulk_delete_keeps_order_history, setup, teardown),
         cmocka_unit_test_setup_teardown(search_uses_the_index_and_keeps_in_step, setup, teardown),
+        cmocka_unit_test_setup_teardown(search_cache_follows_every_change, setup, teardown),
         cmocka_unit_test_setup_teardown(customers_list_search_and_ban, setup, teardown),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);

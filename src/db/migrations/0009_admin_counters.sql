@@ -8,6 +8,8 @@
 --                     keeps the category tree between requests (src/web/pages/products.c)
 --                     sees in one row whether its copy is still the tree
 --   product_count     the number of products: the unfiltered product list's count
+--   product_search_version (SQLite) grows with every change of what the product search's
+--                     FTS5 index holds, so a process can keep a search's matches
 CREATE TABLE table_counter (
     name TEXT PRIMARY KEY,
     value BIGINT NOT NULL
@@ -42,11 +44,18 @@ CREATE TRIGGER category_version_delete AFTER DELETE ON category BEGIN
     UPDATE table_counter SET value = value + 1 WHERE name = 'category_version';
 END;
 
+INSERT INTO table_counter (name, value) VALUES ('product_search_version', 1);
 CREATE TRIGGER product_count_insert AFTER INSERT ON product BEGIN
-    UPDATE table_counter SET value = value + 1 WHERE name = 'product_count';
+    UPDATE table_counter SET value = value + 1
+    WHERE name IN ('product_count', 'product_search_version');
 END;
 CREATE TRIGGER product_count_delete AFTER DELETE ON product BEGIN
     UPDATE table_counter SET value = value - 1 WHERE name = 'product_count';
+    UPDATE table_counter SET value = value + 1 WHERE name = 'product_search_version';
+END;
+CREATE TRIGGER product_search_version_update AFTER UPDATE OF search_text ON product
+WHEN old.search_text IS NOT new.search_text BEGIN
+    UPDATE table_counter SET value = value + 1 WHERE name = 'product_search_version';
 END;
 
 CREATE TRIGGER order_day_total_insert AFTER INSERT ON orders BEGIN

@@ -98,7 +98,7 @@ static int category_names(struct web_page *p, struct category_node **out, int *o
 {
     struct web_cache *c = p->cache;
     int64_t version;
-    int rc = catalog_category_outline(c->outline, p->db, p->arena, out, out_count, &version);
+    int rc = catalog_category_outline(c->catalog, p->db, p->arena, out, out_count, &version);
     if (rc)
         return rc;
     if (selected) {
@@ -162,6 +162,7 @@ void page_products(struct web_page *p)
         .in_stock = shop_page_flag(p, "in_stock"),
         .sort = sort_of(list.sort),
         .descending = list.desc,
+        .cache = p->cache->catalog,
     };
     struct category_node *nodes;
     int node_count;
