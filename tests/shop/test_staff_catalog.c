@@ -165,6 +165,16 @@ static const char *outline_text(struct catalog_cache *cache, struct db *db, stru
     return s;
 }
 
+/* Two connections to one new database: this process's and, say, another process's. */
+static void open_two(struct db **here, struct db **there)
+{
+    const char *url = testdb_new_migrated_url(backend);
+    struct buf err = BUF_INIT;
+    if (db_open(here, url, &err) || db_open(there, url, &err))
+        fail_msg("db_open: %s", err.data);
+    buf_release(&err);
+}
+
 static void exec_sql(struct db *db, const char *sql, int64_t id)
 {
     if (db_exec(db, sql, DB_INT(id)))
@@ -176,12 +186,8 @@ static void exec_sql(struct db *db, const char *sql, int64_t id)
 static void outline_cache_follows_every_change(void **state)
 {
     (void)state;
-    const char *url = testdb_new_migrated_url(backend);
     struct db *here, *there;
-    struct buf err = BUF_INIT;
-    if (db_open(&here, url, &err) || db_open(&there, url, &err))
-        fail_msg("db_open: %s", err.data);
-    buf_release(&err);
+    open_two(&here, &there);
     struct arena a;
     arena_init(&a, 0);
     struct catalog_cache *cache = catalog_cache_new();
@@ -696,12 +702,8 @@ static void search_cache_follows_every_change(void **state)
     struct fixture *f = *state;
     struct catalog_cache *cache = catalog_cache_new();
     check_search(f, cache);
-    const char *url = testdb_new_migrated_url(backend);
     struct db *here, *there;
-    struct buf err = BUF_INIT;
-    if (db_open(&here, url, &err) || db_open(&there, url, &err))
-        fail_msg("db_open: %s", err.data);
-    buf_release(&err);
+    open_two(&here, &there);
     struct fixture g = {.db = here, .a = f->a};
     int64_t tea = category(here, 0, "Tea");
     struct product_filter s = {.query = "oolong", .sort = PRODUCT_SORT_NAME, .cache = cache};

@@ -58,30 +58,30 @@ WHEN old.search_text IS NOT new.search_text BEGIN
     UPDATE table_counter SET value = value + 1 WHERE name = 'product_search_version';
 END;
 
-CREATE TRIGGER order_day_total_insert AFTER INSERT ON orders BEGIN
+-- An order's share of its day's total (delta +1: it is there, -1: it left) is added by inserting
+-- it into this view, so that the arithmetic is written once.
+CREATE VIEW order_day_share (created_at, status, currency, total, delta) AS
+SELECT 0, '', '', 0, 0 WHERE 0;
+CREATE TRIGGER order_day_share_add INSTEAD OF INSERT ON order_day_share BEGIN
     INSERT INTO order_day_total (day, status, currency, order_count, total_sum)
     VALUES ((new.created_at - ((new.created_at % 86400) + 86400) % 86400) / 86400, new.status,
-            new.currency, 1, new.total)
+            new.currency, new.delta, new.delta * new.total)
     ON CONFLICT (day, status, currency) DO UPDATE
-    SET order_count = order_count + 1, total_sum = total_sum + excluded.total_sum;
+    SET order_count = order_count + excluded.order_count,
+        total_sum = total_sum + excluded.total_sum;
+END;
+CREATE TRIGGER order_day_total_insert AFTER INSERT ON orders BEGIN
+    INSERT INTO order_day_share VALUES (new.created_at, new.status, new.currency, new.total, 1);
 END;
 CREATE TRIGGER order_day_total_delete AFTER DELETE ON orders BEGIN
-    UPDATE order_day_total SET order_count = order_count - 1, total_sum = total_sum - old.total
-    WHERE day = (old.created_at - ((old.created_at % 86400) + 86400) % 86400) / 86400
-      AND status = old.status AND currency = old.currency;
+    INSERT INTO order_day_share VALUES (old.created_at, old.status, old.currency, old.total, -1);
 END;
 CREATE TRIGGER order_day_total_update AFTER UPDATE OF status, currency, total, created_at ON orders
 WHEN old.status IS NOT new.status OR old.currency IS NOT new.currency
      OR old.total IS NOT new.total OR old.created_at IS NOT new.created_at
 BEGIN
-    UPDATE order_day_total SET order_count = order_count - 1, total_sum = total_sum - old.total
-    WHERE day = (old.created_at - ((old.created_at % 86400) + 86400) % 86400) / 86400
-      AND status = old.status AND currency = old.currency;
-    INSERT INTO order_day_total (day, status, currency, order_count, total_sum)
-    VALUES ((new.created_at - ((new.created_at % 86400) + 86400) % 86400) / 86400, new.status,
-            new.currency, 1, new.total)
-    ON CONFLICT (day, status, currency) DO UPDATE
-    SET order_count = order_count + 1, total_sum = total_sum + excluded.total_sum;
+    INSERT INTO order_day_share VALUES (old.created_at, old.status, old.currency, old.total, -1);
+    INSERT INTO order_day_share VALUES (new.created_at, new.status, new.currency, new.total, 1);
 END;
 {{END}}
 {{POSTGRES}}
