@@ -104,6 +104,21 @@ int buf_addc(struct buf *b, char c)
     return buf_add(b, &c, 1);
 }
 
+int buf_add_int(struct buf *b, int64_t v)
+{
+    char digits[24];
+    size_t n = sizeof digits;
+    /* in unsigned arithmetic: -INT64_MIN does not exist */
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do {
+        digits[--n] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        digits[--n] = '-';
+    return buf_add(b, digits + n, sizeof digits - n);
+}
+
 int buf_vaddf(struct buf *b, const char *fmt, va_list ap)
 {
     va_list copy;
@@ -179,28 +194,33 @@ int buf_add_json_escaped(struct buf *b, const char *s, size_t len)
 int buf_add_html_escaped(struct buf *b, const char *s, size_t len)
 {
     int rc = 0;
+    size_t plain = 0; /* s[plain..i) needs no escaping: added in one piece */
     for (size_t i = 0; i < len && !rc; i++) {
+        const char *entity;
         switch (s[i]) {
         case '&':
-            rc = buf_adds(b, "&amp;");
+            entity = "&amp;";
             break;
         case '<':
-            rc = buf_adds(b, "&lt;");
+            entity = "&lt;";
             break;
         case '>':
-            rc = buf_adds(b, "&gt;");
+            entity = "&gt;";
             break;
         case '"':
-            rc = buf_adds(b, "&quot;");
+            entity = "&quot;";
             break;
         case '\'':
-            rc = buf_adds(b, "&#39;");
+            entity = "&#39;";
             break;
         default:
-            rc = buf_addc(b, s[i]);
+            continue;
         }
+        if ((rc = buf_add(b, s + plain, i - plain)) == 0)
+            rc = buf_adds(b, entity);
+        plain = i + 1;
     }
-    return rc;
+    return rc ? rc : buf_add(b, s + plain, len - plain);
 }
 
 int buf_add_url_encoded(struct buf *b, const char *s, size_t len)

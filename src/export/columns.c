@@ -34,14 +34,6 @@ static void add_digits(struct buf *out, uint64_t u, int min_digits)
     buf_add(out, digits + n, sizeof digits - n);
 }
 
-void export_add_int(struct buf *out, int64_t v)
-{
-    if (v < 0)
-        buf_addc(out, '-');
-    /* negate in unsigned arithmetic: -INT64_MIN does not exist */
-    add_digits(out, v < 0 ? 0 - (uint64_t)v : (uint64_t)v, 1);
-}
-
 void export_money_plain(struct buf *out, int64_t amount, int exponent)
 {
     uint64_t scale = 1;
@@ -113,7 +105,7 @@ static const char *item_list(const struct order_record *r, struct arena *a)
             buf_add(&b, "; ", 2);
         buf_adds(&b, it->name);
         buf_adds(&b, " × ");
-        export_add_int(&b, it->quantity);
+        buf_add_int(&b, it->quantity);
         buf_add(&b, " @ ", 3);
         export_money_plain(&b, it->price, exponent);
     }

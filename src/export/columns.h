@@ -44,9 +44,6 @@ extern const int export_column_count;
  * the customer's name) go to arena a and stay valid until it is reset. */
 void export_row_cells(struct export_cell *cells, const struct order_record *r, struct arena *a);
 
-/* Appends v in decimal. The export prints millions of numbers and printf would be its
- * slowest part. */
-void export_add_int(struct buf *out, int64_t v);
 /* Appends minor units as a plain decimal number with `exponent` decimals ("1290.00"). */
 void export_money_plain(struct buf *out, int64_t amount, int exponent);
 

@@ -97,7 +97,7 @@ static void add_time(struct buf *out, int64_t t)
     int m = (int)(mp < 10 ? mp + 3 : mp - 9);
     int64_t y = yoe + era * 400 + (m <= 2);
     if (y < 0 || y > 9999) { /* not a time an order has; keep the number */
-        export_add_int(out, t);
+        buf_add_int(out, t);
         return;
     }
     char s[19];
@@ -122,7 +122,7 @@ static void add_cell(struct buf *out, const struct export_cell *c)
     case EXPORT_EMPTY:
         break;
     case EXPORT_INT:
-        export_add_int(out, c->value);
+        buf_add_int(out, c->value);
         break;
     case EXPORT_TEXT:
         add_text(out, c->text, c->len);

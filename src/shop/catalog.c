@@ -1,6 +1,7 @@
 #include "shop/catalog.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +9,7 @@
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/utf8.h"
+#include "core/xalloc.h"
 #include "core/banned.h"
 
 /* A category is visible when it and every ancestor are active. The walk stops at the root, or
@@ -509,10 +511,150 @@ int catalog_category_tree(struct db *db, struct arena *a, struct category_node *
     return read_tree(db, a, true, out, out_count);
 }
 
-int catalog_category_outline(struct db *db, struct arena *a, struct category_node **out,
-                             int *out_count)
+/* ---- the outline kept between calls ---- */
+
+/* One reading of the outline: the nodes' strings point into pool. */
+struct outline_copy {
+    int64_t version; /* category_version when it was read; 0: nothing read yet */
+    struct category_node *nodes;
+    int count;
+    char *pool;
+    size_t pool_len;
+};
+
+/* One search's matches (struct matches below), as read at product_search_version. */
+struct kept_matches {
+    char *match; /* the FTS5 query; NULL: a free slot */
+    int64_t version;
+    int64_t *ids;
+    int count;
+    unsigned long used; /* for replacing the least recently used */
+};
+
+enum { KEPT_SEARCHES = 16, KEPT_MATCHES_MAX = 1 << 20 /* ids, all searches together */ };
+
+struct catalog_cache {
+    pthread_mutex_t lock;
+    struct outline_copy copy;
+    struct kept_matches searches[KEPT_SEARCHES];
+    unsigned long tick;
+};
+
+struct catalog_cache *catalog_cache_new(void)
 {
-    return read_tree(db, a, false, out, out_count);
+    struct catalog_cache *c = xcalloc(1, sizeof *c);
+    pthread_mutex_init(&c->lock, NULL);
+    return c;
+}
+
+static void outline_copy_release(struct outline_copy *copy)
+{
+    free(copy->nodes);
+    free(copy->pool);
+    *copy = (struct outline_copy){0};
+}
+
+void catalog_cache_free(struct catalog_cache *c)
+{
+    if (!c)
+        return;
+    outline_copy_release(&c->copy);
+    for (int i = 0; i < KEPT_SEARCHES; i++) {
+        free(c->searches[i].match);
+        free(c->searches[i].ids);
+    }
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+int catalog_category_version(struct db *db, int64_t *out)
+{
+    return db_query_int(db, out, "SELECT value FROM table_counter WHERE name = 'category_version'");
+}
+
+/* Moves s into pool at *at (NULL stays NULL). */
+static char *pool_put(char *pool, size_t *at, const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *to = pool + *at;
+    memcpy(to, s, n);
+    *at += n;
+    return to;
+}
+
+/* A copy of nodes[0..count) whose strings live in one block. */
+static void outline_copy_make(struct outline_copy *out, int64_t version,
+                              const struct category_node *nodes, int count)
+{
+    size_t len = 0;
+    for (int i = 0; i < count; i++)
+        len += (nodes[i].name ? strlen(nodes[i].name) + 1 : 0) +
+               (nodes[i].description ? strlen(nodes[i].description) + 1 : 0);
+    out->version = version;
+    out->count = count;
+    out->nodes = xcalloc((size_t)count + 1, sizeof *out->nodes);
+    out->pool = xmalloc(len + 1);
+    out->pool_len = len;
+    size_t at = 0;
+    for (int i = 0; i < count; i++) {
+        out->nodes[i] = nodes[i];
+        out->nodes[i].name = pool_put(out->pool, &at, nodes[i].name);
+        out->nodes[i].description = pool_put(out->pool, &at, nodes[i].description);
+    }
+}
+
+/* The copy's nodes in arena a, strings and all. */
+static void outline_copy_out(const struct outline_copy *copy, struct arena *a,
+                             struct category_node **out, int *out_count)
+{
+    struct category_node *nodes = arena_calloc(a, (size_t)copy->count + 1, sizeof *nodes);
+    memcpy(nodes, copy->nodes, (size_t)copy->count * sizeof *nodes);
+    char *pool = arena_memdup(a, copy->pool, copy->pool_len + 1);
+    for (int i = 0; i < copy->count; i++) {
+        if (nodes[i].name)
+            nodes[i].name = pool + (nodes[i].name - copy->pool);
+        if (nodes[i].description)
+            nodes[i].description = pool + (nodes[i].description - copy->pool);
+    }
+    *out = nodes;
+    *out_count = copy->count;
+}
+
+int catalog_category_outline(struct catalog_cache *c, struct db *db, struct arena *a,
+                             struct category_node **out, int *out_count, int64_t *out_version)
+{
+    *out = NULL;
+    *out_count = 0;
+    /* the version before the tree: a change between the two makes the copy newer than its
+     * version says, so the next call reads it again, never the other way round */
+    int64_t version;
+    int rc = catalog_category_version(db, &version);
+    if (rc)
+        return rc;
+    if (out_version)
+        *out_version = version;
+    pthread_mutex_lock(&c->lock);
+    bool fresh = c->copy.version == version;
+    if (fresh)
+        outline_copy_out(&c->copy, a, out, out_count);
+    pthread_mutex_unlock(&c->lock);
+    if (fresh)
+        return 0;
+    if ((rc = read_tree(db, a, false, out, out_count)))
+        return rc;
+    struct outline_copy copy;
+    outline_copy_make(&copy, version, *out, *out_count);
+    pthread_mutex_lock(&c->lock);
+    if (version > c->copy.version) {
+        outline_copy_release(&c->copy);
+        c->copy = copy;
+    } else {
+        outline_copy_release(&copy);
+    }
+    pthread_mutex_unlock(&c->lock);
+    return 0;
 }
 
 /* Levels from the root down to category id, itself included (0 for id 0, the root). */
@@ -745,10 +887,21 @@ int catalog_product_get(struct db *db, struct arena *a, int64_t id, struct produ
     return read_product(db, a, id, false, out);
 }
 
-/* Adds the search: every word of query must occur in the name. */
+/* The search's condition on SQLite: the products the FTS5 query matched, read once per list
+ * (the trigram lists of common words are what a search costs) and handed back as a JSON
+ * array of ids. */
+enum match_use {
+    MATCH_DRIVES,   /* id IN (the matches): the matches drive the query */
+    MATCH_LEFT_OUT, /* no condition: the caller checks each row against the matches */
+};
+
+/* Adds the search: every word of query must occur in the name. *out_match gets the FTS5 query
+ * of the words the trigram index can find (SQLite), and the condition on them is
+ * `id IN (matches)` with matches_json (unless use says to leave it out); *out_likes is set
+ * when a word is checked with LIKE instead. */
 static void add_product_search(struct db *db, struct listing_query *q, bool *started,
-                               struct arena *a, const char *query, bool index_drives,
-                               const char **out_match)
+                               struct arena *a, const char *query, enum match_use use,
+                               const char *matches_json, const char **out_match, bool *out_likes)
 {
     enum { WORDS = 8 };
     struct buf match = BUF_INIT;
@@ -779,39 +932,37 @@ static void add_product_search(struct db *db, struct listing_query *q, bool *sta
             buf_addc(&match, '"');
         } else if (db_kind(db) == DB_SQLITE) {
             listing_query_and(q, started, "search_text LIKE ? ESCAPE '\\'", DB_TEXT(pattern));
+            *out_likes = true;
         } else {
             /* PostgreSQL: LIKE's escape character is the backslash already */
             listing_query_and(q, started, "search_text LIKE ?", DB_TEXT(pattern));
         }
         buf_release(&key);
     }
-    /* "+id" keeps SQLite from driving the query by the matches, so that a search matching
-     * thousands walks the sort order's index instead of sorting them all */
     *out_match = match.len ? arena_memdup(a, match.data, match.len) : NULL;
-    if (match.len)
-        listing_query_and(q, started,
-                          index_drives
-                              ? "id IN (SELECT rowid FROM product_fts WHERE product_fts MATCH ?)"
-                              : "+id IN (SELECT rowid FROM product_fts WHERE product_fts MATCH ?)",
-                          DB_TEXT(*out_match));
+    if (match.len && use == MATCH_DRIVES)
+        listing_query_and(q, started, "id IN (SELECT value FROM json_each(?))",
+                          DB_TEXT(matches_json ? matches_json : "[]"));
     buf_release(&match);
 }
 
-/* A search matching more products than this walks the sort order's index (SQLite). */
+/* A search matching more products than this walks the sort order's index (SQLite) and picks
+ * the matches from it, instead of sorting them all. */
 enum { SEARCH_WIDE = 2000 };
 
-/* Builds the WHERE of f. *out_match_alone gets the FTS5 query when that is the whole
- * condition (SQLite), so that the matches can be counted in the index alone. */
+/* Builds the WHERE of f (see add_product_search for use and matches_json). *out_match gets
+ * the FTS5 query (SQLite) or NULL; *out_match_alone tells whether it is the whole
+ * condition, so that the matches alone are the count. */
 static void product_where(struct db *db, struct arena *a, const struct product_filter *f,
-                          bool index_drives, struct listing_query *where,
-                          const char **out_match_alone)
+                          enum match_use use, const char *matches_json, struct listing_query *where,
+                          const char **out_match, bool *out_match_alone)
 {
     listing_query_init(where, "");
-    bool started = false;
-    const char *match = NULL;
+    bool started = false, likes = false;
+    *out_match = NULL;
     if (f->query)
-        add_product_search(db, where, &started, a, f->query, index_drives, &match);
-    size_t search_params = where->count;
+        add_product_search(db, where, &started, a, f->query, use, matches_json, out_match, &likes);
+    size_t search_len = where->sql.len;
     if (f->category_id)
         listing_query_and(where, &started,
                           "category_id IN (WITH RECURSIVE down(id) AS (SELECT CAST(? AS BIGINT)"
@@ -828,7 +979,167 @@ static void product_where(struct db *db, struct arena *a, const struct product_f
         listing_query_and(where, &started, "stock = 0");
     if (f->stock_below > 0)
         listing_query_and(where, &started, "stock < ?", DB_INT(f->stock_below));
-    *out_match_alone = match && where->count == 1 && search_params == 1 ? match : NULL;
+    /* nothing after the search, and in it no LIKE of a short word */
+    *out_match_alone = *out_match && where->sql.len == search_len && !likes;
+}
+
+/* The ids the FTS5 query matches, ascending. */
+struct matches {
+    int64_t *ids;
+    int count;
+};
+
+static int query_matches(struct db *db, struct arena *a, const char *match, struct matches *out)
+{
+    *out = (struct matches){0};
+    struct db_rows *rows;
+    int rc = db_query(db, &rows,
+                      "SELECT rowid FROM product_fts WHERE product_fts MATCH ? ORDER BY rowid",
+                      DB_TEXT(match));
+    if (rc)
+        return rc;
+    int cap = 0;
+    while ((rc = db_next(rows)) > 0) {
+        if (out->count == cap) {
+            cap = cap ? cap * 2 : 256;
+            int64_t *grown = arena_calloc(a, (size_t)cap, sizeof *grown);
+            if (out->count)
+                memcpy(grown, out->ids, (size_t)out->count * sizeof *grown);
+            out->ids = grown;
+        }
+        out->ids[out->count++] = db_int(rows, 0);
+    }
+    db_rows_free(rows);
+    return rc < 0 ? rc : 0;
+}
+
+/* The matches of an FTS5 query, from the cache while the products' search keys have not
+ * changed (product_search_version, read before the index so that a change in between makes
+ * the copy look older than it is, never newer). */
+static int read_matches(struct db *db, struct catalog_cache *c, struct arena *a, const char *match,
+                        struct matches *out)
+{
+    if (!c)
+        return query_matches(db, a, match, out);
+    int64_t version;
+    int rc = db_query_int(db, &version,
+                          "SELECT value FROM table_counter WHERE name = 'product_search_version'");
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&c->lock);
+    struct kept_matches *hit = NULL;
+    for (int i = 0; i < KEPT_SEARCHES && !hit; i++)
+        if (c->searches[i].match && c->searches[i].version == version &&
+            !strcmp(c->searches[i].match, match))
+            hit = &c->searches[i];
+    if (hit) {
+        hit->used = ++c->tick;
+        out->count = hit->count;
+        out->ids = arena_calloc(a, (size_t)hit->count + 1, sizeof *out->ids);
+        if (hit->count)
+            memcpy(out->ids, hit->ids, (size_t)hit->count * sizeof *out->ids);
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (hit)
+        return 0;
+    if ((rc = query_matches(db, a, match, out)))
+        return rc;
+    pthread_mutex_lock(&c->lock);
+    /* the least recently used slot; the old copies go first when all together are too many */
+    struct kept_matches *slot = &c->searches[0];
+    size_t kept = 0;
+    for (int i = 0; i < KEPT_SEARCHES; i++) {
+        struct kept_matches *k = &c->searches[i];
+        if (k->match && k->version != version) { /* outdated: drop */
+            free(k->match);
+            free(k->ids);
+            *k = (struct kept_matches){0};
+        }
+        kept += (size_t)k->count;
+        if (k->used < slot->used)
+            slot = k;
+    }
+    if (kept - (size_t)slot->count + (size_t)out->count <= KEPT_MATCHES_MAX) {
+        free(slot->match);
+        free(slot->ids);
+        *slot = (struct kept_matches){xstrdup(match), version,
+                                      xcalloc((size_t)out->count + 1, sizeof *slot->ids),
+                                      out->count, ++c->tick};
+        if (out->count)
+            memcpy(slot->ids, out->ids, (size_t)out->count * sizeof *slot->ids);
+    }
+    pthread_mutex_unlock(&c->lock);
+    return 0;
+}
+
+static bool is_match(const struct matches *m, int64_t id)
+{
+    int lo = 0, hi = m->count;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (m->ids[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < m->count && m->ids[lo] == id;
+}
+
+/* ids as a JSON array "[1,2,3]" in a. */
+static char *ids_json(struct arena *a, const int64_t *ids, int count)
+{
+    struct buf b = BUF_INIT;
+    buf_addc(&b, '[');
+    for (int i = 0; i < count; i++) {
+        if (i)
+            buf_addc(&b, ',');
+        buf_add_int(&b, ids[i]);
+    }
+    buf_addc(&b, ']');
+    char *out = arena_memdup(a, b.data, b.len);
+    buf_release(&b);
+    return out;
+}
+
+/* Every product, counted as listing_count would (up to LISTING_COUNT_MAX + 1), from the
+ * counter migration 0009 keeps instead of from the table. */
+static int count_all_products(struct db *db, int64_t *out)
+{
+    int rc = db_query_int(db, out, "SELECT value FROM table_counter WHERE name = 'product_count'");
+    if (!rc && *out > LISTING_COUNT_MAX + 1)
+        *out = LISTING_COUNT_MAX + 1;
+    return rc;
+}
+
+/* A wide search's page: walks the rest of the condition (where) in the sort order and keeps
+ * the matching ids from the offset-th on, up to limit, into *out (in order). */
+static int pick_matches(struct db *db, struct arena *a, const struct listing_query *where,
+                        const char *order, const struct matches *m, int64_t offset, int limit,
+                        struct matches *out)
+{
+    *out = (struct matches){arena_calloc(a, (size_t)limit, sizeof *out->ids), 0};
+    struct listing_query q;
+    listing_query_init(&q, "SELECT id FROM product");
+    listing_query_addv(&q, where->sql.data, where->params, where->count);
+    listing_query_addv(&q, order, NULL, 0);
+    q.overflow |= where->overflow;
+    struct db_rows *rows;
+    int rc = listing_query_run(db, &q, &rows);
+    listing_query_release(&q);
+    if (rc)
+        return rc;
+    int64_t skipped = 0;
+    while (out->count < limit && (rc = db_next(rows)) > 0) {
+        int64_t id = db_int(rows, 0);
+        if (!is_match(m, id))
+            continue;
+        if (skipped < offset)
+            skipped++;
+        else
+            out->ids[out->count++] = id;
+    }
+    db_rows_free(rows);
+    return rc < 0 ? rc : 0;
 }
 
 int catalog_product_list(struct db *db, struct arena *a, const struct product_filter *f,
@@ -848,23 +1159,44 @@ int catalog_product_list(struct db *db, struct arena *a, const struct product_fi
     };
     if ((unsigned)f->sort >= sizeof order / sizeof *order)
         return ERR_INVALID;
+    const char *sort = order[f->sort][f->descending];
     struct listing_query where;
-    const char *match_alone;
-    product_where(db, a, f, true, &where, &match_alone);
-    int rc = match_alone ? db_query_int(db, out_total,
-                                        "SELECT count(*) FROM (SELECT 1 FROM product_fts WHERE "
-                                        "product_fts MATCH ? LIMIT ?) AS capped",
-                                        DB_TEXT(match_alone), DB_INT(LISTING_COUNT_MAX + 1))
-                         : listing_count(db, "product", &where, out_total);
-    if (!rc && f->query && db_kind(db) == DB_SQLITE && *out_total > SEARCH_WIDE) {
+    const char *match;
+    bool match_alone;
+    product_where(db, a, f, MATCH_LEFT_OUT, NULL, &where, &match, &match_alone);
+    struct matches m = {0}, page = {0};
+    int rc = 0;
+    if (match) { /* SQLite: the index is asked once, and its answer serves count and page */
         listing_query_release(&where);
-        product_where(db, a, f, false, &where, &match_alone);
+        if ((rc = read_matches(db, f->cache, a, match, &m)))
+            return rc;
+        const char *json = ids_json(a, m.ids, m.count);
+        product_where(db, a, f, MATCH_DRIVES, json, &where, &match, &match_alone);
+        if (match_alone)
+            *out_total = m.count > LISTING_COUNT_MAX ? LISTING_COUNT_MAX + 1 : m.count;
+        else
+            rc = listing_count(db, "product", &where, out_total);
+        if (!rc && *out_total > SEARCH_WIDE) {
+            struct listing_query rest;
+            product_where(db, a, f, MATCH_LEFT_OUT, NULL, &rest, &match, &match_alone);
+            rc = pick_matches(db, a, &rest, sort, &m, offset, limit, &page);
+            listing_query_release(&rest);
+            if (!rc) { /* the page's own ids, from the first */
+                listing_query_release(&where);
+                json = ids_json(a, page.ids, page.count);
+                product_where(db, a, f, MATCH_DRIVES, json, &where, &match, &match_alone);
+                offset = 0;
+            }
+        }
+    } else {
+        rc = where.sql.len ? listing_count(db, "product", &where, out_total)
+                           : count_all_products(db, out_total);
     }
     if (rc)
         goto done;
     struct db_rows *rows;
-    rc = listing_page(db, "SELECT " PRODUCT_COLUMNS " FROM product", &where,
-                      order[f->sort][f->descending], offset, limit, &rows);
+    rc = listing_page(db, "SELECT " PRODUCT_COLUMNS " FROM product", &where, sort, offset, limit,
+                      &rows);
     if (rc)
         goto done;
     void *list;

@@ -129,10 +129,21 @@ struct category_node {
  * position), with depths and product counts. */
 int catalog_category_tree(struct db *db, struct arena *a, struct category_node **out,
                           int *out_count);
-/* The same tree without the product counts (they stay 0): cheap enough for every page that
- * offers the categories in a <select>. */
-int catalog_category_outline(struct db *db, struct arena *a, struct category_node **out,
-                             int *out_count);
+/* What a process keeps between calls for one database (thread-safe): the category outline
+ * and, on SQLite, the matches of recent searches. Each is read again only when its table
+ * changed since, in this process or any other: migration 0009 counts the changes of the
+ * categories (catalog_category_version) and of the products' search keys. */
+struct catalog_cache;
+struct catalog_cache *catalog_cache_new(void);
+void catalog_cache_free(struct catalog_cache *c); /* NULL is fine */
+/* The same tree without the product counts (they stay 0), for every page that offers the
+ * categories in a <select>: a copy in a of the cached tree while the categories have not
+ * changed. *out_version (may be NULL) gets the version of the tree returned, so a caller can
+ * keep what it builds from it beside it. */
+int catalog_category_outline(struct catalog_cache *c, struct db *db, struct arena *a,
+                             struct category_node **out, int *out_count, int64_t *out_version);
+/* A number that grows with every change of the category table (a trigger counts them). */
+int catalog_category_version(struct db *db, int64_t *out);
 /* One category, active or not (depth and counts are left 0). */
 int catalog_category_get(struct db *db, struct arena *a, int64_t id, struct category_node *out);
 
@@ -191,6 +202,7 @@ struct product_filter {
     int64_t stock_below; /* > 0: only products with less stock than this */
     enum product_sort sort;
     bool descending;
+    struct catalog_cache *cache; /* keeps the search's matches between lists; NULL: none */
 };
 
 /* A page of products matching f (listing.h for pages). Search uses the trigram index of

@@ -97,7 +97,9 @@ static bool build_pattern(struct query *q, const char *search)
 static void add_filter(struct query *q, const struct order_filter *f)
 {
     if (f->has_status) {
-        buf_adds(&q->sql, " AND o.status = ?");
+        /* not "= ?": SQLite compares a bare parameter with the WHERE of the partial index
+         * orders_reservation_idx and then prepares the statement again for every new value */
+        buf_adds(&q->sql, " AND o.status = CAST(? AS TEXT)");
         bind(q, DB_TEXT(order_status_name(f->status)));
     }
     if (f->created_from) {
@@ -146,38 +148,128 @@ static int run_query(struct db *db, struct query *q, struct db_rows **out)
     return rc;
 }
 
-int order_query_totals(struct db *db, struct arena *a, const struct order_filter *f,
-                       struct order_totals *out)
+/* Adds count orders summing sum in currency code to *out, the currencies kept in order. */
+static void add_total(struct arena *a, struct order_totals *out, int *cap, const char *code,
+                      int64_t count, int64_t sum)
 {
-    *out = (struct order_totals){0};
-    struct query q;
-    query_init(&q, db);
-    buf_adds(&q.sql, "SELECT o.currency, count(*), COALESCE(sum(o.total), 0)");
-    add_from(&q, f);
-    buf_adds(&q.sql, " GROUP BY o.currency ORDER BY o.currency");
-    struct db_rows *rows;
-    int rc = run_query(db, &q, &rows);
-    if (rc)
-        return rc;
-    int cap = 0;
-    while ((rc = db_next(rows)) > 0) {
-        if (out->currencies == cap) {
-            cap = cap ? cap * 2 : 4;
-            struct order_currency_total *grown = arena_calloc(a, (size_t)cap, sizeof *grown);
+    int at = 0;
+    while (at < out->currencies && strcmp(out->sums[at].currency, code) < 0)
+        at++;
+    if (at == out->currencies || strcmp(out->sums[at].currency, code)) {
+        if (out->currencies == *cap) {
+            *cap = *cap ? *cap * 2 : 4;
+            struct order_currency_total *grown = arena_calloc(a, (size_t)*cap, sizeof *grown);
             if (out->currencies)
                 memcpy(grown, out->sums, (size_t)out->currencies * sizeof *grown);
             out->sums = grown;
         }
-        struct order_currency_total *t = &out->sums[out->currencies++];
+        memmove(&out->sums[at + 1], &out->sums[at],
+                (size_t)(out->currencies - at) * sizeof *out->sums);
+        out->currencies++;
+        out->sums[at] = (struct order_currency_total){0};
+        snprintf(out->sums[at].currency, sizeof out->sums[at].currency, "%s", code);
+    }
+    out->sums[at].count += count;
+    out->sums[at].sum += sum;
+    out->count += count;
+}
+
+/* Runs q (rows of currency, count, sum) and adds its rows to *out; releases q. */
+static int add_totals_of(struct db *db, struct query *q, struct arena *a, struct order_totals *out,
+                         int *cap)
+{
+    struct db_rows *rows;
+    int rc = run_query(db, q, &rows);
+    if (rc)
+        return rc;
+    while ((rc = db_next(rows)) > 0) {
         const char *code = db_text(rows, 0);
-        snprintf(t->currency, sizeof t->currency, "%s", code ? code : "");
-        t->count = db_int(rows, 1);
-        t->sum = db_int(rows, 2);
-        out->count += t->count;
+        add_total(a, out, cap, code ? code : "", db_int(rows, 1), db_int(rows, 2));
     }
     db_rows_free(rows);
-    query_release(&q); /* the parameters point into it until the rows are freed */
+    query_release(q); /* the parameters point into it until the rows are freed */
     return rc < 0 ? rc : 0;
+}
+
+/* The orders of f created in [from, to] (from <= to), counted one by one. */
+static int add_orders_totals(struct db *db, struct arena *a, const struct order_filter *f,
+                             int64_t from, int64_t to, struct order_totals *out, int *cap)
+{
+    struct query q;
+    query_init(&q, db);
+    buf_adds(&q.sql, "SELECT o.currency, count(*), COALESCE(sum(o.total), 0)");
+    struct order_filter within = *f;
+    within.created_from = within.created_to = 0;
+    add_from(&q, &within);
+    buf_adds(&q.sql, " AND o.created_at >= ? AND o.created_at <= ? GROUP BY o.currency");
+    bind(&q, DB_INT(from));
+    bind(&q, DB_INT(to));
+    return add_totals_of(db, &q, a, out, cap);
+}
+
+/* Seconds of a UTC day; times beyond +-BOUND seconds (millions of years) are counted from the
+ * orders, so that the day arithmetic cannot overflow. */
+#define DAY   INT64_C(86400)
+#define BOUND (INT64_C(1) << 50)
+
+static int64_t floor_div(int64_t x, int64_t d)
+{
+    return x / d - (x % d < 0);
+}
+
+/* The days from first to last (INT64_MIN / INT64_MAX: unbounded) from the running totals of
+ * migration 0009. */
+static int add_day_totals(struct db *db, struct arena *a, const struct order_filter *f,
+                          int64_t first, int64_t last, struct order_totals *out, int *cap)
+{
+    struct query q;
+    query_init(&q, db);
+    buf_adds(&q.sql, "SELECT currency, sum(order_count), sum(total_sum) FROM order_day_total "
+                     "WHERE 1 = 1");
+    if (f->has_status) {
+        buf_adds(&q.sql, " AND status = ?");
+        bind(&q, DB_TEXT(order_status_name(f->status)));
+    }
+    if (first != INT64_MIN) {
+        buf_adds(&q.sql, " AND day >= ?");
+        bind(&q, DB_INT(first));
+    }
+    if (last != INT64_MAX) {
+        buf_adds(&q.sql, " AND day <= ?");
+        bind(&q, DB_INT(last));
+    }
+    buf_adds(&q.sql, " GROUP BY currency HAVING sum(order_count) > 0");
+    return add_totals_of(db, &q, a, out, cap);
+}
+
+int order_query_totals(struct db *db, struct arena *a, const struct order_filter *f,
+                       struct order_totals *out)
+{
+    *out = (struct order_totals){0};
+    int cap = 0;
+    int64_t from = f->created_from ? f->created_from : INT64_MIN;
+    int64_t to = f->created_to ? f->created_to : INT64_MAX;
+    bool odd = (from != INT64_MIN && (from < -BOUND || from > BOUND)) ||
+               (to != INT64_MAX && (to < -BOUND || to > BOUND));
+    /* the whole days of the range come from the running totals, the part days at its ends
+     * and any search from the orders */
+    int64_t first = from == INT64_MIN || odd ? INT64_MIN : floor_div(from - 1, DAY) + 1;
+    /* (to - DAY + 1) / DAY, rounded down: the last day that ends by to */
+    int64_t last = to == INT64_MAX || odd ? INT64_MAX : floor_div(to - DAY + 1, DAY);
+    if (has_search(f) || odd || first > last) {
+        struct query q;
+        query_init(&q, db);
+        buf_adds(&q.sql, "SELECT o.currency, count(*), COALESCE(sum(o.total), 0)");
+        add_from(&q, f);
+        buf_adds(&q.sql, " GROUP BY o.currency");
+        return add_totals_of(db, &q, a, out, &cap);
+    }
+    int rc = add_day_totals(db, a, f, first, last, out, &cap);
+    if (!rc && first != INT64_MIN && from < first * DAY)
+        rc = add_orders_totals(db, a, f, from, first * DAY - 1, out, &cap);
+    if (!rc && last != INT64_MAX && to > (last + 1) * DAY - 1)
+        rc = add_orders_totals(db, a, f, (last + 1) * DAY, to, out, &cap);
+    return rc;
 }
 
 /* The columns fill_record() reads, on orders `o` joined with customer `c`. */
@@ -389,9 +481,20 @@ int order_query_each(struct db *db, const struct order_filter *f, order_record_f
     return rc;
 }
 
-static void add_event(struct order_detail *d, int64_t at, const char *what)
+/* Appends an event, growing the list in arena a (*cap: its room). */
+static struct order_event *add_event(struct order_detail *d, struct arena *a, int *cap, int64_t at,
+                                     const char *what)
 {
-    d->events[d->event_count++] = (struct order_event){.at = at, .what = what};
+    if (d->event_count == *cap) {
+        *cap = *cap ? *cap * 2 : 8;
+        struct order_event *grown = arena_calloc(a, (size_t)*cap, sizeof *grown);
+        if (d->event_count)
+            memcpy(grown, d->events, (size_t)d->event_count * sizeof *grown);
+        d->events = grown;
+    }
+    struct order_event *e = &d->events[d->event_count++];
+    *e = (struct order_event){.at = at, .what = what};
+    return e;
 }
 
 /* Oldest first; a stable insertion sort (the list is short, and equal times keep the order
@@ -412,29 +515,19 @@ static void sort_events(struct order_event *e, int n)
 static int read_timeline(struct db *db, struct arena *a, struct order_detail *out)
 {
     const struct order_record *r = &out->order;
-    int64_t count = 0;
-    int rc = db_query_int(db, &count,
-                          "SELECT count(*) FROM audit_log WHERE object_type = 'order' AND "
-                          "object_id = ?",
-                          DB_INT(r->id));
+    int cap = 0;
+    add_event(out, a, &cap, r->created_at, "created");
+    if (r->paid_at)
+        add_event(out, a, &cap, r->paid_at, "paid");
+    struct db_rows *rows;
+    int rc = db_query(db, &rows,
+                      "SELECT created_at, action, username, details FROM audit_log "
+                      "WHERE object_type = 'order' AND object_id = ? ORDER BY created_at, id",
+                      DB_INT(r->id));
     if (rc)
         return rc;
-    enum { OWN_EVENTS = 3 };
-    out->events = arena_calloc(a, (size_t)count + OWN_EVENTS, sizeof *out->events);
-    add_event(out, r->created_at, "created");
-    if (r->paid_at)
-        add_event(out, r->paid_at, "paid");
-    int limit = out->event_count + (int)count;
-    struct db_rows *rows;
-    if ((rc = db_query(db, &rows,
-                       "SELECT created_at, action, username, details FROM audit_log "
-                       "WHERE object_type = 'order' AND object_id = ? ORDER BY created_at, id",
-                       DB_INT(r->id))))
-        return rc;
-    while (out->event_count < limit && (rc = db_next(rows)) > 0) {
-        struct order_event *e = &out->events[out->event_count++];
-        e->at = db_int(rows, 0);
-        e->what = db_text_dup(rows, 1, a);
+    while ((rc = db_next(rows)) > 0) {
+        struct order_event *e = add_event(out, a, &cap, db_int(rows, 0), db_text_dup(rows, 1, a));
         e->who = db_text_dup(rows, 2, a);
         e->details = db_text_dup(rows, 3, a);
     }
@@ -448,28 +541,53 @@ static int read_timeline(struct db *db, struct arena *a, struct order_detail *ou
         changed_later = out->events[i].at != r->updated_at;
     if (changed_later && r->status != ORDER_NEW && r->status != ORDER_AWAITING_PAYMENT &&
         r->status != ORDER_PAID)
-        add_event(out, r->updated_at, arena_sprintf(a, "status: %s", order_status_name(r->status)));
+        add_event(out, a, &cap, r->updated_at,
+                  arena_sprintf(a, "status: %s", order_status_name(r->status)));
     sort_events(out->events, out->event_count);
     return 0;
 }
 
+/* The order and its lines come in one query (a row per line, or one row without lines), so
+ * that the detail costs two round trips to the database with its timeline. */
 int order_query_detail(struct db *db, struct arena *a, int64_t order_id, struct order_detail *out)
 {
     *out = (struct order_detail){0};
     struct db_rows *rows;
     int rc = db_query(db, &rows,
-                      "SELECT " RECORD_COLUMNS
-                      " FROM orders o JOIN customer c ON c.id = o.customer_id WHERE o.id = ?",
+                      "SELECT " RECORD_COLUMNS ", COALESCE(i.id, 0), i.name, i.price, i.quantity, "
+                      "COALESCE(i.product_id, 0) FROM orders o "
+                      "JOIN customer c ON c.id = o.customer_id "
+                      "LEFT JOIN order_item i ON i.order_id = o.id WHERE o.id = ? ORDER BY i.id",
                       DB_INT(order_id));
     if (rc)
         return rc;
-    rc = db_next(rows);
-    if (rc > 0)
-        fill_record(&out->order, rows, a);
+    struct order_record *r = &out->order;
+    struct order_item *items = NULL;
+    int count = 0, cap = 0;
+    while ((rc = db_next(rows)) > 0) {
+        if (!r->id)
+            fill_record(r, rows, a);
+        if (!db_int(rows, RECORD_COLUMN_COUNT))
+            continue;
+        if (count == cap) {
+            cap = cap ? cap * 2 : 4;
+            struct order_item *grown = arena_calloc(a, (size_t)cap, sizeof *grown);
+            if (count)
+                memcpy(grown, items, (size_t)count * sizeof *items);
+            items = grown;
+        }
+        items[count++] = (struct order_item){.name = db_text_dup(rows, RECORD_COLUMN_COUNT + 1, a),
+                                             .price = db_int(rows, RECORD_COLUMN_COUNT + 2),
+                                             .quantity = db_int(rows, RECORD_COLUMN_COUNT + 3),
+                                             .product_id = db_int(rows, RECORD_COLUMN_COUNT + 4)};
+        r->units += items[count - 1].quantity;
+    }
     db_rows_free(rows);
-    if (rc <= 0)
-        return rc < 0 ? rc : ERR_NOTFOUND;
-    if ((rc = attach_items(db, a, &out->order, 1)))
+    if (rc < 0)
         return rc;
+    if (!r->id)
+        return ERR_NOTFOUND;
+    r->items = items;
+    r->item_count = count;
     return read_timeline(db, a, out);
 }

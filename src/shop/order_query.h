@@ -79,7 +79,9 @@ struct order_totals {
     int currencies;
 };
 
-/* How many orders match and the sum of their totals per currency. */
+/* How many orders match and the sum of their totals per currency. Without a search, the whole
+ * days of the range are read from the running totals per day (migration 0009), so the cost
+ * does not grow with the number of orders. */
 int order_query_totals(struct db *db, struct arena *a, const struct order_filter *f,
                        struct order_totals *out);
 

@@ -123,7 +123,7 @@ void web_render(struct web_page *p, const char *template_name, const char *title
     buf_reset(&p->res->body);
     p->res->content_type = "text/html; charset=utf-8";
     http_response_header(p->res, "Cache-Control", "no-store");
-    int rc = tpl_render(p->templates, template_name, p->data, &p->res->body);
+    int rc = tpl_render_with(p->templates, template_name, p->data, &p->prerendered, &p->res->body);
     if (rc) {
         log_error("admin: cannot render template %s: %s", template_name, err_str(rc));
         http_response_text(p->res, 500, "500 Internal Server Error\n");

@@ -13,6 +13,7 @@
 #define TGSHOP_WEB_PAGE_H
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -22,6 +23,7 @@
 #include "web/template.h"
 #include "web/throttle.h"
 
+struct catalog_cache;
 struct queue;
 struct web_options;
 struct web_queue;
@@ -35,16 +37,29 @@ struct web_page {
     const struct web_options *opt;
     const struct tpl_set *templates;
     struct throttle *throttle;
+    struct web_cache *cache;
     const struct web_route *route;
     struct web_session *session;   /* NULL when not signed in */
     const struct admin_user *user; /* &session->user, or NULL */
     const char *csrf;              /* the token forms of this page must carry */
     struct web_queue *queue;       /* the panel's job queue handle: web_queue_lock */
     bool queue_locked;
-    json_t *data; /* the template's values (owned; freed after the request) */
+    json_t *data;                       /* the template's values (owned; freed after the request) */
+    struct tpl_prerendered prerendered; /* a partial the page rendered ahead (web_render) */
 };
 
 typedef void web_page_fn(struct web_page *p);
+
+/* What the panel keeps between requests, shared by the request threads (web.c owns it). */
+struct web_cache {
+    struct catalog_cache *catalog; /* the category tree, search matches (shop/catalog.h) */
+    pthread_mutex_t lock;          /* for the members below */
+    char *options;                 /* the category_options partial with none
+                                      selected, rendered from the outline of
+                                      options_version; NULL: none yet */
+    size_t options_len;
+    int64_t options_version;
+};
 
 /* Renders template with p->data inside the layout (title, navigation, breadcrumbs, flash
  * message, the user's menu, the CSRF token as `csrf`). Status stays as set (200). */

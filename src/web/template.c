@@ -17,6 +17,8 @@ struct node {
     const char *text; /* N_TEXT: points into the embedded file */
     size_t len;
     char *name;
+    char *keys; /* the name's segments between the dots, each NUL-terminated */
+    int key_count;
     struct node *children;
     size_t child_count;
     size_t partial; /* N_PARTIAL: index in the set, resolved after parsing */
@@ -130,6 +132,13 @@ static int parse(struct parser *ps, struct node **nodes, size_t *count, const ch
                                              : N_VAR;
         struct node *n = push(nodes, count, kind);
         n->name = copy;
+        n->keys = xstrdup(copy);
+        n->key_count = 1;
+        for (char *c = n->keys; *c && strcmp(copy, "."); c++)
+            if (*c == '.') {
+                *c = '\0';
+                n->key_count++;
+            }
         if (kind == N_SECTION || kind == N_INVERTED) {
             struct node *children = NULL;
             size_t child_count = 0;
@@ -151,6 +160,7 @@ static void free_nodes(struct node *nodes, size_t count)
 {
     for (size_t i = 0; i < count; i++) {
         free(nodes[i].name);
+        free(nodes[i].keys);
         free_nodes(nodes[i].children, nodes[i].child_count);
     }
     free(nodes);
@@ -230,34 +240,24 @@ struct render {
     json_t *stack[MAX_DEPTH * 2];
     size_t depth;
     int partials;
+    const struct tpl_prerendered *pre;
     struct buf *out;
 };
 
-/* Looks name up: the first segment from the innermost context out, the rest inside it. */
-static json_t *lookup(const struct render *r, const char *name)
+/* Looks the node's name up: the first segment from the innermost context out, the rest
+ * inside it. */
+static json_t *lookup(const struct render *r, const struct node *n)
 {
-    if (!strcmp(name, "."))
+    if (n->name[0] == '.')
         return r->depth ? r->stack[r->depth - 1] : NULL;
-    size_t first = strcspn(name, ".");
+    const char *key = n->keys;
     json_t *v = NULL;
-    char key[128];
-    if (first >= sizeof key)
-        return NULL;
-    memcpy(key, name, first);
-    key[first] = '\0';
     for (size_t i = r->depth; i-- > 0 && !v;)
         if (json_is_object(r->stack[i]))
             v = json_object_get(r->stack[i], key);
-    const char *rest = name + first;
-    while (v && *rest == '.') {
-        rest++;
-        size_t seg = strcspn(rest, ".");
-        if (seg >= sizeof key)
-            return NULL;
-        memcpy(key, rest, seg);
-        key[seg] = '\0';
+    for (int k = 1; v && k < n->key_count; k++) {
+        key += strlen(key) + 1;
         v = json_object_get(v, key);
-        rest += seg;
     }
     return v;
 }
@@ -281,7 +281,7 @@ static void write_value(struct buf *out, const json_t *v)
     if (json_is_string(v)) {
         buf_add_html_escaped(out, json_string_value(v), json_string_length(v));
     } else if (json_is_integer(v)) {
-        buf_addf(out, "%lld", (long long)json_integer_value(v));
+        buf_add_int(out, json_integer_value(v));
     } else if (json_is_real(v)) {
         snprintf(num, sizeof num, "%.2f", json_real_value(v));
         buf_adds(out, num);
@@ -313,11 +313,11 @@ static int render_nodes(struct render *r, const struct node *nodes, size_t count
             buf_add(r->out, n->text, n->len);
             break;
         case N_VAR:
-            if ((v = lookup(r, n->name)))
+            if ((v = lookup(r, n)))
                 write_value(r->out, v);
             break;
         case N_SECTION:
-            v = lookup(r, n->name);
+            v = lookup(r, n);
             if (!truthy(v))
                 break;
             if (json_is_array(v)) {
@@ -333,10 +333,14 @@ static int render_nodes(struct render *r, const struct node *nodes, size_t count
             }
             break;
         case N_INVERTED:
-            if (!truthy(lookup(r, n->name)))
+            if (!truthy(lookup(r, n)))
                 rc = render_nodes(r, n->children, n->child_count);
             break;
         case N_PARTIAL:
+            if (r->pre && r->pre->partial && !strcmp(n->name, r->pre->partial)) {
+                buf_add(r->out, r->pre->html, r->pre->len);
+                break;
+            }
             if (++r->partials > MAX_DEPTH)
                 return ERR_TOOBIG;
             rc = render_nodes(r, r->set->tpls[n->partial].nodes, r->set->tpls[n->partial].count);
@@ -351,10 +355,16 @@ static int render_nodes(struct render *r, const struct node *nodes, size_t count
 
 int tpl_render(const struct tpl_set *set, const char *name, json_t *data, struct buf *out)
 {
+    return tpl_render_with(set, name, data, NULL, out);
+}
+
+int tpl_render_with(const struct tpl_set *set, const char *name, json_t *data,
+                    const struct tpl_prerendered *pre, struct buf *out)
+{
     int idx = find_tpl(set, name);
     if (idx < 0)
         return ERR_NOTFOUND;
-    struct render r = {.set = set, .out = out};
+    struct render r = {.set = set, .pre = pre, .out = out};
     r.stack[r.depth++] = data;
     const struct tpl *t = &set->tpls[idx];
     return render_nodes(&r, t->nodes, t->count);

@@ -37,4 +37,16 @@ int tpl_exists(const struct tpl_set *set, const char *name);
 /* Renders template name with data appended to out. ERR_NOTFOUND for an unknown name. */
 int tpl_render(const struct tpl_set *set, const char *name, json_t *data, struct buf *out);
 
+/* A partial rendered ahead of time by tpl_render (so its markup still comes from the template
+ * and its values are escaped), kept by a caller that renders it with the same values often. */
+struct tpl_prerendered {
+    const char *partial; /* its name; NULL: none */
+    const char *html;
+    size_t len;
+};
+/* tpl_render, writing every {{>partial}} of pre->partial as pre->html instead of rendering it
+ * (the caller knows that rendering it in this context gives that text). */
+int tpl_render_with(const struct tpl_set *set, const char *name, json_t *data,
+                    const struct tpl_prerendered *pre, struct buf *out);
+
 #endif

@@ -9,6 +9,7 @@
 #include "core/utf8.h"
 #include "core/xalloc.h"
 #include "jobs/queue.h"
+#include "shop/catalog.h"
 #include "shop/texts.h"
 #include "web/routes.h"
 #include "core/banned.h"
@@ -44,6 +45,7 @@ struct web {
     struct http_route *http_routes;
     struct tpl_set *templates;
     struct throttle *throttle;
+    struct web_cache cache;
     struct pool pool;
     struct web_queue queue;
 };
@@ -125,6 +127,7 @@ static struct web_page page_for(struct web *app, struct http_request *req,
         .opt = &app->opt,
         .templates = app->templates,
         .throttle = app->throttle,
+        .cache = &app->cache,
         .queue = &app->queue,
         .data = json_object(),
     };
@@ -264,6 +267,8 @@ int web_start(struct web **out, const struct web_options *opt, struct buf *err)
     app->queue.cfg =
         opt->queue ? *opt->queue : (struct queue_config){.database_url = opt->database_url};
     app->throttle = throttle_new(&opt->throttle);
+    app->cache.catalog = catalog_cache_new();
+    pthread_mutex_init(&app->cache.lock, NULL);
     pthread_mutex_init(&app->pool.lock, NULL);
     pthread_cond_init(&app->pool.returned, NULL);
     app->pool.size = opt->db_connections > 0 ? (size_t)opt->db_connections : 8;
@@ -304,6 +309,9 @@ void web_stop(struct web *w)
     queue_close(w->queue.q);
     pthread_mutex_destroy(&w->queue.lock);
     throttle_free(w->throttle);
+    catalog_cache_free(w->cache.catalog);
+    free(w->cache.options);
+    pthread_mutex_destroy(&w->cache.lock);
     tpl_set_free(w->templates);
     free(w->http_routes);
     free(w);

@@ -162,6 +162,149 @@ static void totals_follow_the_filter(void **state)
     assert_int_equal(t.currencies, 0);
 }
 
+/* The totals as the plain query over the orders gives them: "RUB 3 166000, XTR 2 451". */
+static const char *plain_totals(struct fixture *f, const struct order_filter *flt)
+{
+    const char *status = flt->has_status ? order_status_name(flt->status) : "";
+    struct db_rows *rows;
+    if (db_query(f->db, &rows,
+                 "SELECT currency, count(*), sum(total) FROM orders WHERE (? = '' OR status = ?) "
+                 "AND (? = 0 OR created_at >= ?) AND (? = 0 OR created_at <= ?) "
+                 "GROUP BY currency ORDER BY currency",
+                 DB_TEXT(status), DB_TEXT(status), DB_INT(flt->created_from),
+                 DB_INT(flt->created_from), DB_INT(flt->created_to), DB_INT(flt->created_to)))
+        fail_msg("plain totals: %s", db_errmsg(f->db));
+    struct buf out = BUF_INIT;
+    int rc;
+    while ((rc = db_next(rows)) > 0)
+        buf_addf(&out, "%s%s %lld %lld", out.len ? ", " : "", db_text(rows, 0),
+                 (long long)db_int(rows, 1), (long long)db_int(rows, 2));
+    db_rows_free(rows);
+    assert_true(rc == 0);
+    char *text = arena_strdup(&f->a, out.data);
+    buf_release(&out);
+    return text;
+}
+
+static const char *query_totals(struct fixture *f, const struct order_filter *flt)
+{
+    struct order_totals t;
+    assert_int_equal(order_query_totals(f->db, &f->a, flt, &t), 0);
+    struct buf out = BUF_INIT;
+    int64_t count = 0;
+    for (int i = 0; i < t.currencies; i++) {
+        buf_addf(&out, "%s%s %lld %lld", i ? ", " : "", t.sums[i].currency,
+                 (long long)t.sums[i].count, (long long)t.sums[i].sum);
+        count += t.sums[i].count;
+    }
+    assert_int_equal(count, t.count);
+    char *text = arena_strdup(&f->a, out.data);
+    buf_release(&out);
+    return text;
+}
+
+static int64_t pick(int64_t lo, int64_t hi)
+{
+    return lo + (int64_t)((uint64_t)rand() % (uint64_t)(hi - lo + 1));
+}
+
+static const char *const statuses[] = {"new",       "awaiting_payment", "paid",    "shipped",
+                                       "delivered", "cancelled",        "refunded"};
+static const char *const currencies[] = {"RUB", "XTR", "USD"};
+
+/* A time within a few days of 2025-12-01, or near 1970-01-01 (on both sides), often on the
+ * edge of a day. */
+static int64_t some_time(void)
+{
+    int64_t base = rand() % 8 ? DEC1 : 0;
+    int64_t t = base + pick(-4, 4) * DAY;
+    switch (rand() % 4) {
+    case 0:
+        return t;
+    case 1:
+        return t - 1;
+    default:
+        return t + pick(0, DAY - 1);
+    }
+}
+
+static int fail_after_update(struct db *db, void *ctx)
+{
+    int64_t *id = ctx;
+    int rc = db_exec(db, "UPDATE orders SET total = total + 7, status = 'cancelled' WHERE id = ?",
+                     DB_INT(*id));
+    return rc ? rc : ERR_CONFLICT;
+}
+
+/* The running totals per day (migration 0009) give what counting the orders gives, for random
+ * orders changed at random (status, total, currency, creation time, deleted, a change rolled
+ * back) and random filters: whole days, part days, open ends, with and without a status. */
+static void running_totals_match_the_orders(void **state)
+{
+    struct fixture *f = *state;
+    for (unsigned seed = 1; seed <= 3; seed++) {
+        srand(seed);
+        assert_int_equal(db_exec(f->db, "DELETE FROM orders"), 0);
+        enum { ORDERS = 150, CHANGES = 200, FILTERS = 150 };
+        int64_t ids[ORDERS];
+        for (int i = 0; i < ORDERS; i++)
+            if (db_query_int(f->db, &ids[i],
+                             "INSERT INTO orders (customer_id, status, total, currency, "
+                             "telegram_payment_charge_id, created_at) VALUES (?, ?, ?, ?, ?, ?) "
+                             "RETURNING id",
+                             DB_INT(i % 2 ? f->ann : f->bob), DB_TEXT(statuses[rand() % 7]),
+                             DB_INT(pick(0, 100000)), DB_TEXT(currencies[rand() % 3]),
+                             DB_TEXT(arena_sprintf(&f->a, "s%u-%d", seed, i)), DB_INT(some_time())))
+                fail_msg("order: %s", db_errmsg(f->db));
+        for (int i = 0; i < CHANGES; i++) {
+            int64_t id = ids[rand() % ORDERS];
+            int rc;
+            switch (rand() % 6) {
+            case 0:
+                rc = db_exec(f->db, "UPDATE orders SET status = ? WHERE id = ?",
+                             DB_TEXT(statuses[rand() % 7]), DB_INT(id));
+                break;
+            case 1:
+                rc = db_exec(f->db, "UPDATE orders SET total = ? WHERE id = ?",
+                             DB_INT(pick(0, 100000)), DB_INT(id));
+                break;
+            case 2:
+                rc = db_exec(f->db, "UPDATE orders SET currency = ? WHERE id = ?",
+                             DB_TEXT(currencies[rand() % 3]), DB_INT(id));
+                break;
+            case 3:
+                rc = db_exec(f->db, "UPDATE orders SET created_at = ?, status = ? WHERE id = ?",
+                             DB_INT(some_time()), DB_TEXT(statuses[rand() % 7]), DB_INT(id));
+                break;
+            case 4:
+                rc = db_exec(f->db, "DELETE FROM orders WHERE id = ?", DB_INT(id));
+                break;
+            default:
+                rc = db_transaction(f->db, fail_after_update, &id) == ERR_CONFLICT ? 0 : -1;
+            }
+            if (rc)
+                fail_msg("change %d: %s", i, db_errmsg(f->db));
+        }
+        for (int i = 0; i < FILTERS; i++) {
+            struct order_filter flt = {0};
+            if (rand() % 3) {
+                flt.has_status = true;
+                assert_int_equal(order_status_parse(statuses[rand() % 7], &flt.status), 0);
+            }
+            if (rand() % 4)
+                flt.created_from = some_time();
+            if (rand() % 4)
+                flt.created_to = some_time() + (rand() % 2 ? DAY - 1 : 0);
+            const char *want = plain_totals(f, &flt), *got = query_totals(f, &flt);
+            if (strcmp(want, got))
+                fail_msg("seed %u, status %s, from %lld, to %lld: the orders give \"%s\", the "
+                         "totals \"%s\"",
+                         seed, flt.has_status ? order_status_name(flt.status) : "any",
+                         (long long)flt.created_from, (long long)flt.created_to, want, got);
+        }
+    }
+}
+
 static int64_t count_matching(struct fixture *f, const char *search)
 {
     struct order_totals t;
@@ -377,6 +520,24 @@ static void detail_shows_items_customer_payment_and_timeline(void **state)
     assert_int_equal(d.events[2].at, DEC1 + 3600);
     assert_null(d.events[2].who);
     assert_int_equal(order_query_detail(f->db, &f->a, id + 1000, &d), ERR_NOTFOUND);
+    /* an order without lines, with a long history */
+    int64_t bare = add_order(f, (struct new_order){f->bob, "new", DEC1, "XTR", "Bob", "+1", 0});
+    for (int i = 0; i < 20; i++)
+        assert_int_equal(db_exec(f->db,
+                                 "INSERT INTO audit_log (username, action, object_type, "
+                                 "object_id, details, created_at) VALUES ('boss', 'note', "
+                                 "'order', ?, ?, ?)",
+                                 DB_INT(bare), DB_TEXT(i % 2 ? "odd" : "even"), DB_INT(DEC1 + i)),
+                         0);
+    assert_int_equal(order_query_detail(f->db, &f->a, bare, &d), 0);
+    assert_int_equal(d.order.id, bare);
+    assert_int_equal(d.order.item_count, 0);
+    assert_int_equal(d.order.units, 0);
+    assert_string_equal(d.order.contact_name, "Bob");
+    assert_int_equal(d.event_count, 21);
+    assert_string_equal(d.events[0].what, "created");
+    assert_string_equal(d.events[20].details, "odd");
+    assert_int_equal(d.events[20].at, DEC1 + 19);
 }
 
 int main(int argc, char **argv)
@@ -385,6 +546,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(filter_dates_are_utc_days),
         cmocka_unit_test_setup_teardown(totals_follow_the_filter, setup, teardown),
+        cmocka_unit_test_setup_teardown(running_totals_match_the_orders, setup, teardown),
         cmocka_unit_test_setup_teardown(search_finds_ids_names_phones_and_usernames, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(pages_are_stable_keyset_pages, setup, teardown),

@@ -120,7 +120,9 @@ static void tree_in_display_order_with_counts(void **state)
     /* the outline: the same categories, order and depths, without counting products */
     struct category_node *outline;
     int outline_n;
-    assert_int_equal(catalog_category_outline(f->db, &f->a, &outline, &outline_n), 0);
+    struct catalog_cache *cache = catalog_cache_new();
+    assert_int_equal(catalog_category_outline(cache, f->db, &f->a, &outline, &outline_n, NULL), 0);
+    catalog_cache_free(cache);
     assert_int_equal(outline_n, n);
     for (int i = 0; i < n; i++) {
         assert_int_equal(outline[i].id, nodes[i].id);
@@ -145,6 +147,90 @@ static void tree_in_display_order_with_counts(void **state)
     struct category cc;
     assert_int_equal(catalog_category(f->db, &f->a, f->green, &cc), ERR_NOTFOUND);
     assert_int_equal(catalog_category_set_active(f->db, 999999, true), ERR_NOTFOUND);
+}
+
+/* The outline from the cache as "depth:name" (and "-" before an inactive one). */
+static const char *outline_text(struct catalog_cache *cache, struct db *db, struct arena *a)
+{
+    struct category_node *nodes;
+    int n;
+    if (catalog_category_outline(cache, db, a, &nodes, &n, NULL))
+        fail_msg("outline: %s", db_errmsg(db));
+    struct buf out = BUF_INIT;
+    for (int i = 0; i < n; i++)
+        buf_addf(&out, "%s%s%d:%s", i ? " " : "", nodes[i].is_active ? "" : "-", nodes[i].depth,
+                 nodes[i].name);
+    char *s = arena_strdup(a, out.data);
+    buf_release(&out);
+    return s;
+}
+
+/* Two connections to one new database: this process's and, say, another process's. */
+static void open_two(struct db **here, struct db **there)
+{
+    const char *url = testdb_new_migrated_url(backend);
+    struct buf err = BUF_INIT;
+    if (db_open(here, url, &err) || db_open(there, url, &err))
+        fail_msg("db_open: %s", err.data);
+    buf_release(&err);
+}
+
+static void exec_sql(struct db *db, const char *sql, int64_t id)
+{
+    if (db_exec(db, sql, DB_INT(id)))
+        fail_msg("%s: %s", sql, db_errmsg(db));
+}
+
+/* The cached outline is the tree after every change, by the domain functions or by plain SQL,
+ * on this connection or another (another process); unchanged, it is the copy. */
+static void outline_cache_follows_every_change(void **state)
+{
+    (void)state;
+    struct db *here, *there;
+    open_two(&here, &there);
+    struct arena a;
+    arena_init(&a, 0);
+    struct catalog_cache *cache = catalog_cache_new();
+    assert_string_equal(outline_text(cache, here, &a), "");
+    int64_t tea = category(here, 0, "Tea");
+    assert_string_equal(outline_text(cache, here, &a), "0:Tea");
+    int64_t green = category(there, tea, "Green");
+    int64_t coffee = category(there, 0, "Coffee");
+    assert_string_equal(outline_text(cache, here, &a), "0:Tea 1:Green 0:Coffee");
+    exec_sql(there, "UPDATE category SET name = 'Black' WHERE id = ?", green);
+    assert_string_equal(outline_text(cache, here, &a), "0:Tea 1:Black 0:Coffee");
+    assert_int_equal(catalog_category_set_active(there, green, false), 0);
+    assert_string_equal(outline_text(cache, here, &a), "0:Tea -1:Black 0:Coffee");
+    assert_int_equal(catalog_category_shift(there, coffee, -1), 0);
+    assert_string_equal(outline_text(cache, here, &a), "0:Coffee 0:Tea -1:Black");
+    struct category_input move = {.id = green, .parent_id = coffee, .name = "Black"};
+    struct listing_problem why;
+    assert_int_equal(catalog_category_save(there, &move, NULL, &why), 0);
+    assert_string_equal(outline_text(cache, here, &a), "0:Coffee -1:Black 0:Tea");
+    exec_sql(there, "DELETE FROM category WHERE id = ?", green);
+    assert_string_equal(outline_text(cache, here, &a), "0:Coffee 0:Tea");
+    exec_sql(there, "INSERT INTO category (parent_id, name) VALUES (?, 'Oolong')", tea);
+    assert_string_equal(outline_text(cache, here, &a), "0:Coffee 0:Tea 1:Oolong");
+
+    /* unchanged, the copy is served: a rename hidden from the counter does not show */
+    int64_t version = 0, later = 0;
+    assert_int_equal(catalog_category_version(there, &version), 0);
+    exec_sql(there, "UPDATE category SET name = 'Hidden' WHERE id = ?", tea);
+    exec_sql(there, "UPDATE table_counter SET value = ? WHERE name = 'category_version'", version);
+    assert_string_equal(outline_text(cache, here, &a), "0:Coffee 0:Tea 1:Oolong");
+    struct category_node *nodes;
+    int n;
+    assert_int_equal(catalog_category_outline(cache, here, &a, &nodes, &n, &later), 0);
+    assert_int_equal(later, version);
+    exec_sql(there, "UPDATE category SET is_active = 1 WHERE id = ?", tea);
+    assert_string_equal(outline_text(cache, here, &a), "0:Coffee 0:Hidden 1:Oolong");
+    assert_int_equal(catalog_category_version(there, &later), 0);
+    assert_true(later > version);
+
+    catalog_cache_free(cache);
+    arena_release(&a);
+    db_close(here);
+    db_close(there);
 }
 
 static void category_validation_errors(void **state)
@@ -555,11 +641,12 @@ static void bulk_delete_keeps_order_history(void **state)
     assert_int_equal(total, 2);
 }
 
-static void search_uses_the_index_and_keeps_in_step(void **state)
+/* The searches and how they follow changes; with a cache, a list of the same words as the one
+ * before (and nothing changed) is served from it. */
+static void check_search(struct fixture *f, struct catalog_cache *cache)
 {
-    struct fixture *f = *state;
     int64_t total;
-    struct product_filter s = {.query = "СЕНЧА", .sort = PRODUCT_SORT_NAME};
+    struct product_filter s = {.query = "СЕНЧА", .sort = PRODUCT_SORT_NAME, .cache = cache};
     assert_string_equal(names(f, &s, 0, 100, &total), "Зелёный чай Сенча");
     s.query = "зеленыи"; /* no such word */
     assert_string_equal(names(f, &s, 0, 100, &total), "");
@@ -593,10 +680,72 @@ static void search_uses_the_index_and_keeps_in_step(void **state)
     assert_int_equal(catalog_products_delete(f->db, &f->a, ids, 1, NULL, NULL, NULL), 0);
     assert_string_equal(names(f, &s, 0, 100, &total), "");
     /* search combines with filters */
-    s = (struct product_filter){.query = "beans", .category_id = f->teas};
+    s = (struct product_filter){.query = "beans", .category_id = f->teas, .cache = cache};
     assert_string_equal(names(f, &s, 0, 100, &total), "");
     s.category_id = f->drinks;
     assert_string_equal(names(f, &s, 0, 100, &total), "Espresso beans");
+    s.category_id = 0;
+    s.in_stock = LISTING_NO;
+    assert_string_equal(names(f, &s, 0, 100, &total), "");
+    assert_int_equal(total, 0);
+}
+
+static void search_uses_the_index_and_keeps_in_step(void **state)
+{
+    check_search(*state, NULL);
+}
+
+/* With the matches kept between lists (SQLite), every change of the products shows at once,
+ * made here or on another connection (another process); unchanged, the kept copy serves. */
+static void search_cache_follows_every_change(void **state)
+{
+    struct fixture *f = *state;
+    struct catalog_cache *cache = catalog_cache_new();
+    check_search(f, cache);
+    struct db *here, *there;
+    open_two(&here, &there);
+    struct fixture g = {.db = here, .a = f->a};
+    int64_t tea = category(here, 0, "Tea");
+    struct product_filter s = {.query = "oolong", .sort = PRODUCT_SORT_NAME, .cache = cache};
+    int64_t total;
+    assert_string_equal(names(&g, &s, 0, 100, &total), "");
+    int64_t milk = product(there, tea, "Milk oolong", 100, 1);
+    assert_string_equal(names(&g, &s, 0, 100, &total), "Milk oolong");
+    exec_sql(there,
+             "INSERT INTO product (category_id, name, search_text, price, stock) "
+             "VALUES (?, 'Dark Oolong', 'dark oolong', 1, 1)",
+             tea);
+    assert_string_equal(names(&g, &s, 0, 100, &total), "Dark Oolong|Milk oolong");
+    exec_sql(there, "UPDATE product SET name = 'Milk tea', search_text = 'milk tea' WHERE id = ?",
+             milk);
+    assert_string_equal(names(&g, &s, 0, 100, &total), "Dark Oolong");
+    exec_sql(there, "UPDATE product SET stock = 0, price = 5 WHERE id = ?", milk);
+    s.query = "milk";
+    assert_string_equal(names(&g, &s, 0, 100, &total), "Milk tea");
+    exec_sql(there, "DELETE FROM product WHERE id = ?", milk);
+    assert_string_equal(names(&g, &s, 0, 100, &total), "");
+    if (!strcmp(backend, "sqlite")) {
+        /* unchanged, the kept matches serve: a rename hidden from the counter does not show */
+        s.query = "dark";
+        assert_string_equal(names(&g, &s, 0, 100, &total), "Dark Oolong");
+        int64_t version = 0;
+        assert_int_equal(db_query_int(there, &version,
+                                      "SELECT value FROM table_counter WHERE name = "
+                                      "'product_search_version'"),
+                         0);
+        exec_sql(there, "UPDATE product SET search_text = 'light oolong' WHERE category_id = ?",
+                 tea);
+        exec_sql(there, "UPDATE table_counter SET value = ? WHERE name = 'product_search_version'",
+                 version);
+        assert_string_equal(names(&g, &s, 0, 100, &total), "Dark Oolong");
+        exec_sql(there, "UPDATE product SET search_text = 'light  oolong' WHERE category_id = ?",
+                 tea);
+        assert_string_equal(names(&g, &s, 0, 100, &total), "");
+    }
+    f->a = g.a;
+    catalog_cache_free(cache);
+    db_close(here);
+    db_close(there);
 }
 
 static void customers_list_search_and_ban(void **state)
@@ -684,6 +833,7 @@ int main(int argc, char **argv)
     backend = testdb_backend(argc, argv);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(tree_in_display_order_with_counts, setup, teardown),
+        cmocka_unit_test(outline_cache_follows_every_change),
         cmocka_unit_test_setup_teardown(category_validation_errors, setup, teardown),
         cmocka_unit_test(concurrent_moves_never_make_a_cycle),
         cmocka_unit_test_setup_teardown(deleting_a_category_asks_what_happens, setup, teardown),
@@ -693,6 +843,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(product_list_filters_sorts_and_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(bulk_delete_keeps_order_history, setup, teardown),
         cmocka_unit_test_setup_teardown(search_uses_the_index_and_keeps_in_step, setup, teardown),
+        cmocka_unit_test_setup_teardown(search_cache_follows_every_change, setup, teardown),
         cmocka_unit_test_setup_teardown(customers_list_search_and_ban, setup, teardown),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);

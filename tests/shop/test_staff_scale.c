@@ -84,6 +84,82 @@ static void fill_catalogue(struct db *db, int64_t *out_root)
         assert_int_equal(db_exec_script(db, "PRAGMA wal_checkpoint(TRUNCATE)"), 0);
 }
 
+/* The page and count a search should give, from a plain LIKE over the search keys (the names
+ * here are ASCII, so LIKE and the trigram index agree): "count: id id id ...". */
+static const char *searched(struct db *db, struct arena *a, const struct product_filter *f,
+                            const char *order, int64_t offset)
+{
+    const char *words[2] = {0};
+    char *copy = arena_strdup(a, f->query);
+    words[0] = strtok(copy, " ");
+    words[1] = strtok(NULL, " ");
+    char *pattern[2];
+    for (int i = 0; i < 2; i++)
+        pattern[i] = arena_sprintf(a, "%%%s%%", words[i] ? words[i] : "");
+    const char *flags = f->in_stock == LISTING_YES ? " AND stock > 0"
+                        : f->active == LISTING_NO  ? " AND is_active = 0"
+                                                   : "";
+    const char *where =
+        arena_sprintf(a, " FROM product WHERE search_text LIKE ? AND search_text LIKE ?%s", flags);
+    int64_t count = 0;
+    if (db_query_int(db, &count,
+                     arena_sprintf(a, "SELECT count(*) FROM (SELECT 1%s LIMIT %d) AS c", where,
+                                   LISTING_COUNT_MAX + 1),
+                     DB_TEXT(pattern[0]), DB_TEXT(pattern[1])))
+        fail_msg("reference count: %s", db_errmsg(db));
+    struct db_rows *rows;
+    if (db_query(db, &rows, arena_sprintf(a, "SELECT id%s%s LIMIT 100 OFFSET ?", where, order),
+                 DB_TEXT(pattern[0]), DB_TEXT(pattern[1]), DB_INT(offset)))
+        fail_msg("reference page: %s", db_errmsg(db));
+    struct buf out = BUF_INIT;
+    buf_addf(&out, "%lld:", (long long)count);
+    while (db_next(rows) > 0)
+        buf_addf(&out, " %lld", (long long)db_int(rows, 0));
+    db_rows_free(rows);
+    char *text = arena_strdup(a, out.data);
+    buf_release(&out);
+    return text;
+}
+
+/* Searches give the rows and counts of a plain scan: wide ones (picked from the sort order's
+ * index) and narrow ones, deep pages, with flag filters. */
+static void searches_agree_with_a_plain_scan(struct db *db, struct arena *a)
+{
+    struct {
+        struct product_filter f;
+        const char *order;
+        int64_t offset;
+    } cases[] = {
+        {{.query = "green tea", .descending = true}, " ORDER BY created_at DESC, id DESC", 0},
+        {{.query = "green tea", .descending = true}, " ORDER BY created_at DESC, id DESC", 4950},
+        {{.query = "oolong pot", .sort = PRODUCT_SORT_PRICE}, " ORDER BY price, id", 300},
+        {{.query = "green tea", .in_stock = LISTING_YES, .sort = PRODUCT_SORT_NAME},
+         " ORDER BY name, id",
+         100},
+        {{.query = "white", .active = LISTING_NO, .sort = PRODUCT_SORT_STOCK, .descending = true},
+         " ORDER BY stock DESC, id DESC",
+         0},
+        {{.query = "item 4242"}, " ORDER BY created_at, id", 0},
+        {{.query = "unicorn cup"}, " ORDER BY created_at, id", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        struct product *list;
+        int n;
+        int64_t total;
+        if (catalog_product_list(db, a, &cases[i].f, cases[i].offset, 100, &list, &n, &total))
+            fail_msg("search %s: %s", cases[i].f.query, db_errmsg(db));
+        struct buf got = BUF_INIT;
+        buf_addf(&got, "%lld:", (long long)total);
+        for (int k = 0; k < n; k++)
+            buf_addf(&got, " %lld", (long long)list[k].id);
+        const char *want = searched(db, a, &cases[i].f, cases[i].order, cases[i].offset);
+        if (strcmp(got.data, want))
+            fail_msg("search %zu \"%s\" at %lld:\n got  %.200s\n want %.200s", i, cases[i].f.query,
+                     (long long)cases[i].offset, got.data, want);
+        buf_release(&got);
+    }
+}
+
 static void product_pages_are_fast(void **state)
 {
     (void)state;
@@ -143,6 +219,7 @@ static void product_pages_are_fast(void **state)
         if (!strcmp(backend, "sqlite") && cpu[ROUNDS / 2] > CPU_LIMIT_US)
             fail_msg("%s takes %lld us of CPU", pages[p].what, (long long)cpu[ROUNDS / 2]);
     }
+    searches_agree_with_a_plain_scan(db, &a);
     arena_release(&a);
     db_close(db);
 }

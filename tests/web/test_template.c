@@ -75,6 +75,36 @@ static void partials(void **state)
     free(got);
 }
 
+/* A partial rendered ahead is written as it was rendered; other partials render as usual. */
+static void prerendered_partials(void **state)
+{
+    (void)state;
+    const char *text = "<{{>p}}|{{>q}}>";
+    struct embedded_file files[] = {{"t.html", text, strlen(text)},
+                                    {"p.html", "{{#xs}}[{{.}}]{{/xs}}", 20},
+                                    {"q.html", "{{n}}", 5},
+                                    {NULL, NULL, 0}};
+    struct tpl_set *set;
+    struct buf err = BUF_INIT, ahead = BUF_INIT, out = BUF_INIT;
+    if (tpl_set_compile(&set, files, &err))
+        fail_msg("compile: %s", err.data);
+    json_t *data = json_loads("{\"xs\":[\"<a>\",\"b\"],\"n\":7}", 0, NULL);
+    assert_int_equal(tpl_render(set, "p", data, &ahead), 0);
+    assert_string_equal(ahead.data, "[&lt;a&gt;][b]");
+    json_object_set_new(data, "xs", json_array()); /* what the page renders now differs */
+    struct tpl_prerendered pre = {"p", ahead.data, ahead.len};
+    assert_int_equal(tpl_render_with(set, "t", data, &pre, &out), 0);
+    assert_string_equal(out.data, "<[&lt;a&gt;][b]|7>");
+    buf_reset(&out);
+    assert_int_equal(tpl_render_with(set, "t", data, &(struct tpl_prerendered){0}, &out), 0);
+    assert_string_equal(out.data, "<|7>");
+    json_decref(data);
+    tpl_set_free(set);
+    buf_release(&err);
+    buf_release(&ahead);
+    buf_release(&out);
+}
+
 static void bad_templates_fail_at_compile(void **state)
 {
     (void)state;
@@ -205,6 +235,7 @@ int main(void)
         cmocka_unit_test(variables_are_escaped),
         cmocka_unit_test(sections),
         cmocka_unit_test(partials),
+        cmocka_unit_test(prerendered_partials),
         cmocka_unit_test(bad_templates_fail_at_compile),
         cmocka_unit_test(every_admin_template_escapes_every_variable),
     };

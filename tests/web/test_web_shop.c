@@ -446,6 +446,52 @@ static int64_t id_of(const char *sql)
     return id;
 }
 
+static void exec_sql(const char *sql, int64_t id)
+{
+    if (db_exec(db, sql, DB_INT(id)))
+        fail_msg("%s: %s", sql, db_errmsg(db));
+}
+
+/* The product list keeps the category options and counts products between requests; a change
+ * made elsewhere (here: plain SQL on the test's own connection, as another process would)
+ * shows on the next page. */
+static void product_list_follows_changes_made_elsewhere(void **state)
+{
+    (void)state;
+    int64_t tea = 0, green = 0;
+    assert_int_equal(catalog_create_category(db, 0, "Tea", "", 1, &tea), 0);
+    assert_int_equal(catalog_create_category(db, tea, "Green", "", 1, &green), 0);
+    exec_sql("INSERT INTO product (category_id, name, price, stock) VALUES (?, 'Sencha', 1, 1)",
+             green);
+    sign_in();
+    assert_int_equal(test_get(&browser, &resp, "/products"), 200);
+    contains(">Tea</option>");
+    contains(">— Green</option>");
+    contains("1–1 of 1");
+    exec_sql("UPDATE category SET name = 'Black' WHERE id = ?", tea);
+    exec_sql("INSERT INTO product (category_id, name, price, stock) VALUES (?, 'Gyokuro', 1, 1)",
+             green);
+    assert_int_equal(test_get(&browser, &resp, "/products"), 200);
+    contains(">Black</option>");
+    lacks(">Tea</option>");
+    contains("1–2 of 2");
+    /* a selected category is marked on its own page only */
+    char path[64], option[64];
+    snprintf(path, sizeof path, "/products?category=%lld", (long long)green);
+    snprintf(option, sizeof option, "<option value=\"%lld\" selected>", (long long)green);
+    assert_int_equal(test_get(&browser, &resp, path), 200);
+    contains(option);
+    assert_int_equal(test_get(&browser, &resp, "/products"), 200);
+    lacks(option);
+    exec_sql("DELETE FROM product WHERE category_id = ?", green);
+    exec_sql("DELETE FROM category WHERE id = ?", green);
+    exec_sql("INSERT INTO category (parent_id, name) VALUES (?, 'Oolong')", tea);
+    assert_int_equal(test_get(&browser, &resp, "/products"), 200);
+    lacks("Green</option>");
+    contains(">— Oolong</option>");
+    contains("Nothing to show");
+}
+
 static void faq_pages(void **state)
 {
     (void)state;
@@ -678,6 +724,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(customers_list_filter_and_ban, setup, teardown),
         cmocka_unit_test_setup_teardown(categories_tree_forms_and_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(products_list_form_and_bulk, setup, teardown),
+        cmocka_unit_test_setup_teardown(product_list_follows_changes_made_elsewhere, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(faq_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(channel_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(mailing_pages, setup, teardown),

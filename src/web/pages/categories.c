@@ -26,7 +26,7 @@ static int tree_options(struct web_page *p, const char *key, int64_t selected, i
 {
     struct category_node *nodes;
     int n;
-    int rc = catalog_category_outline(p->db, p->arena, &nodes, &n);
+    int rc = catalog_category_outline(p->cache->catalog, p->db, p->arena, &nodes, &n, NULL);
     if (rc)
         return rc;
     json_t *out = json_array();

@@ -2,6 +2,8 @@
  * active, in stock), sortable columns and bulk actions; the create/edit form. Validation is
  * the domain's (catalog_product_save). */
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/err.h"
@@ -68,25 +70,81 @@ static const char *price_text(struct web_page *p, int64_t amount)
     return arena_sprintf(p->arena, "%" PRId64 ".%02" PRId64, amount / 100, amount % 100);
 }
 
+/* Every category as an <option>, indented; the one of id `selected` marked. */
+static json_t *category_options(const struct category_node *nodes, int count, int64_t selected)
+{
+    json_t *options = json_array();
+    struct buf label = BUF_INIT;
+    for (int i = 0; i < count; i++) {
+        buf_reset(&label);
+        for (int d = 0; d < nodes[i].depth; d++)
+            buf_adds(&label, "— ");
+        buf_adds(&label, nodes[i].name);
+        json_t *o = json_object();
+        json_object_set_new(o, "id", json_integer(nodes[i].id));
+        json_object_set_new(o, "label", web_json_str(label.data));
+        json_object_set_new(o, "selected", json_boolean(nodes[i].id == selected));
+        json_array_append_new(options, o);
+    }
+    buf_release(&label);
+    return options;
+}
+
+/* The category <option>s (the category_options partial), with the one of id `selected`
+ * marked: data.categories. Without a selection the partial is rendered once per version of
+ * the tree, kept for every request, and written out as it is (p->prerendered). */
 static int category_names(struct web_page *p, struct category_node **out, int *out_count,
                           int64_t selected)
 {
-    int rc = catalog_category_outline(p->db, p->arena, out, out_count);
+    struct web_cache *c = p->cache;
+    int64_t version;
+    int rc = catalog_category_outline(c->catalog, p->db, p->arena, out, out_count, &version);
     if (rc)
         return rc;
-    json_t *options = json_array();
-    for (int i = 0; i < *out_count; i++) {
-        struct buf label = BUF_INIT;
-        for (int d = 0; d < (*out)[i].depth; d++)
-            buf_adds(&label, "— ");
-        buf_adds(&label, (*out)[i].name);
-        json_array_append_new(options, json_pack("{s:I, s:o, s:b}", "id", (json_int_t)(*out)[i].id,
-                                                 "label", web_json_str(label.data), "selected",
-                                                 (*out)[i].id == selected));
-        buf_release(&label);
+    if (selected) {
+        json_object_set_new(p->data, "categories", category_options(*out, *out_count, selected));
+        return 0;
     }
-    json_object_set_new(p->data, "categories", options);
+    const char *html = NULL;
+    size_t len = 0;
+    pthread_mutex_lock(&c->lock);
+    if (c->options && c->options_version == version) {
+        len = c->options_len;
+        html = arena_memdup(p->arena, c->options, len);
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (!html) {
+        json_t *data = json_object();
+        json_object_set_new(data, "categories", category_options(*out, *out_count, 0));
+        struct buf b = BUF_INIT;
+        rc = tpl_render(p->templates, "category_options", data, &b);
+        json_decref(data);
+        if (rc) {
+            buf_release(&b);
+            return rc;
+        }
+        char *rendered = buf_detach(&b, &len);
+        html = arena_memdup(p->arena, rendered, len);
+        pthread_mutex_lock(&c->lock);
+        if (version > c->options_version) {
+            free(c->options);
+            c->options = rendered;
+            c->options_len = len;
+            c->options_version = version;
+            rendered = NULL;
+        }
+        pthread_mutex_unlock(&c->lock);
+        free(rendered);
+    }
+    p->prerendered = (struct tpl_prerendered){"category_options", html, len};
     return 0;
+}
+
+static int compare_node_ids(const void *x, const void *y)
+{
+    const struct category_node *a = *(const struct category_node *const *)x,
+                               *b = *(const struct category_node *const *)y;
+    return a->id < b->id ? -1 : a->id > b->id;
 }
 
 void page_products(struct web_page *p)
@@ -104,6 +162,7 @@ void page_products(struct web_page *p)
         .in_stock = shop_page_flag(p, "in_stock"),
         .sort = sort_of(list.sort),
         .descending = list.desc,
+        .cache = p->cache->catalog,
     };
     struct category_node *nodes;
     int node_count;
@@ -116,12 +175,18 @@ void page_products(struct web_page *p)
         web_db_error(p, "listing products");
         return;
     }
+    /* the categories by id, to name each row's */
+    const struct category_node **by_id =
+        arena_calloc(p->arena, (size_t)node_count + 1, sizeof *by_id);
+    for (int k = 0; k < node_count; k++)
+        by_id[k] = &nodes[k];
+    qsort(by_id, (size_t)node_count, sizeof *by_id, compare_node_ids);
     json_t *out = json_array();
     for (int i = 0; i < n; i++) {
-        const char *category_name = "";
-        for (int k = 0; k < node_count; k++)
-            if (nodes[k].id == rows[i].category_id)
-                category_name = nodes[k].name;
+        struct category_node key = {.id = rows[i].category_id};
+        const struct category_node *want = &key, **hit = bsearch(&want, by_id, (size_t)node_count,
+                                                                 sizeof *by_id, compare_node_ids);
+        const char *category_name = hit ? (*hit)->name : "";
         json_array_append_new(
             out, json_pack("{s:I, s:o, s:o, s:o, s:o, s:I, s:b, s:o, s:I}", "id",
                            (json_int_t)rows[i].id, "name", web_json_str(rows[i].name), "photo",
