@@ -25,8 +25,8 @@
  * network error, a timeout or a 5xx → pending again with the attempt counted, retried after
  * a backoff, failed after max_attempts; a 429 → every sender of the process (and with Redis
  * every sender process: queue_rate_hold) waits retry_after, then the same message is sent
- * again (a 429 is not an attempt). A wrong token (401, 404) buries the job and leaves the
- * deliveries pending.
+ * again (a 429 is not an attempt). A message that cannot go at all (the photo file is
+ * missing; a wrong token: 401, 404) buries the job and leaves the deliveries pending.
  *
  * Every second at least a sender reports its counts and reads the mailing's state
  * (mailing_report_progress) and renews its claims: cancelled or paused → it gives its
