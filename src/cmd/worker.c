@@ -20,6 +20,7 @@ int cmd_jobs_start(const struct cmd_env *env, struct cmd_jobs *out,
     memset(out, 0, sizeof *out);
     out->notify = (struct notify_ctx){.send_rate = cfg->send_rate};
     out->mailing = (struct mailing_jobs){.send_rate = cfg->send_rate,
+                                         .flood = opt->flood,
                                          .admin_chats = cfg->admin_chat_ids,
                                          .admin_chat_count = cfg->admin_chat_count};
     struct worker_options wopt = {

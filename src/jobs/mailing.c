@@ -271,6 +271,15 @@ static enum verdict checkpoint(struct sender *sn, bool force)
     return sn->st.status == MAILING_SENDING && !sn->st.paused ? GO_ON : END_DONE;
 }
 
+/* The 429s the process's clients met so far (0 without a flood state). */
+static uint64_t flood_reports(struct tg_flood *f)
+{
+    struct tg_flood_stats st = {0};
+    if (f)
+        tg_flood_get_stats(f, &st);
+    return st.reports;
+}
+
 /* Every sender of the process, and with Redis of every process, waits ms (a 429). */
 static void hold(struct sender *sn, int retry_after_s)
 {
@@ -351,6 +360,7 @@ static enum verdict deliver(struct sender *sn, const struct mailing_recipient *r
             return v;
         bool by_file_id = sn->m.photo_path && sn->photo_file_id;
         const struct tg_message *msg = NULL;
+        uint64_t reports = flood_reports(sn->mj->flood);
         send_one(sn, r->chat_id, by_file_id, &msg);
         const struct tg_result *res = tg_client_result(run->tg);
         if (by_file_id && res->reason == TG_REASON_INVALID_FILE_ID) {
@@ -363,7 +373,10 @@ static enum verdict deliver(struct sender *sn, const struct mailing_recipient *r
             continue;
         }
         if (res->kind == TG_FLOOD) {
-            hold(sn, res->retry_after);
+            /* a 429 (the client reported it) holds everyone; a wait for the process's pacer
+             * longer than the deadline (a small SEND_RATE) is only tried again */
+            if (!sn->mj->flood || flood_reports(sn->mj->flood) != reports)
+                hold(sn, res->retry_after);
             continue;
         }
         struct mailing_outcome o = {0};

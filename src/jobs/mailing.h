@@ -25,8 +25,8 @@
  * network error, a timeout or a 5xx → pending again with the attempt counted, retried after
  * a backoff, failed after max_attempts; a 429 → every sender of the process (and with Redis
  * every sender process: queue_rate_hold) waits retry_after, then the same message is sent
- * again (a 429 is not an attempt). A wrong token (401, 404) buries the job and leaves the
- * deliveries pending.
+ * again (a 429 is not an attempt). A message that cannot go at all (the photo file is
+ * missing; a wrong token: 401, 404) buries the job and leaves the deliveries pending.
  *
  * Every second at least a sender reports its counts and reads the mailing's state
  * (mailing_report_progress) and renews its claims: cancelled or paused → it gives its
@@ -44,6 +44,7 @@
 
 #include "jobs/queue.h"
 #include "jobs/worker.h"
+#include "tg/flood.h"
 
 #define MAILING_FANOUT_KIND "mailing.fanout"
 #define MAILING_SEND_KIND   "mailing.send"
@@ -51,6 +52,8 @@
 /* What both handlers share (one per process); zero fields take the defaults. */
 struct mailing_jobs {
     double send_rate;           /* SEND_RATE, messages per second over every sender */
+    struct tg_flood *flood;     /* the senders' clients' flood state (tg/flood.h): tells a
+                                   429 from a wait for the pacer; NULL = every wait is a 429 */
     const int64_t *admin_chats; /* ADMIN_CHAT_IDS, for the end report; none = no report */
     size_t admin_chat_count;
     int senders;           /* mailing.send jobs per mailing; 0 = 8 */

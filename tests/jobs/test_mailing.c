@@ -106,6 +106,7 @@ static void rig_open(double sandbox_rate, double send_rate)
     rig.flood = tg_flood_new(&(struct tg_flood_options){.rate = send_rate});
     rig.staff[0] = STAFF;
     rig.jobs = (struct mailing_jobs){.send_rate = send_rate,
+                                     .flood = rig.flood,
                                      .admin_chats = rig.staff,
                                      .admin_chat_count = 1,
                                      .senders = 4,
