@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 import mailing as M  # noqa: E402
 
@@ -176,38 +177,36 @@ def case_limited(run, above):
         run.rep.check(all(n > 0 for n in each), f"both senders sent ({each})", str(each))
 
 
-def case_crash(run):
-    count = int(os.environ.get("MAILING_CRASH_RECIPIENTS", "5000"))
-    send_rate = LIMIT * 0.75
+def midway(run, count):
+    """A mailing to count recipients, once 30% of it is sent: its id and how many were."""
     run.recipients(count)
     run.worker("default", "default")
-    senders_for(run, send_rate)
+    senders_for(run, LIMIT * 0.75)
     mid = run.db.start_mailing("de", count)
-    at = M.wait_for(60 + count / LIMIT, lambda: (lambda d: d if d >= count * 0.3 else 0)(
-        M.delivered_to(run.sb.stats(), FIRST, count)), 0.05)
+    M.wait_for(60 + count / LIMIT,
+               lambda: M.delivered_to(run.sb.stats(), FIRST, count) >= count * 0.3, 0.2)
+    return mid, M.delivered_to(run.sb.stats(), FIRST, count)
+
+
+def case_crash(run):
+    count = int(os.environ.get("MAILING_CRASH_RECIPIENTS", "5000"))
+    mid, before = midway(run, count)
     victim = run.senders[0]
     victim.kill9()
     run.procs.remove(victim)
-    after = M.delivered_to(run.sb.stats(), FIRST, count)
-    run.rep.check(at and after < count, f"a sender killed with SIGKILL after {after} of {count} "
-                  "messages", f"{after} delivered")
-    run.sender(send_rate)
+    run.rep.check(count * 0.3 <= before < count, f"a sender killed with SIGKILL after {before} "
+                  f"of {count} messages", f"{before} delivered")
+    run.sender(LIMIT * 0.75)
     run.until_done(mid, 120 + 3 * count / LIMIT, "the mailing completes with a new sender")
     M.check_mailing(run.rep, run.sb, run.db, mid, FIRST, count, window=THREADS)
 
 
 def case_restart(run):
     count = int(os.environ.get("MAILING_RESTART_RECIPIENTS", "3000"))
-    send_rate = LIMIT * 0.75
-    run.recipients(count)
-    run.worker("default", "default")
-    senders_for(run, send_rate)
-    mid = run.db.start_mailing("de", count)
-    M.wait_for(60 + count / LIMIT,
-               lambda: M.delivered_to(run.sb.stats(), FIRST, count) >= count * 0.3, 0.05)
-    before = M.delivered_to(run.sb.stats(), FIRST, count)
+    mid, before = midway(run, count)
     run.redis.restart()
-    run.rep.check(before < count, f"Redis restarted after {before} of {count} messages", "")
+    run.rep.check(count * 0.3 <= before < count, f"Redis restarted after {before} of {count} "
+                  "messages", f"{before} delivered")
     run.until_done(mid, 120 + 3 * count / LIMIT, "the mailing completes after the restart")
     M.check_mailing(run.rep, run.sb, run.db, mid, FIRST, count)
 
