@@ -23,6 +23,7 @@
 #include "sandbox/sandbox.h"
 #include "shop/mailing.h"
 #include "tg/flood.h"
+#include "sandbox_result.h"
 #include "testdb.h"
 #include "testfile.h"
 
@@ -52,17 +53,7 @@ static struct rig rig;
 
 static json_t *user_api(const char *method, const char *path, const char *body)
 {
-    struct buf out = BUF_INIT;
-    int status = sandbox_user_api(sb, method, path, body, &out);
-    if (status != 200)
-        fail_msg("%s %s: %d %s", method, path, status, out.data);
-    json_t *j = json_loads(out.data, 0, NULL);
-    buf_release(&out);
-    json_t *result = json_incref(json_object_get(j, "result"));
-    json_decref(j);
-    if (!result)
-        fail_msg("%s %s: no result", method, path);
-    return result;
+    return sandbox_result(sb, method, path, body);
 }
 
 static void post(const char *path, const char *body)

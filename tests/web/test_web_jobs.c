@@ -22,6 +22,7 @@
 #include "sandbox/sandbox.h"
 #include "shop/admin_user.h"
 #include "shop/customer.h"
+#include "sandbox_result.h"
 #include "testdb.h"
 #include "web/web.h"
 
@@ -141,15 +142,7 @@ static void payload_is(const struct job *job, int64_t chat, const char *text)
 
 static json_t *user_api(struct fixture *f, const char *method, const char *path, const char *body)
 {
-    struct buf out = BUF_INIT;
-    int status = sandbox_user_api(f->sb, method, path, body, &out);
-    if (status != 200)
-        fail_msg("%s %s: %d %s", method, path, status, out.data);
-    json_t *j = json_loads(out.data, 0, NULL);
-    buf_release(&out);
-    json_t *result = json_incref(json_object_get(j, "result"));
-    json_decref(j);
-    return result;
+    return sandbox_result(f->sb, method, path, body);
 }
 
 /* The text of the last message the bot sent to chat, polled for up to ms; NULL if none. */
