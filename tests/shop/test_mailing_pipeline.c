@@ -17,32 +17,7 @@
 #include "shop/mailing.h"
 #include "testdb.h"
 
-static const char *backend;
-
-struct fixture {
-    struct db *db;
-    struct arena a;
-};
-
-static int setup(void **state)
-{
-    struct fixture *f = calloc(1, sizeof *f);
-    f->db = testdb_open(backend, true);
-    arena_init(&f->a, 0);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    db_close(f->db);
-    arena_release(&f->a);
-    free(f);
-    return 0;
-}
-
-static int64_t query_int(struct fixture *f, const char *sql, int64_t arg)
+static int64_t query_int(struct testdb_fixture *f, const char *sql, int64_t arg)
 {
     int64_t n = -1;
     if (db_query_int(f->db, &n, sql, DB_INT(arg)))
@@ -51,7 +26,7 @@ static int64_t query_int(struct fixture *f, const char *sql, int64_t arg)
 }
 
 /* n customers with tg ids 1001.., and a scheduled mailing to all of them */
-static int64_t mailing_to(struct fixture *f, int n)
+static int64_t mailing_to(struct testdb_fixture *f, int n)
 {
     for (int i = 0; i < n; i++) {
         struct tg_profile p = {1001 + i, NULL, "C", NULL, "en"};
@@ -66,7 +41,7 @@ static int64_t mailing_to(struct fixture *f, int n)
     return id;
 }
 
-static void fan_out(struct fixture *f, int64_t id, int batch)
+static void fan_out(struct testdb_fixture *f, int64_t id, int batch)
 {
     bool complete = false;
     int64_t added;
@@ -76,7 +51,7 @@ static void fan_out(struct fixture *f, int64_t id, int batch)
 
 static void pause_resume_and_start(void **state)
 {
-    struct fixture *f = *state;
+    struct testdb_fixture *f = *state;
     int64_t id = mailing_to(f, 3);
     int64_t now = clock_now();
     struct listing_problem why;
@@ -134,7 +109,7 @@ static void pause_resume_and_start(void **state)
 
 static void fanout_steps_add_each_recipient_once(void **state)
 {
-    struct fixture *f = *state;
+    struct testdb_fixture *f = *state;
     int64_t id = mailing_to(f, 7);
     int64_t added = 0, sum = 0;
     bool complete = false;
@@ -167,7 +142,7 @@ static void fanout_steps_add_each_recipient_once(void **state)
 
 static void claims_records_and_the_end(void **state)
 {
-    struct fixture *f = *state;
+    struct testdb_fixture *f = *state;
     int64_t id = mailing_to(f, 6);
     int64_t *ids;
     int n;
@@ -310,7 +285,7 @@ static void claims_records_and_the_end(void **state)
 
 static void empty_audience_finishes_at_once(void **state)
 {
-    struct fixture *f = *state;
+    struct testdb_fixture *f = *state;
     int64_t id = mailing_to(f, 0);
     int64_t *ids;
     int n;
@@ -325,12 +300,16 @@ static void empty_audience_finishes_at_once(void **state)
 
 int main(int argc, char **argv)
 {
-    backend = testdb_backend(argc, argv);
+    testdb_backend(argc, argv);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(pause_resume_and_start, setup, teardown),
-        cmocka_unit_test_setup_teardown(fanout_steps_add_each_recipient_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(claims_records_and_the_end, setup, teardown),
-        cmocka_unit_test_setup_teardown(empty_audience_finishes_at_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(pause_resume_and_start, testdb_fixture_setup,
+                                        testdb_fixture_teardown),
+        cmocka_unit_test_setup_teardown(fanout_steps_add_each_recipient_once, testdb_fixture_setup,
+                                        testdb_fixture_teardown),
+        cmocka_unit_test_setup_teardown(claims_records_and_the_end, testdb_fixture_setup,
+                                        testdb_fixture_teardown),
+        cmocka_unit_test_setup_teardown(empty_audience_finishes_at_once, testdb_fixture_setup,
+                                        testdb_fixture_teardown),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     testdb_cleanup();

@@ -18,31 +18,6 @@
 #include "shop/mailing.h"
 #include "testdb.h"
 
-static const char *backend;
-
-struct fixture {
-    struct db *db;
-    struct arena a;
-};
-
-static int setup(void **state)
-{
-    struct fixture *f = calloc(1, sizeof *f);
-    f->db = testdb_open(backend, true);
-    arena_init(&f->a, 0);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    db_close(f->db);
-    arena_release(&f->a);
-    free(f);
-    return 0;
-}
-
 static char *repeat(struct arena *a, const char *unit, size_t n)
 {
     size_t len = strlen(unit);
@@ -53,7 +28,7 @@ static char *repeat(struct arena *a, const char *unit, size_t n)
     return s;
 }
 
-static const char *faq_order(struct fixture *f)
+static const char *faq_order(struct testdb_fixture *f)
 {
     struct faq *list;
     int n;
@@ -69,7 +44,7 @@ static const char *faq_order(struct fixture *f)
 
 static void faq_crud_with_positions(void **state)
 {
-    struct fixture *f = *state;
+    struct testdb_fixture *f = *state;
     struct listing_problem why;
     int64_t a, b, c;
     assert_int_equal(faq_save(f->db, 0, "A?", "a", true, &a, &why), 0);
@@ -123,7 +98,7 @@ static void faq_crud_with_positions(void **state)
 
 static void channels_crud_and_validation(void **state)
 {
-    struct fixture *f = *state;
+    struct testdb_fixture *f = *state;
     struct listing_problem why;
     struct channel_input in = {0, "@tea_news", "Tea news", NULL, true};
     int64_t a, b;
@@ -182,7 +157,7 @@ static void channels_crud_and_validation(void **state)
     assert_true(c.is_active);
 }
 
-static int64_t customer(struct fixture *f, int64_t tg_id, const char *lang)
+static int64_t customer(struct testdb_fixture *f, int64_t tg_id, const char *lang)
 {
     struct tg_profile p = {tg_id, NULL, "C", NULL, lang};
     struct customer c;
@@ -190,8 +165,8 @@ static int64_t customer(struct fixture *f, int64_t tg_id, const char *lang)
     return c.id;
 }
 
-static void order_for(struct fixture *f, int64_t customer_id, const char *status, int64_t created,
-                      int64_t paid, int64_t total)
+static void order_for(struct testdb_fixture *f, int64_t customer_id, const char *status,
+                      int64_t created, int64_t paid, int64_t total)
 {
     static int charge;
     char id[32];
@@ -208,7 +183,7 @@ static void order_for(struct fixture *f, int64_t customer_id, const char *status
 
 static void mailing_drafts_validation_and_states(void **state)
 {
-    struct fixture *f = *state;
+    struct testdb_fixture *f = *state;
     struct listing_problem why;
     struct mailing_input in = {.text = "<b>Sale!</b> 20% off", .audience = MAILING_TO_ALL};
     int64_t id;
@@ -326,7 +301,7 @@ static void mailing_drafts_validation_and_states(void **state)
 
 static void mailing_audiences(void **state)
 {
-    struct fixture *f = *state;
+    struct testdb_fixture *f = *state;
     int64_t ru1 = customer(f, 1, "ru"), ru2 = customer(f, 2, "ru"), en1 = customer(f, 3, "en");
     int64_t blocked = customer(f, 4, "ru"), banned = customer(f, 5, "ru");
     customer(f, 6, NULL);
@@ -383,12 +358,16 @@ static void mailing_audiences(void **state)
 
 int main(int argc, char **argv)
 {
-    backend = testdb_backend(argc, argv);
+    testdb_backend(argc, argv);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(faq_crud_with_positions, setup, teardown),
-        cmocka_unit_test_setup_teardown(channels_crud_and_validation, setup, teardown),
-        cmocka_unit_test_setup_teardown(mailing_drafts_validation_and_states, setup, teardown),
-        cmocka_unit_test_setup_teardown(mailing_audiences, setup, teardown),
+        cmocka_unit_test_setup_teardown(faq_crud_with_positions, testdb_fixture_setup,
+                                        testdb_fixture_teardown),
+        cmocka_unit_test_setup_teardown(channels_crud_and_validation, testdb_fixture_setup,
+                                        testdb_fixture_teardown),
+        cmocka_unit_test_setup_teardown(mailing_drafts_validation_and_states, testdb_fixture_setup,
+                                        testdb_fixture_teardown),
+        cmocka_unit_test_setup_teardown(mailing_audiences, testdb_fixture_setup,
+                                        testdb_fixture_teardown),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     testdb_cleanup();

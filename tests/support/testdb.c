@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/xalloc.h"
 #include "db/migrate.h"
 
 static char sqlite_dir[256];
@@ -18,13 +19,33 @@ const char *testdb_state_dir(void)
     return dir && *dir ? dir : ".";
 }
 
+static const char *fixture_backend;
+
 const char *testdb_backend(int argc, char **argv)
 {
     if (argc < 2 || (strcmp(argv[1], "sqlite") && strcmp(argv[1], "postgres"))) {
         fprintf(stderr, "usage: %s sqlite|postgres\n", argv[0]);
         exit(2);
     }
-    return argv[1];
+    return fixture_backend = argv[1];
+}
+
+int testdb_fixture_setup(void **state)
+{
+    struct testdb_fixture *f = xcalloc(1, sizeof *f);
+    f->db = testdb_open(fixture_backend, true);
+    arena_init(&f->a, 0);
+    *state = f;
+    return 0;
+}
+
+int testdb_fixture_teardown(void **state)
+{
+    struct testdb_fixture *f = *state;
+    db_close(f->db);
+    arena_release(&f->a);
+    free(f);
+    return 0;
 }
 
 /* KEY=VALUE from a fixture's env file in the state directory; exits when missing. */

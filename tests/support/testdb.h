@@ -14,10 +14,20 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/arena.h"
 #include "db/db.h"
 
 /* The backend named by the test's argv[1]; exits 2 when it is missing or unknown. */
 const char *testdb_backend(int argc, char **argv);
+/* The plainest cmocka fixture: a migrated database of the backend testdb_backend() returned
+ * last, and an arena; for cmocka_unit_test_setup_teardown(test, testdb_fixture_setup,
+ * testdb_fixture_teardown), the test gets it as *state. */
+struct testdb_fixture {
+    struct db *db;
+    struct arena a;
+};
+int testdb_fixture_setup(void **state);
+int testdb_fixture_teardown(void **state);
 /* The URL of a new, empty database of that backend (a static buffer, valid until the next call). */
 const char *testdb_new_url(const char *backend);
 /* The same, migrated; aborts the test on failure. */
