@@ -670,7 +670,6 @@ static const char *const delivery_status_names[] = {"pending", "sent", "failed",
 
 struct record {
     int64_t delivery_id, now;
-    const char *token;
     const struct mailing_outcome *o;
     enum mailing_delivery_status recorded;
 };
@@ -706,7 +705,7 @@ int mailing_record(struct db *db, int64_t delivery_id, const char *token, int64_
     *out = MAILING_DELIVERY_PENDING;
     if ((unsigned)o->status >= COUNT_OF(delivery_status_names))
         return ERR_INVALID;
-    struct record r = {.delivery_id = delivery_id, .now = now, .token = token, .o = o};
+    struct record r = {.delivery_id = delivery_id, .now = now, .o = o};
     if (o->status == MAILING_DELIVERY_BLOCKED) {
         int rc = db_transaction(db, apply_final, &r);
         *out = rc ? MAILING_DELIVERY_PENDING : r.recorded;
