@@ -56,12 +56,14 @@ static void nap(const struct job_run *run, int64_t ms)
         clock_sleep_ms(left < NAP_MS ? left : NAP_MS);
 }
 
-/* {"mailing_id":N[,"sender":K]}; sender may be NULL. */
+/* {"mailing_id":N} for the fan-out (sender NULL), {"mailing_id":N,"sender":K} for a sender. */
 static int read_payload(struct job_run *run, const struct job *job, int64_t *id, int64_t *sender)
 {
     json_t *p = json_loads(job->payload, 0, NULL);
     json_int_t mailing_id = 0, k = 0;
-    int rc = p && !json_unpack(p, "{s:I, s?:I}", "mailing_id", &mailing_id, "sender", &k) &&
+    int rc = p &&
+                     !json_unpack(p, sender ? "{s:I, s:I}" : "{s:I, s?:I}", "mailing_id",
+                                  &mailing_id, "sender", &k) &&
                      mailing_id > 0 && k >= 0
                  ? 0
                  : ERR_INVALID;
@@ -261,10 +263,12 @@ static enum verdict checkpoint(struct sender *sn, bool force)
     int rc = mailing_report_progress(db, sn->run->arena, sn->id, clock_now(), &sn->delta, &sn->st);
     if (rc == ERR_NOTFOUND)
         return END_DONE;
-    if (rc || mailing_claim_renew(db, sn->token, clock_now_ms() + sn->s.claim_ms))
+    if (rc)
         return trouble(sn, "mailing state", db_errmsg(db));
+    sn->delta = (struct mailing_progress){0}; /* counted: never reported twice */
+    if (mailing_claim_renew(db, sn->token, clock_now_ms() + sn->s.claim_ms))
+        return trouble(sn, "mailing claims", db_errmsg(db));
     sn->outage_since = 0;
-    sn->delta = (struct mailing_progress){0};
     sn->checked_ms = clock_mono_ms();
     if (!sn->photo_file_id)
         sn->photo_file_id = sn->st.photo_file_id;
@@ -487,12 +491,12 @@ enum job_result mailing_send_job(void *ctx, struct job_run *run, const struct jo
     while (v == GO_ON)
         v = send_chunk(&sn);
     /* unsent claims back to the others, the last counts in */
-    rc = mailing_claim_release(run->db, sn.token);
-    if (!rc && (rc = mailing_report_progress(run->db, run->arena, sn.id, clock_now(), &sn.delta,
-                                             &sn.st)) == ERR_NOTFOUND)
-        rc = 0;
-    if (rc)
+    if (mailing_claim_release(run->db, sn.token))
         log_warn("mailing %lld: sender %lld: %s (its claims run out by themselves)",
+                 (long long)sn.id, (long long)k, db_errmsg(run->db));
+    rc = mailing_report_progress(run->db, run->arena, sn.id, clock_now(), &sn.delta, &sn.st);
+    if (rc && rc != ERR_NOTFOUND)
+        log_warn("mailing %lld: sender %lld: %s (the counts are recounted at the end)",
                  (long long)sn.id, (long long)k, db_errmsg(run->db));
     tg_keyboard_free(sn.kb);
     tg_client_set_deadline(run->tg, 0); /* the thread's next jobs get the client's default */

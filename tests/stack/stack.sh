@@ -216,7 +216,8 @@ wait_for 120 past $((RECIPIENTS / 2)) || not_ok "the mailing stalls after the Po
 at=$(delivered)
 redis-cli -p "$REDIS_PORT" rpush tgshop:stack-test queued-1 queued-2 >/dev/null
 redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
-wait_for 10 sh -c "! (exec 3<>/dev/tcp/127.0.0.1/$REDIS_PORT) 2>/dev/null"
+wait_for 10 sh -c "! (exec 3<>/dev/tcp/127.0.0.1/$REDIS_PORT) 2>/dev/null" ||
+    not_ok "Redis did not shut down"
 start_redis && ok "Redis restarts" || not_ok "Redis did not restart"
 [ "$at" -lt "$RECIPIENTS" ] && ok "Redis restarted in the middle of the mailing ($at of $RECIPIENTS sent)" ||
     not_ok "the mailing was over before the Redis restart"
